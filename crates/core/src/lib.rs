@@ -1,0 +1,20 @@
+//! The service layer of ferrokms: one small unit per operation under `ops/`, driven by one generic
+//! pipeline (`pipeline`): parse → validate → resolve keys → check state and usage → authorise →
+//! run → log. No HTTP here: the server hands in an authenticated caller and a JSON body.
+
+pub mod authz;
+pub mod bootstrap;
+pub mod caller;
+pub mod clock;
+pub mod error;
+pub mod key;
+pub mod key_state;
+pub mod ops;
+pub mod pipeline;
+pub mod principals;
+pub mod registry;
+pub mod scheduler;
+pub mod service;
+
+pub use caller::Caller;
+pub use service::Kms;

@@ -1,0 +1,73 @@
+//! Encrypt: up to 4096 bytes under the key's newest version.
+
+use crate::authz::AuthorizedKey;
+use crate::key_state::StateRule;
+use crate::pipeline::{KeyTarget, Operation};
+use crate::{error, Caller, Kms};
+use async_trait::async_trait;
+use ferrokms_types::enums::KeyUsage;
+use ferrokms_types::shapes::crypto::{EncryptRequest, EncryptResponse};
+use ferrokms_types::shapes::EncryptionContext;
+use ferrokms_types::{Blob, KmsError};
+
+pub struct Encrypt;
+
+#[async_trait]
+impl Operation for Encrypt {
+    const NAME: &'static str = "Encrypt";
+    const ACTION: &'static str = "kms:Encrypt";
+    type Input = EncryptRequest;
+    type Output = EncryptResponse;
+
+    fn keys(input: &Self::Input) -> Result<Vec<KeyTarget>, KmsError> {
+        Ok(vec![KeyTarget::field(
+            &input.key_id,
+            true,
+            Self::ACTION,
+            StateRule::Cryptographic,
+        )
+        .with_usage(KeyUsage::EncryptDecrypt)])
+    }
+
+    fn dry_run(input: &Self::Input) -> bool {
+        input.dry_run == Some(true)
+    }
+
+    async fn run(
+        kms: &Kms,
+        _: &Caller,
+        input: Self::Input,
+        keys: Vec<AuthorizedKey>,
+    ) -> Result<Self::Output, KmsError> {
+        let algorithm = super::symmetric_algorithm(input.encryption_algorithm.as_deref())?;
+        let key = super::only(keys)?;
+        let plaintext = input.plaintext.unwrap_or_default();
+        let context = input.encryption_context.unwrap_or_default();
+        let blob = seal(kms, &key, &context, plaintext.expose()).await?;
+        Ok(EncryptResponse {
+            ciphertext_blob: Blob(blob),
+            key_id: key.key.arn().to_string(),
+            encryption_algorithm: algorithm,
+        })
+    }
+}
+
+/// Seals bytes under the key's current version; shared by Encrypt, ReEncrypt and the data keys.
+pub(crate) async fn seal(
+    kms: &Kms,
+    key: &AuthorizedKey,
+    context: &EncryptionContext,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, KmsError> {
+    let version = key.key.row.current_version;
+    let material = kms.key_material(key, version).await?;
+    let version = u32::try_from(version).map_err(|_| error::corrupt("key version"))?;
+    ferrokms_crypto::ciphertext::seal(
+        &key.key.ciphertext_name(),
+        version,
+        &material,
+        context,
+        plaintext,
+    )
+    .map_err(error::crypto)
+}

@@ -1,0 +1,48 @@
+//! GenerateDataKeyWithoutPlaintext: as GenerateDataKey, but only the encrypted copy is returned.
+
+use super::generate_data_key::{data_key_target, new_data_key};
+use crate::authz::AuthorizedKey;
+use crate::pipeline::{KeyTarget, Operation};
+use crate::{Caller, Kms};
+use async_trait::async_trait;
+use ferrokms_types::shapes::crypto::{
+    GenerateDataKeyRequest, GenerateDataKeyWithoutPlaintextResponse,
+};
+use ferrokms_types::{Blob, KmsError};
+
+pub struct GenerateDataKeyWithoutPlaintext;
+
+#[async_trait]
+impl Operation for GenerateDataKeyWithoutPlaintext {
+    const NAME: &'static str = "GenerateDataKeyWithoutPlaintext";
+    const ACTION: &'static str = "kms:GenerateDataKeyWithoutPlaintext";
+    type Input = GenerateDataKeyRequest;
+    type Output = GenerateDataKeyWithoutPlaintextResponse;
+
+    fn keys(input: &Self::Input) -> Result<Vec<KeyTarget>, KmsError> {
+        Ok(vec![data_key_target(&input.key_id, Self::ACTION)])
+    }
+
+    fn dry_run(input: &Self::Input) -> bool {
+        input.dry_run == Some(true)
+    }
+
+    async fn run(
+        kms: &Kms,
+        _: &Caller,
+        input: Self::Input,
+        keys: Vec<AuthorizedKey>,
+    ) -> Result<Self::Output, KmsError> {
+        if input.recipient.is_some() {
+            return Err(KmsError::Validation(
+                "GenerateDataKeyWithoutPlaintext does not take a Recipient.".into(),
+            ));
+        }
+        let key = super::only(keys)?;
+        let (_plaintext, ciphertext) = new_data_key(kms, &key, &input).await?;
+        Ok(GenerateDataKeyWithoutPlaintextResponse {
+            ciphertext_blob: Blob(ciphertext),
+            key_id: key.key.arn().to_string(),
+        })
+    }
+}

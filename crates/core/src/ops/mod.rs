@@ -1,0 +1,130 @@
+//! One file per operation. Each is a unit struct implementing `pipeline::Operation`; the list of
+//! them lives once, in `registry.rs`. Helpers that several operations share are below.
+
+pub mod cancel_key_deletion;
+pub mod create_alias;
+pub mod create_key;
+pub mod decrypt;
+pub mod delete_alias;
+pub mod describe_key;
+pub mod disable_key;
+pub mod enable_key;
+pub mod encrypt;
+pub mod generate_data_key;
+pub mod generate_data_key_without_plaintext;
+pub mod generate_random;
+pub mod list_aliases;
+pub mod list_keys;
+pub mod list_resource_tags;
+pub mod re_encrypt;
+pub mod schedule_key_deletion;
+pub mod tag_resource;
+pub mod untag_resource;
+pub mod update_alias;
+pub mod update_key_description;
+
+use crate::authz::AuthorizedKey;
+use crate::key::Key;
+use crate::key_state::StateRule;
+use crate::{error, Kms};
+use ferrokms_store::{KeyRow, StoreError};
+use ferrokms_types::enums::EncryptionAlgorithm;
+use ferrokms_types::KmsError;
+
+/// The first authorised key of a request. The pipeline resolves exactly the targets an operation
+/// declares, so an operation that declared one always receives one.
+pub(crate) fn only(keys: Vec<AuthorizedKey>) -> Result<AuthorizedKey, KmsError> {
+    keys.into_iter().next().ok_or_else(|| {
+        tracing::error!("operation received fewer keys than it declared");
+        KmsError::internal()
+    })
+}
+
+/// Applies `change` to the key's row with compare-and-swap, re-reading and re-checking the state
+/// rule when another writer got there first, so concurrent changes are never lost.
+pub(crate) async fn modify_key(
+    kms: &Kms,
+    key: &Key,
+    rule: StateRule,
+    change: impl Fn(&mut KeyRow),
+) -> Result<Key, KmsError> {
+    let mut current = key.clone();
+    for _ in 0..8 {
+        let mut row = current.row.clone();
+        change(&mut row);
+        match kms.store().update_key(&row).await {
+            Ok(stored) => return Key::from_row(stored),
+            Err(StoreError::Conflict) => {
+                let r = &current.row;
+                current = kms.key_in(&r.account_id, &r.region, &r.key_id).await?;
+                rule.check(current.state, current.arn())?;
+            }
+            Err(StoreError::NotFound) => {
+                return Err(KmsError::NotFound(format!(
+                    "Key '{}' does not exist",
+                    key.arn()
+                )));
+            }
+            Err(other) => return Err(error::store(other)),
+        }
+    }
+    tracing::warn!(key = key.arn(), "update kept conflicting");
+    Err(KmsError::internal())
+}
+
+/// Symmetric keys take only SYMMETRIC_DEFAULT (or no algorithm at all).
+pub(crate) fn symmetric_algorithm(
+    requested: Option<&str>,
+) -> Result<EncryptionAlgorithm, KmsError> {
+    match requested.and_then(EncryptionAlgorithm::parse) {
+        None | Some(EncryptionAlgorithm::SymmetricDefault) => {
+            Ok(EncryptionAlgorithm::SymmetricDefault)
+        }
+        Some(other) => Err(KmsError::InvalidKeyUsage(format!(
+            "The encryption algorithm {} is not valid for a symmetric key.",
+            other.as_str()
+        ))),
+    }
+}
+
+/// Nitro Enclaves attestation needs AWS's attestation PKI, which a self-hosted KMS does not have.
+pub(crate) fn refuse_recipient<T>(recipient: &Option<T>) -> Result<(), KmsError> {
+    if recipient.is_some() {
+        return Err(KmsError::UnsupportedOperation(
+            "Recipient (Nitro Enclaves attestation) is not supported by ferrokms.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Paging of list operations: fetch one more than asked to know whether the list is truncated;
+/// the marker is the sort key of the last entry returned.
+pub(crate) struct Page<T> {
+    pub items: Vec<T>,
+    pub next_marker: Option<String>,
+}
+
+pub(crate) const DEFAULT_LIMIT: i64 = 100;
+
+pub(crate) fn page<T>(mut items: Vec<T>, limit: usize, sort_key: impl Fn(&T) -> String) -> Page<T> {
+    if items.len() > limit {
+        items.truncate(limit);
+        let next_marker = items.last().map(&sort_key);
+        Page { items, next_marker }
+    } else {
+        Page {
+            items,
+            next_marker: None,
+        }
+    }
+}
+
+/// Markers are the sort key we handed out: printable, never empty.
+pub(crate) fn check_marker(marker: Option<&str>) -> Result<(), KmsError> {
+    match marker {
+        Some(m) if m.trim().is_empty() => {
+            Err(KmsError::InvalidMarker("The marker is not valid.".into()))
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,78 @@
+//! ReEncrypt: decrypt under the source key and encrypt under the destination key without the
+//! plaintext leaving the server. Needs kms:ReEncryptFrom on the source, kms:ReEncryptTo on the
+//! destination.
+
+use super::decrypt::{ciphertext_target, open};
+use super::encrypt::seal;
+use crate::authz::AuthorizedKey;
+use crate::key_state::StateRule;
+use crate::pipeline::{KeyTarget, Operation};
+use crate::{Caller, Kms};
+use async_trait::async_trait;
+use ferrokms_types::enums::KeyUsage;
+use ferrokms_types::shapes::crypto::{ReEncryptRequest, ReEncryptResponse};
+use ferrokms_types::{Blob, KmsError};
+
+pub struct ReEncrypt;
+
+#[async_trait]
+impl Operation for ReEncrypt {
+    const NAME: &'static str = "ReEncrypt";
+    const ACTION: &'static str = "kms:ReEncrypt*";
+    type Input = ReEncryptRequest;
+    type Output = ReEncryptResponse;
+
+    fn keys(input: &Self::Input) -> Result<Vec<KeyTarget>, KmsError> {
+        let blob = input
+            .ciphertext_blob
+            .as_ref()
+            .map(|b| b.0.as_slice())
+            .unwrap_or_default();
+        let source = ciphertext_target(blob, input.source_key_id.clone(), "kms:ReEncryptFrom")?;
+        let destination = KeyTarget::field(
+            &input.destination_key_id,
+            true,
+            "kms:ReEncryptTo",
+            StateRule::Cryptographic,
+        )
+        .with_usage(KeyUsage::EncryptDecrypt);
+        Ok(vec![source, destination])
+    }
+
+    fn dry_run(input: &Self::Input) -> bool {
+        input.dry_run == Some(true)
+    }
+
+    async fn run(
+        kms: &Kms,
+        _: &Caller,
+        input: Self::Input,
+        keys: Vec<AuthorizedKey>,
+    ) -> Result<Self::Output, KmsError> {
+        let source_algorithm =
+            super::symmetric_algorithm(input.source_encryption_algorithm.as_deref())?;
+        let destination_algorithm =
+            super::symmetric_algorithm(input.destination_encryption_algorithm.as_deref())?;
+        let mut keys = keys.into_iter();
+        let (Some(source), Some(destination)) = (keys.next(), keys.next()) else {
+            return Err(KmsError::internal());
+        };
+        let blob = input.ciphertext_blob.map(|b| b.0).unwrap_or_default();
+        let plaintext = open(
+            kms,
+            &source,
+            &blob,
+            &input.source_encryption_context.unwrap_or_default(),
+        )
+        .await?;
+        let context = input.destination_encryption_context.unwrap_or_default();
+        let ciphertext = seal(kms, &destination, &context, plaintext.expose()).await?;
+        Ok(ReEncryptResponse {
+            ciphertext_blob: Blob(ciphertext),
+            source_key_id: source.key.arn().to_string(),
+            key_id: destination.key.arn().to_string(),
+            source_encryption_algorithm: source_algorithm,
+            destination_encryption_algorithm: destination_algorithm,
+        })
+    }
+}

@@ -1,0 +1,232 @@
+//! The one generic driver every operation runs through. An operation declares its name, its
+//! shapes, the keys it touches (with the action, state rule and usage each needs) and its `run`;
+//! the driver does the rest: parse → validate → resolve keys → authorise → check state and usage
+//! → dry run → run → serialise, and one log line per request.
+//!
+//! Authorisation comes before the state check so that a caller who may not use a key learns
+//! nothing about its state.
+
+use crate::authz::{self, AuthorizedKey};
+use crate::key::{parse_ciphertext_name, Key};
+use crate::key_state::StateRule;
+use crate::{Caller, Kms};
+use async_trait::async_trait;
+use ferrokms_types::enums::KeyUsage;
+use ferrokms_types::shapes::Validate;
+use ferrokms_types::validate::Validator;
+use ferrokms_types::KmsError;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Instant;
+
+/// One API operation.
+#[async_trait]
+pub trait Operation: Send + Sync + 'static {
+    /// The operation's name, as in `X-Amz-Target: TrentService.<NAME>`.
+    const NAME: &'static str;
+    /// The IAM action of account-level operations (those that name no key).
+    const ACTION: &'static str;
+    type Input: DeserializeOwned + Validate + Send + Sync;
+    type Output: Serialize + Send;
+
+    /// The keys the request touches, in the order `run` receives them authorised.
+    fn keys(_input: &Self::Input) -> Result<Vec<KeyTarget>, KmsError> {
+        Ok(Vec::new())
+    }
+
+    /// Whether the request asks for a dry run (DryRun = true).
+    fn dry_run(_input: &Self::Input) -> bool {
+        false
+    }
+
+    async fn run(
+        kms: &Kms,
+        caller: &Caller,
+        input: Self::Input,
+        keys: Vec<AuthorizedKey>,
+    ) -> Result<Self::Output, KmsError>;
+}
+
+/// Where a key reference comes from.
+#[derive(Debug)]
+pub enum KeySource {
+    /// A KeyId-like member. `aliases` says whether alias names and alias ARNs are accepted.
+    Field { value: String, aliases: bool },
+    /// The key named inside a ciphertext, and the key the caller says it should be (if any).
+    Ciphertext {
+        name: String,
+        requested: Option<String>,
+    },
+}
+
+/// A key an operation touches and what it needs of it.
+#[derive(Debug)]
+pub struct KeyTarget {
+    pub source: KeySource,
+    pub action: &'static str,
+    pub states: StateRule,
+    pub usage: Option<KeyUsage>,
+}
+
+impl KeyTarget {
+    pub fn field(
+        value: &Option<String>,
+        aliases: bool,
+        action: &'static str,
+        states: StateRule,
+    ) -> Self {
+        KeyTarget {
+            source: KeySource::Field {
+                value: value.clone().unwrap_or_default(),
+                aliases,
+            },
+            action,
+            states,
+            usage: None,
+        }
+    }
+
+    pub fn with_usage(mut self, usage: KeyUsage) -> Self {
+        self.usage = Some(usage);
+        self
+    }
+}
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The type-erased entry of the registry: JSON body in, JSON body out.
+pub type Handler =
+    for<'a> fn(&'a Kms, &'a Caller, &'a [u8]) -> BoxFuture<'a, Result<Vec<u8>, KmsError>>;
+
+pub fn handle<'a, O: Operation>(
+    kms: &'a Kms,
+    caller: &'a Caller,
+    body: &'a [u8],
+) -> BoxFuture<'a, Result<Vec<u8>, KmsError>> {
+    Box::pin(async move {
+        let started = Instant::now();
+        let result = drive::<O>(kms, caller, body).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.wire_name(),
+        };
+        tracing::info!(
+            operation = O::NAME,
+            principal = %caller.principal_arn,
+            region = %caller.region,
+            outcome,
+            latency_us = started.elapsed().as_micros() as u64,
+            "request"
+        );
+        result
+    })
+}
+
+async fn drive<O: Operation>(kms: &Kms, caller: &Caller, body: &[u8]) -> Result<Vec<u8>, KmsError> {
+    let input: O::Input = parse(body)?;
+    let mut v = Validator::new();
+    input.validate(&mut v);
+    v.finish()?;
+
+    let targets = O::keys(&input)?;
+    if targets.is_empty() {
+        authz::authorize_account(caller, O::ACTION)?;
+    }
+    let mut keys = Vec::with_capacity(targets.len());
+    for target in targets {
+        let key = resolve(kms, caller, &target.source).await?;
+        let authorized = authz::authorize(caller, key, target.action)?;
+        target
+            .states
+            .check(authorized.key.state, authorized.key.arn())?;
+        if let Some(usage) = target.usage {
+            check_usage(&authorized.key, usage, O::NAME)?;
+        }
+        keys.push(authorized);
+    }
+    if O::dry_run(&input) {
+        return Err(KmsError::DryRunOperation(
+            "The request would have succeeded, but the DryRun option is set.".into(),
+        ));
+    }
+    let output = O::run(kms, caller, input, keys).await?;
+    serde_json::to_vec(&output).map_err(|e| {
+        tracing::error!(error = %e, "response serialisation failed");
+        KmsError::internal()
+    })
+}
+
+/// JSON 1.1 body → request shape. An empty body is an empty object, as AWS treats it.
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, KmsError> {
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}".as_slice()
+    } else {
+        body
+    };
+    serde_json::from_slice(body).map_err(|e| {
+        // serde's message names the member and the type mismatch; it never echoes a value.
+        let what = match e.classify() {
+            serde_json::error::Category::Data => {
+                format!("Request body does not match the operation's shape: {e}")
+            }
+            _ => "Request body is not valid JSON".to_string(),
+        };
+        KmsError::Serialization(what)
+    })
+}
+
+async fn resolve(kms: &Kms, caller: &Caller, source: &KeySource) -> Result<Key, KmsError> {
+    match source {
+        KeySource::Field { value, aliases } => kms.resolve(caller, value, *aliases).await,
+        KeySource::Ciphertext { name, requested } => {
+            let Some((account, key_id)) = parse_ciphertext_name(name) else {
+                return Err(KmsError::InvalidCiphertext(String::new()));
+            };
+            let key = kms.key_in(account, &caller.region, key_id).await?;
+            if let Some(requested) = requested {
+                let wanted = kms.resolve(caller, requested, true).await?;
+                if wanted.arn() != key.arn() {
+                    return Err(KmsError::IncorrectKey(
+                        "The key ID in the request does not identify a KMS key that can perform this operation.".into(),
+                    ));
+                }
+            }
+            Ok(key)
+        }
+    }
+}
+
+fn check_usage(key: &Key, usage: KeyUsage, operation: &str) -> Result<(), KmsError> {
+    if key.usage == usage {
+        return Ok(());
+    }
+    Err(KmsError::InvalidKeyUsage(format!(
+        "{} key usage is {} which is not valid for {operation}.",
+        key.arn(),
+        key.usage.as_str()
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferrokms_types::shapes::keys::DescribeKeyRequest;
+
+    #[test]
+    fn malformed_json_is_a_serialization_exception() {
+        let err = parse::<DescribeKeyRequest>(b"{not json").unwrap_err();
+        assert_eq!(err.wire_name(), "SerializationException");
+        let err = parse::<DescribeKeyRequest>(br#"{"KeyId": 5}"#).unwrap_err();
+        assert_eq!(err.wire_name(), "SerializationException");
+        let err = parse::<DescribeKeyRequest>(b"[]").unwrap_err();
+        assert_eq!(err.wire_name(), "SerializationException");
+    }
+
+    #[test]
+    fn empty_body_is_an_empty_object() {
+        let req = parse::<DescribeKeyRequest>(b"").unwrap();
+        assert!(req.key_id.is_none());
+    }
+}

@@ -1,0 +1,180 @@
+//! Principals and their access keys. Secret access keys are stored only wrapped under the root
+//! key and are unwrapped to verify a signature.
+
+use crate::{error, Kms};
+use ferrokms_crypto::SecretBytes;
+use ferrokms_store::{AccessKeyRow, PrincipalRow, StoreError};
+use ferrokms_types::ids::is_account_id;
+use ferrokms_types::KmsError;
+use std::fmt;
+
+/// A new principal's credentials, shown once.
+pub struct Credentials {
+    pub arn: String,
+    pub access_key_id: String,
+    pub secret_access_key: SecretBytes,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Credentials({}, {}, <redacted>)",
+            self.arn, self.access_key_id
+        )
+    }
+}
+
+/// The principal behind an access key, and the key's secret.
+pub struct AccessKey {
+    pub principal_arn: String,
+    pub account_id: String,
+    pub secret_access_key: SecretBytes,
+}
+
+#[derive(Debug)]
+pub enum PrincipalError {
+    InvalidName(String),
+    AlreadyExists,
+    Kms(KmsError),
+}
+
+impl fmt::Display for PrincipalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PrincipalError::InvalidName(m) => f.write_str(m),
+            PrincipalError::AlreadyExists => {
+                f.write_str("a principal with that name already exists")
+            }
+            PrincipalError::Kms(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for PrincipalError {}
+
+/// IAM user names: 1–64 of letters, digits and `+=,.@_-`.
+fn check_name(name: &str) -> Result<(), PrincipalError> {
+    let ok = (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(PrincipalError::InvalidName(format!(
+            "invalid principal name {name:?}: use 1-64 letters, digits and +=,.@_-"
+        )))
+    }
+}
+
+/// Creates the user `arn:aws:iam::<account>:user/<name>` with one access key.
+pub async fn create_user(
+    kms: &Kms,
+    account_id: &str,
+    name: &str,
+) -> Result<Credentials, PrincipalError> {
+    check_name(name)?;
+    if !is_account_id(account_id) {
+        return Err(PrincipalError::InvalidName(format!(
+            "invalid account id {account_id:?}: 12 digits"
+        )));
+    }
+    let arn = format!("arn:aws:iam::{account_id}:user/{name}");
+    let access_key_id = new_access_key_id().map_err(PrincipalError::Kms)?;
+    let secret = new_secret().map_err(PrincipalError::Kms)?;
+    let wrapped = kms
+        .root()
+        .wrap(&secret_aad(&access_key_id), secret.expose())
+        .map_err(|e| PrincipalError::Kms(error::crypto(e)))?;
+    let now = kms.now_ms();
+    let principal = PrincipalRow {
+        arn: arn.clone(),
+        account_id: account_id.into(),
+        name: name.into(),
+        created_at: now,
+    };
+    let key = AccessKeyRow {
+        access_key_id: access_key_id.clone(),
+        principal_arn: arn.clone(),
+        account_id: account_id.into(),
+        wrapped_secret: wrapped,
+        created_at: now,
+    };
+    match kms.store().insert_principal(&principal, &key).await {
+        Ok(()) => Ok(Credentials {
+            arn,
+            access_key_id,
+            secret_access_key: secret,
+        }),
+        Err(StoreError::AlreadyExists) => Err(PrincipalError::AlreadyExists),
+        Err(other) => Err(PrincipalError::Kms(error::store(other))),
+    }
+}
+
+/// Looks up an access key for SigV4 verification.
+pub async fn access_key(kms: &Kms, access_key_id: &str) -> Result<Option<AccessKey>, KmsError> {
+    let Some(row) = kms
+        .store()
+        .get_access_key(access_key_id)
+        .await
+        .map_err(error::store)?
+    else {
+        return Ok(None);
+    };
+    let secret = kms
+        .root()
+        .unwrap(&secret_aad(access_key_id), &row.wrapped_secret)
+        .map_err(|_| error::corrupt("wrapped secret access key"))?;
+    Ok(Some(AccessKey {
+        principal_arn: row.principal_arn,
+        account_id: row.account_id,
+        secret_access_key: secret,
+    }))
+}
+
+fn secret_aad(access_key_id: &str) -> Vec<u8> {
+    format!("ferrokms secret-access-key\0{access_key_id}").into_bytes()
+}
+
+/// `AKIA` and 16 characters of the base32 alphabet, as AWS access key ids look.
+fn new_access_key_id() -> Result<String, KmsError> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let bytes = ferrokms_crypto::random_bytes(16).map_err(error::crypto)?;
+    let tail: String = bytes
+        .expose()
+        .iter()
+        .map(|b| ALPHABET[(*b as usize) % 32] as char)
+        .collect();
+    Ok(format!("AKIA{tail}"))
+}
+
+/// 40 characters of the base64 alphabet (30 random bytes, 240 bits), as AWS secrets look.
+fn new_secret() -> Result<SecretBytes, KmsError> {
+    use base64::Engine;
+    let bytes = ferrokms_crypto::random_bytes(30).map_err(error::crypto)?;
+    let text = base64::engine::general_purpose::STANDARD.encode(bytes.expose());
+    Ok(SecretBytes::new(text.into_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_iam_rules() {
+        assert!(check_name("app-reader_1@x.y").is_ok());
+        assert!(check_name("").is_err());
+        assert!(check_name("a b").is_err());
+        assert!(check_name(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn access_key_ids_and_secrets_look_like_aws() {
+        let id = new_access_key_id().unwrap();
+        assert_eq!(id.len(), 20);
+        assert!(id.starts_with("AKIA"));
+        let secret = new_secret().unwrap();
+        assert_eq!(secret.expose().len(), 40);
+    }
+}

@@ -1,0 +1,56 @@
+//! The table of operations: adding an operation is one file under `ops/` and one line here.
+
+use crate::ops::*;
+use crate::pipeline::{handle, Handler, Operation};
+
+macro_rules! operations {
+    ($($op:ty),+ $(,)?) => {
+        /// Every operation, by its `X-Amz-Target` name.
+        pub static OPERATIONS: &[(&str, Handler)] = &[$((<$op>::NAME, handle::<$op>)),+];
+    };
+}
+
+operations![
+    cancel_key_deletion::CancelKeyDeletion,
+    create_alias::CreateAlias,
+    create_key::CreateKey,
+    decrypt::Decrypt,
+    delete_alias::DeleteAlias,
+    describe_key::DescribeKey,
+    disable_key::DisableKey,
+    enable_key::EnableKey,
+    encrypt::Encrypt,
+    generate_data_key::GenerateDataKey,
+    generate_data_key_without_plaintext::GenerateDataKeyWithoutPlaintext,
+    generate_random::GenerateRandom,
+    list_aliases::ListAliases,
+    list_keys::ListKeys,
+    list_resource_tags::ListResourceTags,
+    re_encrypt::ReEncrypt,
+    schedule_key_deletion::ScheduleKeyDeletion,
+    tag_resource::TagResource,
+    untag_resource::UntagResource,
+    update_alias::UpdateAlias,
+    update_key_description::UpdateKeyDescription,
+];
+
+pub fn lookup(name: &str) -> Option<Handler> {
+    OPERATIONS.iter().find(|(n, _)| *n == name).map(|(_, h)| *h)
+}
+
+/// The names of every implemented operation, for documentation and tests.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    OPERATIONS.iter().map(|(n, _)| *n)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_are_unique() {
+        let mut names: Vec<_> = super::names().collect();
+        let before = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), before);
+    }
+}

@@ -1,0 +1,179 @@
+//! The service object: the store, the root key and the clock, plus the few things every operation
+//! needs of them (resolving a key reference, unwrapping key material for an authorised key).
+
+use crate::authz::AuthorizedKey;
+use crate::clock::Clock;
+use crate::key::Key;
+use crate::{error, registry, Caller};
+use ferrokms_crypto::{RootKey, SecretBytes};
+use ferrokms_store::Store;
+use ferrokms_types::ids::{alias_arn, key_arn, KeyRef};
+use ferrokms_types::KmsError;
+use std::sync::Arc;
+
+pub struct Kms {
+    store: Arc<dyn Store>,
+    root: RootKey,
+    clock: Arc<dyn Clock>,
+}
+
+impl Kms {
+    pub fn new(store: Arc<dyn Store>, root: RootKey, clock: Arc<dyn Clock>) -> Self {
+        Kms { store, root, clock }
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub(crate) fn root(&self) -> &RootKey {
+        &self.root
+    }
+
+    /// Runs the operation named by `X-Amz-Target` for an authenticated caller.
+    pub async fn handle(
+        &self,
+        operation: &str,
+        caller: &Caller,
+        body: &[u8],
+    ) -> Result<Vec<u8>, KmsError> {
+        let Some(handler) = registry::lookup(operation) else {
+            return Err(KmsError::UnknownOperation(String::new()));
+        };
+        handler(self, caller, body).await
+    }
+
+    /// Resolves a KeyId member in the caller's Region: key id, key ARN and, where the operation
+    /// accepts them, alias name and alias ARN.
+    pub async fn resolve(
+        &self,
+        caller: &Caller,
+        text: &str,
+        aliases: bool,
+    ) -> Result<Key, KmsError> {
+        let reference = KeyRef::parse(text)?;
+        if reference.is_alias() && !aliases {
+            return Err(KmsError::NotFound(format!("Invalid keyId '{text}'")));
+        }
+        match reference {
+            KeyRef::KeyId(id) => self.key_in(&caller.account_id, &caller.region, &id).await,
+            KeyRef::KeyArn {
+                region,
+                account_id,
+                key_id,
+            } => {
+                if region != caller.region {
+                    return Err(not_found(&region, &account_id, &key_id));
+                }
+                self.key_in(&account_id, &region, &key_id).await
+            }
+            KeyRef::AliasName(name) => {
+                self.key_by_alias(&caller.account_id, &caller.region, &name)
+                    .await
+            }
+            KeyRef::AliasArn {
+                region,
+                account_id,
+                alias_name,
+            } => {
+                if region != caller.region {
+                    return Err(alias_not_found(&region, &account_id, &alias_name));
+                }
+                self.key_by_alias(&account_id, &region, &alias_name).await
+            }
+        }
+    }
+
+    /// The key with this id in this account and Region.
+    pub async fn key_in(
+        &self,
+        account_id: &str,
+        region: &str,
+        key_id: &str,
+    ) -> Result<Key, KmsError> {
+        let row = self
+            .store
+            .get_key(account_id, region, key_id)
+            .await
+            .map_err(error::store)?;
+        match row {
+            Some(row) => Key::from_row(row),
+            None => Err(not_found(region, account_id, key_id)),
+        }
+    }
+
+    async fn key_by_alias(
+        &self,
+        account_id: &str,
+        region: &str,
+        alias: &str,
+    ) -> Result<Key, KmsError> {
+        let row = self
+            .store
+            .get_alias(account_id, region, alias)
+            .await
+            .map_err(error::store)?;
+        let Some(alias_row) = row else {
+            return Err(alias_not_found(region, account_id, alias));
+        };
+        self.key_in(account_id, region, &alias_row.target_key_id)
+            .await
+    }
+
+    /// Unwraps one version of an authorised key's material. Only the authorisation step makes
+    /// an `AuthorizedKey`, so this is the one door to key bytes.
+    pub async fn key_material(
+        &self,
+        key: &AuthorizedKey,
+        version: i64,
+    ) -> Result<SecretBytes, KmsError> {
+        let id = key.key.id();
+        let row = self
+            .store
+            .get_key_version(id, version)
+            .await
+            .map_err(error::store)?;
+        let Some(row) = row else {
+            // A ciphertext naming a version the key never had is a forged or foreign ciphertext.
+            return Err(KmsError::InvalidCiphertext(String::new()));
+        };
+        self.root
+            .unwrap(&material_aad(id, version), &row.wrapped_material)
+            .map_err(|_| error::corrupt("wrapped key material"))
+    }
+
+    /// Wraps fresh key material for storage.
+    pub(crate) fn wrap_material(
+        &self,
+        key_id: &str,
+        version: i64,
+        material: &SecretBytes,
+    ) -> Result<Vec<u8>, KmsError> {
+        self.root
+            .wrap(&material_aad(key_id, version), material.expose())
+            .map_err(error::crypto)
+    }
+}
+
+/// Binds wrapped material to its key and version, so a wrapped blob cannot be moved to another row.
+fn material_aad(key_id: &str, version: i64) -> Vec<u8> {
+    format!("ferrokms key-material\0{key_id}\0{version}").into_bytes()
+}
+
+fn not_found(region: &str, account_id: &str, key_id: &str) -> KmsError {
+    KmsError::NotFound(format!(
+        "Key '{}' does not exist",
+        key_arn(region, account_id, key_id)
+    ))
+}
+
+fn alias_not_found(region: &str, account_id: &str, alias: &str) -> KmsError {
+    KmsError::NotFound(format!(
+        "Alias {} is not found.",
+        alias_arn(region, account_id, alias)
+    ))
+}

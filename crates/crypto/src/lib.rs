@@ -1,0 +1,46 @@
+//! ferrokms-crypto: the only crate that touches aws-lc-rs.
+//!
+//! It owns every cryptographic decision of the server so the rest of the
+//! workspace handles only opaque blobs and [`SecretBytes`]:
+//!
+//! - [`SecretBytes`]: zeroizing, unprintable container for secrets;
+//! - [`random_bytes`] / [`generate_symmetric_key`]: the system CSPRNG;
+//! - [`RootKey`]: wraps key material and stored secrets at rest;
+//! - [`ciphertext`]: the customer-facing blob of symmetric encryption,
+//!   specified byte by byte in `docs/ciphertext-format.md`;
+//! - [`encode_encryption_context`]: the canonical bytes of a context.
+//!
+//! The primitives themselves (AES-256-GCM, HKDF-SHA256) sit behind the
+//! private `symmetric` module, the seam where a hardware-backed
+//! implementation can later take over.
+
+pub mod ciphertext;
+mod context;
+mod error;
+mod random;
+mod root_key;
+mod secret;
+mod symmetric;
+#[cfg(test)]
+mod testing;
+
+pub use context::encode_encryption_context;
+pub use error::CryptoError;
+pub use random::{generate_symmetric_key, random_bytes, SYMMETRIC_KEY_LEN};
+pub use root_key::{RootKey, WRAP_OVERHEAD};
+pub use secret::SecretBytes;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The service shares these across request tasks.
+    #[test]
+    fn shared_types_are_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<RootKey>();
+        assert_send_sync::<SecretBytes>();
+        assert_send_sync::<CryptoError>();
+        assert_send_sync::<ciphertext::Header>();
+    }
+}

@@ -1,0 +1,76 @@
+//! The HTTP front door of the AWS JSON 1.1 protocol: `POST /` with `X-Amz-Target:
+//! TrentService.<Operation>`. Caps the body before hashing it, authenticates, routes, and writes
+//! every error as `{"__type", "message"}` with AWS's status.
+
+use crate::auth::Authenticator;
+use axum::body::Body;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
+use ferrokms_core::Kms;
+use ferrokms_types::KmsError;
+use http::{header, HeaderValue, Request, StatusCode};
+use http_body_util::BodyExt;
+use std::sync::Arc;
+
+/// The largest request body read: well above the largest KMS request (a 128 KiB key policy,
+/// JSON-escaped), far below what could exhaust memory.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+const TARGET_PREFIX: &str = "TrentService.";
+const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
+pub struct App {
+    pub kms: Arc<Kms>,
+    pub auth: Authenticator,
+}
+
+pub fn router(app: Arc<App>) -> Router {
+    Router::new().route("/", any(kms_endpoint)).with_state(app)
+}
+
+async fn kms_endpoint(State(app): State<Arc<App>>, request: Request<Body>) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let result = serve(&app, request).await;
+    let (status, body) = match result {
+        Ok(body) => (StatusCode::OK, body),
+        Err(err) => {
+            let status = StatusCode::from_u16(err.http_status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, err.to_json_body())
+        }
+    };
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        headers.insert("x-amzn-requestid", v);
+    }
+    response
+}
+
+async fn serve(app: &App, request: Request<Body>) -> Result<Vec<u8>, KmsError> {
+    let (parts, body) = request.into_parts();
+    let body = http_body_util::Limited::new(body, MAX_BODY_BYTES)
+        .collect()
+        .await
+        .map_err(|_| {
+            KmsError::Validation(format!("The request body exceeds {MAX_BODY_BYTES} bytes."))
+        })?
+        .to_bytes();
+    // Authentication comes first, as at AWS: an unsigned request learns nothing else.
+    let caller = app.auth.authenticate(&parts, &body).await?;
+    if parts.method != http::Method::POST || parts.uri.path() != "/" {
+        return Err(KmsError::UnknownOperation(String::new()));
+    }
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let Some(operation) = target.strip_prefix(TARGET_PREFIX) else {
+        return Err(KmsError::UnknownOperation(String::new()));
+    };
+    app.kms.handle(operation, &caller, &body).await
+}

@@ -1,0 +1,12 @@
+//! The ferrokms server: command line, data directory, HTTP front door (body cap, SigV4,
+//! `X-Amz-Target` routing, errors as AWS JSON), TLS and graceful shutdown. The service itself
+//! lives in `ferrokms-core`; this crate only carries requests to it.
+
+pub mod auth;
+pub mod cli;
+pub mod data_dir;
+pub mod http;
+pub mod listener;
+pub mod server;
+
+pub use server::{Running, ServerConfig};

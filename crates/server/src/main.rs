@@ -1,0 +1,146 @@
+//! `ferrokms`: the server and its admin commands.
+
+use clap::Parser;
+use ferrokms_core::clock::SystemClock;
+use ferrokms_core::principals;
+use ferrokms_server::cli::{
+    Cli, Command, PrincipalCommand, PrincipalCreateArgs, ServeArgs, StoreArgs,
+};
+use ferrokms_server::data_dir::RootKeySource;
+use ferrokms_server::server::{self, ServerConfig};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ferrokms: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve(args).await,
+            Command::Principal(PrincipalCommand::Create(args)) => create_principal(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ferrokms: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root_key_source(store: &StoreArgs) -> RootKeySource {
+    RootKeySource {
+        inline: std::env::var("FERROKMS_ROOT_KEY").ok(),
+        file: store.root_key_file.clone(),
+    }
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FERROKMS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    init_logging(&args.log_format);
+    let mut config = ServerConfig::new(args.store.data_dir.clone());
+    config.listen = args.listen;
+    config.account_id = args.account_id;
+    config.root_key = root_key_source(&args.store);
+    config.tls = args.tls_cert.zip(args.tls_key);
+    let running = server::start(config.clone()).await?;
+    print_banner(&running, &config);
+    wait_for_signal().await;
+    eprintln!("ferrokms: shutting down; finishing requests in flight");
+    running.shutdown().await;
+    Ok(())
+}
+
+fn print_banner(running: &server::Running, config: &ServerConfig) {
+    let dir = std::fs::canonicalize(&config.data_dir).unwrap_or_else(|_| config.data_dir.clone());
+    let endpoint = running.endpoint();
+    println!(
+        "ferrokms {} listening on {endpoint} (account {})",
+        env!("CARGO_PKG_VERSION"),
+        config.account_id
+    );
+    match &running.new_credentials {
+        Some(path) => println!(
+            "Created the administrator; its credentials are in {} (shown nowhere else).",
+            path.display()
+        ),
+        None => println!(
+            "Administrator credentials: {}",
+            dir.join("credentials").display()
+        ),
+    }
+    println!("Try:");
+    println!(
+        "  export AWS_SHARED_CREDENTIALS_FILE={} AWS_CONFIG_FILE={}",
+        dir.join("credentials").display(),
+        dir.join("config").display()
+    );
+    println!("  aws --endpoint-url {endpoint} kms list-keys");
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+async fn create_principal(args: PrincipalCreateArgs) -> Result<(), String> {
+    let kms = server::open(
+        &args.store.data_dir,
+        &root_key_source(&args.store),
+        Arc::new(SystemClock),
+    )
+    .await?;
+    let creds = principals::create_user(&kms, &args.account_id, &args.name)
+        .await
+        .map_err(|e| e.to_string())?;
+    let secret =
+        std::str::from_utf8(creds.secret_access_key.expose()).map_err(|e| e.to_string())?;
+    let out = serde_json::json!({
+        "Arn": creds.arn,
+        "AccessKeyId": creds.access_key_id,
+        "SecretAccessKey": secret,
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
+    );
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! Starting and stopping a server: open the data dir and store, check the root key against it,
+//! create the administrator on first start, then serve until told to stop.
+
+use crate::auth::Authenticator;
+use crate::data_dir::{self, RootKeySource};
+use crate::http::{router, App};
+use crate::listener;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use ferrokms_core::clock::{Clock, SystemClock};
+use ferrokms_core::{bootstrap, scheduler, Kms};
+use ferrokms_crypto::RootKey;
+use ferrokms_store::sqlite::SqliteStore;
+use ferrokms_store::Store;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub account_id: String,
+    pub root_key: RootKeySource,
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// How often the scheduler looks for keys whose deletion date has passed.
+    pub deletion_interval: Duration,
+    /// The Region written into the CLI config file on first start.
+    pub default_region: String,
+}
+
+impl ServerConfig {
+    pub fn new(data_dir: PathBuf) -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4599)),
+            data_dir,
+            account_id: "111122223333".into(),
+            root_key: RootKeySource::default(),
+            tls: None,
+            deletion_interval: Duration::from_secs(60),
+            default_region: "us-east-1".into(),
+        }
+    }
+}
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub scheme: &'static str,
+    /// Set on first start: where the administrator's credentials were written.
+    pub new_credentials: Option<PathBuf>,
+    pub kms: Arc<Kms>,
+    stop: watch::Sender<bool>,
+    serving: JoinHandle<()>,
+    scheduler: JoinHandle<()>,
+}
+
+impl Running {
+    pub fn endpoint(&self) -> String {
+        format!("{}://{}", self.scheme, self.addr)
+    }
+
+    /// Stops accepting, waits for requests in flight, stops background work.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.serving.await;
+        let _ = self.scheduler.await;
+    }
+}
+
+/// Opens the store of a data dir with its root key (shared by `serve` and the admin commands).
+pub async fn open(
+    data_dir: &Path,
+    root_key: &RootKeySource,
+    clock: Arc<dyn Clock>,
+) -> Result<Kms, String> {
+    data_dir::ensure_dir(data_dir).map_err(|e| e.to_string())?;
+    let (root, _created) =
+        data_dir::load_or_create_root_key(data_dir, root_key).map_err(|e| e.to_string())?;
+    let store = SqliteStore::open(&data_dir::store_path(data_dir))
+        .await
+        .map_err(|e| format!("cannot open the store in {}: {e}", data_dir.display()))?;
+    check_root_key(&store, &root).await?;
+    Ok(Kms::new(Arc::new(store), root, clock))
+}
+
+const ROOT_CHECK_SETTING: &str = "root_key.check";
+const ROOT_CHECK_AAD: &[u8] = b"ferrokms root-key-check";
+
+/// A store opened with another root key would fail on every key; refuse it up front instead.
+async fn check_root_key(store: &SqliteStore, root: &RootKey) -> Result<(), String> {
+    let existing = store
+        .get_setting(ROOT_CHECK_SETTING)
+        .await
+        .map_err(|e| e.to_string())?;
+    match existing {
+        Some(text) => {
+            let wrapped = STANDARD
+                .decode(text)
+                .map_err(|_| "the store's root key check is corrupt".to_string())?;
+            root.unwrap(ROOT_CHECK_AAD, &wrapped)
+                .map(|_| ())
+                .map_err(|_| "the root key does not belong to this data dir's store".to_string())
+        }
+        None => {
+            let wrapped = root
+                .wrap(ROOT_CHECK_AAD, b"ok")
+                .map_err(|e| e.to_string())?;
+            store
+                .set_setting(ROOT_CHECK_SETTING, &STANDARD.encode(wrapped))
+                .await
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+pub async fn start(config: ServerConfig) -> Result<Running, String> {
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(listener::tls_acceptor(cert, key)?),
+        None => None,
+    };
+    let kms = Arc::new(open(&config.data_dir, &config.root_key, Arc::new(SystemClock)).await?);
+    let new_credentials = match bootstrap::ensure_admin(&kms, &config.account_id)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Some(creds) => Some(
+            data_dir::write_credentials(&config.data_dir, &creds, &config.default_region)
+                .map_err(|e| e.to_string())?,
+        ),
+        None => None,
+    };
+    let tcp = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let addr = tcp.local_addr().map_err(|e| e.to_string())?;
+    let (stop, stopped) = watch::channel(false);
+    let app = Arc::new(App {
+        kms: kms.clone(),
+        auth: Authenticator::new(kms.clone()),
+    });
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let serving = tokio::spawn(listener::serve(tcp, tls, router(app), stopped.clone()));
+    let scheduler = scheduler::spawn(kms.clone(), config.deletion_interval, stopped);
+    Ok(Running {
+        addr,
+        scheme,
+        new_credentials,
+        kms,
+        stop,
+        serving,
+        scheduler,
+    })
+}

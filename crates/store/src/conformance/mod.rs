@@ -1,0 +1,200 @@
+//! The conformance suite: the behaviour every [`Store`] backend must show, written once against
+//! `&dyn Store`. Enabled by the `conformance` feature (and always in this crate's own tests).
+//!
+//! Run it with [`run_all`], or case by case through [`CASES`]. Cases panic on failure. They may
+//! share one store, even one that other cases or earlier runs have written to: each case works in
+//! its own freshly named account and keys, and the one case that needs global state (the deletion
+//! sweep) asserts only about its own rows plus ordering. Still, run it only against a scratch
+//! database: it writes rows and never removes the principals and settings it creates.
+
+mod aliases;
+mod keys;
+mod principals;
+mod tags;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::{AliasRow, KeyRow, KeyVersionRow, Store, Tag};
+
+/// The future of one running case.
+pub type CaseFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+/// One named conformance case.
+pub struct Case {
+    pub name: &'static str,
+    pub run: for<'a> fn(&'a dyn Store) -> CaseFuture<'a>,
+}
+
+/// Builds a [`Case`] from the path of an `async fn(&dyn Store)`.
+macro_rules! case {
+    ($($path:ident)::+) => {
+        Case {
+            name: stringify!($($path)::+),
+            run: |store| Box::pin($($path)::+(store)),
+        }
+    };
+}
+
+/// Every case, grouped by area.
+pub const CASES: &[Case] = &[
+    case!(keys::insert_then_get_round_trips),
+    case!(keys::duplicate_insert_is_already_exists_and_changes_nothing),
+    case!(keys::keys_are_scoped_by_account_and_region),
+    case!(keys::list_keys_paginates_in_key_id_order),
+    case!(keys::update_key_is_compare_and_swap),
+    case!(keys::update_key_writes_every_mutable_column_only),
+    case!(keys::update_missing_key_is_not_found),
+    case!(keys::keys_due_for_deletion_respects_time_and_state),
+    case!(keys::destroy_key_removes_everything_it_owns),
+    case!(aliases::insert_get_and_duplicate),
+    case!(aliases::alias_to_missing_key_is_not_found),
+    case!(aliases::update_alias_retargets),
+    case!(aliases::delete_alias),
+    case!(aliases::list_aliases_filters_and_paginates),
+    case!(tags::put_tags_upserts_and_remove_tags_ignores_missing),
+    case!(tags::put_tags_over_limit_leaves_old_tags_intact),
+    case!(tags::put_tags_on_missing_key_is_not_found),
+    case!(tags::list_tags_paginates_in_key_order),
+    case!(principals::insert_and_get_principal),
+    case!(principals::duplicate_principal_is_already_exists_and_atomic),
+    case!(principals::list_principals_by_account),
+    case!(principals::settings_get_and_overwrite),
+    case!(principals::ping_answers),
+];
+
+/// Runs every case against `store`, naming each on stderr before it starts.
+pub async fn run_all(store: &dyn Store) {
+    for case in CASES {
+        eprintln!("conformance: {}", case.name);
+        (case.run)(store).await;
+    }
+}
+
+/// Asserts that a store call failed with the given [`StoreError`](crate::StoreError) pattern.
+macro_rules! assert_store_err {
+    ($result:expr, $pattern:pat) => {
+        match $result {
+            Err($pattern) => {}
+            other => panic!("expected Err({}), got {:?}", stringify!($pattern), other),
+        }
+    };
+}
+use assert_store_err;
+
+/// A name no other case or earlier run has used: `label`, the wall clock and a counter.
+fn unique(label: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos());
+    format!("{label}-{nanos:x}-{n}")
+}
+
+/// One account and region, named freshly for a case; builds rows that live there.
+#[derive(Clone)]
+struct Scope {
+    account: String,
+    region: String,
+}
+
+impl Scope {
+    fn new(label: &str) -> Self {
+        Self {
+            account: unique(label),
+            region: "us-east-1".into(),
+        }
+    }
+
+    fn in_region(&self, region: &str) -> Self {
+        Self {
+            account: self.account.clone(),
+            region: region.into(),
+        }
+    }
+
+    /// A key id unique to this scope; ids of one scope sort by `suffix`.
+    fn key_id(&self, suffix: &str) -> String {
+        format!("{}-{}-{suffix}", self.account, self.region)
+    }
+
+    fn key(&self, suffix: &str) -> KeyRow {
+        let key_id = self.key_id(suffix);
+        KeyRow {
+            arn: format!("arn:aws:kms:{}:{}:key/{key_id}", self.region, self.account),
+            key_id,
+            account_id: self.account.clone(),
+            region: self.region.clone(),
+            description: "a key".into(),
+            key_usage: "ENCRYPT_DECRYPT".into(),
+            key_spec: "SYMMETRIC_DEFAULT".into(),
+            origin: "AWS_KMS".into(),
+            state: "Enabled".into(),
+            policy: r#"{"Version":"2012-10-17","Statement":[]}"#.into(),
+            creation_date: 1_700_000_000_000,
+            deletion_date: None,
+            pending_window_days: None,
+            current_version: 1,
+            multi_region: false,
+            row_version: 1,
+        }
+    }
+
+    fn alias(&self, name: &str, target_key_id: &str) -> AliasRow {
+        AliasRow {
+            account_id: self.account.clone(),
+            region: self.region.clone(),
+            alias_name: format!("alias/{name}"),
+            target_key_id: target_key_id.into(),
+            creation_date: 1_700_000_000_000,
+            last_updated_date: 1_700_000_000_000,
+        }
+    }
+
+    /// Inserts `self.key(suffix)` with a version-1 material and no tags; returns the row.
+    async fn insert_key(&self, store: &dyn Store, suffix: &str) -> KeyRow {
+        let key = self.key(suffix);
+        store
+            .insert_key(&key, &version(&key.key_id, 1, b"wrapped"), &[])
+            .await
+            .expect("insert_key");
+        key
+    }
+}
+
+fn version(key_id: &str, version: i64, material: &[u8]) -> KeyVersionRow {
+    KeyVersionRow {
+        key_id: key_id.into(),
+        version,
+        wrapped_material: material.to_vec(),
+        created_at: 1_700_000_000_001,
+    }
+}
+
+fn tag(key: &str, value: &str) -> Tag {
+    Tag {
+        key: key.into(),
+        value: value.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_names_are_unique() {
+        let mut names: Vec<_> = CASES.iter().map(|case| case.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), CASES.len());
+    }
+
+    #[test]
+    fn unique_names_differ() {
+        assert_ne!(unique("a"), unique("a"));
+    }
+}

@@ -1,0 +1,117 @@
+//! Conformance cases for tags: upsert, removal, the per-key limit and pagination.
+
+use super::{assert_store_err, tag, Scope};
+use crate::{Store, StoreError};
+
+pub(super) async fn put_tags_upserts_and_remove_tags_ignores_missing(store: &dyn Store) {
+    let scope = Scope::new("tags-upsert");
+    let key = scope.insert_key(store, "a").await;
+    let id = &key.key_id;
+    store
+        .put_tags(id, &[tag("a", "1"), tag("b", "2")], 50)
+        .await
+        .expect("put");
+    store
+        .put_tags(id, &[tag("b", "3"), tag("c", "4")], 50)
+        .await
+        .expect("put");
+    let tags = store.list_tags(id, None, 100).await.expect("list");
+    assert_eq!(tags, vec![tag("a", "1"), tag("b", "3"), tag("c", "4")]);
+
+    store
+        .remove_tags(id, &["a".into(), "zzz".into()])
+        .await
+        .expect("remove");
+    let tags = store.list_tags(id, None, 100).await.expect("list");
+    assert_eq!(tags, vec![tag("b", "3"), tag("c", "4")]);
+    store.remove_tags(id, &[]).await.expect("remove nothing");
+    store.put_tags(id, &[], 50).await.expect("put nothing");
+
+    let other = scope.insert_key(store, "b").await;
+    assert_eq!(
+        store
+            .list_tags(&other.key_id, None, 100)
+            .await
+            .expect("list"),
+        vec![]
+    );
+}
+
+pub(super) async fn put_tags_over_limit_leaves_old_tags_intact(store: &dyn Store) {
+    let scope = Scope::new("tags-limit");
+    let key = scope.insert_key(store, "a").await;
+    let id = &key.key_id;
+    let old = vec![tag("a", "1"), tag("b", "2")];
+    store.put_tags(id, &old, 3).await.expect("put");
+
+    // c and d would make 4 > 3: nothing changes, not even the update of a.
+    let over = [tag("a", "changed"), tag("c", "3"), tag("d", "4")];
+    assert_store_err!(
+        store.put_tags(id, &over, 3).await,
+        StoreError::LimitExceeded
+    );
+    assert_eq!(store.list_tags(id, None, 100).await.expect("list"), old);
+
+    // Updating existing keys does not count twice; exactly the limit is fine.
+    store
+        .put_tags(id, &[tag("a", "x"), tag("b", "y")], 2)
+        .await
+        .expect("update at limit");
+    store
+        .put_tags(id, &[tag("c", "z")], 3)
+        .await
+        .expect("reach limit");
+    let tags = store.list_tags(id, None, 100).await.expect("list");
+    assert_eq!(tags, vec![tag("a", "x"), tag("b", "y"), tag("c", "z")]);
+}
+
+pub(super) async fn put_tags_on_missing_key_is_not_found(store: &dyn Store) {
+    let scope = Scope::new("tags-missing");
+    let missing = scope.key_id("missing");
+    let result = store.put_tags(&missing, &[tag("a", "1")], 50).await;
+    assert_store_err!(result, StoreError::NotFound);
+    assert_eq!(
+        store.list_tags(&missing, None, 100).await.expect("list"),
+        vec![]
+    );
+}
+
+pub(super) async fn list_tags_paginates_in_key_order(store: &dyn Store) {
+    let scope = Scope::new("tags-pages");
+    let key = scope.insert_key(store, "a").await;
+    let id = &key.key_id;
+    let put = [
+        tag("e", "5"),
+        tag("b", "2"),
+        tag("d", "4"),
+        tag("a", "1"),
+        tag("c", "3"),
+    ];
+    store.put_tags(id, &put, 50).await.expect("put");
+
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = store
+            .list_tags(id, after.as_deref(), 2)
+            .await
+            .expect("list");
+        assert!(page.len() <= 2);
+        let Some(last) = page.last() else { break };
+        after = Some(last.key.clone());
+        seen.extend(page);
+    }
+    let expected = vec![
+        tag("a", "1"),
+        tag("b", "2"),
+        tag("c", "3"),
+        tag("d", "4"),
+        tag("e", "5"),
+    ];
+    assert_eq!(seen, expected);
+    assert_eq!(
+        store.list_tags(id, Some("c"), 1).await.expect("list"),
+        vec![tag("d", "4")]
+    );
+    assert_eq!(store.list_tags(id, None, 0).await.expect("list"), vec![]);
+}

@@ -1,0 +1,137 @@
+//! The plain rows the [`Store`](crate::Store) reads and writes.
+//!
+//! These are data, not domain types: enumerations are text whose meaning belongs to the service
+//! layer, times are epoch milliseconds, and wrapped secrets are opaque bytes (already encrypted
+//! by the service layer). The rows carrying wrapped bytes print only their length in `Debug`, so
+//! logging a row never spills ciphertext.
+
+use std::fmt;
+
+/// A KMS key's metadata. `row_version` is the optimistic-concurrency counter used by
+/// [`Store::update_key`](crate::Store::update_key); it starts at 1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyRow {
+    pub key_id: String,
+    pub account_id: String,
+    pub region: String,
+    pub arn: String,
+    pub description: String,
+    pub key_usage: String,
+    pub key_spec: String,
+    pub origin: String,
+    pub state: String,
+    pub policy: String,
+    pub creation_date: i64,
+    pub deletion_date: Option<i64>,
+    pub pending_window_days: Option<i32>,
+    pub current_version: i64,
+    pub multi_region: bool,
+    pub row_version: i64,
+}
+
+/// One version of a key's material, wrapped (encrypted) by the service layer.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyVersionRow {
+    pub key_id: String,
+    pub version: i64,
+    pub wrapped_material: Vec<u8>,
+    pub created_at: i64,
+}
+
+impl fmt::Debug for KeyVersionRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyVersionRow")
+            .field("key_id", &self.key_id)
+            .field("version", &self.version)
+            .field("wrapped_material", &ByteCount(self.wrapped_material.len()))
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
+/// An alias, unique per (account_id, region, alias_name).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AliasRow {
+    pub account_id: String,
+    pub region: String,
+    pub alias_name: String,
+    pub target_key_id: String,
+    pub creation_date: i64,
+    pub last_updated_date: i64,
+}
+
+/// One tag of a key; tag keys are unique per key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+/// A principal (an IAM-like user) that may sign requests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrincipalRow {
+    pub arn: String,
+    pub account_id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+/// An access key of a principal; the secret is wrapped (encrypted) by the service layer.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessKeyRow {
+    pub access_key_id: String,
+    pub principal_arn: String,
+    pub account_id: String,
+    pub wrapped_secret: Vec<u8>,
+    pub created_at: i64,
+}
+
+impl fmt::Debug for AccessKeyRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessKeyRow")
+            .field("access_key_id", &self.access_key_id)
+            .field("principal_arn", &self.principal_arn)
+            .field("account_id", &self.account_id)
+            .field("wrapped_secret", &ByteCount(self.wrapped_secret.len()))
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
+/// Prints as `<N bytes>` in place of the bytes themselves.
+struct ByteCount(usize);
+
+impl fmt::Debug for ByteCount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{} bytes>", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_wrapped_rows_prints_length_not_bytes() {
+        let version = KeyVersionRow {
+            key_id: "k".into(),
+            version: 1,
+            wrapped_material: vec![0xAB; 3],
+            created_at: 5,
+        };
+        let access = AccessKeyRow {
+            access_key_id: "AKIA".into(),
+            principal_arn: "arn".into(),
+            account_id: "1".into(),
+            wrapped_secret: vec![0xCD; 4],
+            created_at: 5,
+        };
+        let printed = format!("{version:?} {access:?}");
+        assert!(printed.contains("<3 bytes>"), "{printed}");
+        assert!(printed.contains("<4 bytes>"), "{printed}");
+        assert!(
+            !printed.contains("171") && !printed.contains("205"),
+            "{printed}"
+        );
+    }
+}

@@ -1,0 +1,88 @@
+//! Queries on `principals` and `access_keys`: a principal is created with its first access key.
+
+use sqlx::sqlite::{SqlitePool, SqliteRow};
+use sqlx::Row;
+
+use super::BEGIN_WRITE;
+use crate::{AccessKeyRow, PrincipalRow, StoreError};
+
+pub(super) async fn insert(
+    pool: &SqlitePool,
+    principal: &PrincipalRow,
+    access_key: &AccessKeyRow,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin_with(BEGIN_WRITE).await?;
+    sqlx::query("INSERT INTO principals (arn, account_id, name, created_at) VALUES (?, ?, ?, ?)")
+        .bind(&principal.arn)
+        .bind(&principal.account_id)
+        .bind(&principal.name)
+        .bind(principal.created_at)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO access_keys \
+         (access_key_id, principal_arn, account_id, wrapped_secret, created_at) \
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(&access_key.access_key_id)
+    .bind(&access_key.principal_arn)
+    .bind(&access_key.account_id)
+    .bind(&access_key.wrapped_secret)
+    .bind(access_key.created_at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn get(pool: &SqlitePool, arn: &str) -> Result<Option<PrincipalRow>, StoreError> {
+    let row = sqlx::query("SELECT arn, account_id, name, created_at FROM principals WHERE arn = ?")
+        .bind(arn)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(principal_from_row).transpose()
+}
+
+pub(super) async fn list(
+    pool: &SqlitePool,
+    account_id: &str,
+) -> Result<Vec<PrincipalRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT arn, account_id, name, created_at FROM principals \
+         WHERE account_id = ? ORDER BY arn",
+    )
+    .bind(account_id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(principal_from_row).collect()
+}
+
+pub(super) async fn get_access_key(
+    pool: &SqlitePool,
+    access_key_id: &str,
+) -> Result<Option<AccessKeyRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT access_key_id, principal_arn, account_id, wrapped_secret, created_at \
+         FROM access_keys WHERE access_key_id = ?",
+    )
+    .bind(access_key_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(AccessKeyRow {
+        access_key_id: row.try_get("access_key_id")?,
+        principal_arn: row.try_get("principal_arn")?,
+        account_id: row.try_get("account_id")?,
+        wrapped_secret: row.try_get("wrapped_secret")?,
+        created_at: row.try_get("created_at")?,
+    }))
+}
+
+fn principal_from_row(row: &SqliteRow) -> Result<PrincipalRow, StoreError> {
+    Ok(PrincipalRow {
+        arn: row.try_get("arn")?,
+        account_id: row.try_get("account_id")?,
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+    })
+}

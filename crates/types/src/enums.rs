@@ -1,0 +1,176 @@
+//! The string enums of the API. Each is declared once, as a table of (variant, wire string); the
+//! wire strings double as the "enum value set" that validation messages list.
+
+use serde::{Serialize, Serializer};
+
+/// What validation needs of any wire enum.
+pub trait WireEnum: Sized {
+    fn parse(text: &str) -> Option<Self>;
+    fn value_set() -> String;
+}
+
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            /// Every value, in the order botocore's model lists them.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $wire),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($wire => Some($name::$variant),)+ _ => None }
+            }
+
+            /// The value set as AWS prints it in a validation message: `[A, B, C]`.
+            pub fn value_set() -> String {
+                let names: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
+                format!("[{}]", names.join(", "))
+            }
+        }
+
+        impl crate::enums::WireEnum for $name {
+            fn parse(text: &str) -> Option<Self> { $name::parse(text) }
+            fn value_set() -> String { $name::value_set() }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// What a key is for.
+    KeyUsage {
+        SignVerify = "SIGN_VERIFY",
+        EncryptDecrypt = "ENCRYPT_DECRYPT",
+        GenerateVerifyMac = "GENERATE_VERIFY_MAC",
+        KeyAgreement = "KEY_AGREEMENT",
+    }
+);
+
+wire_enum!(
+    /// The kind of key material.
+    KeySpec {
+        Rsa2048 = "RSA_2048",
+        Rsa3072 = "RSA_3072",
+        Rsa4096 = "RSA_4096",
+        EccNistP256 = "ECC_NIST_P256",
+        EccNistP384 = "ECC_NIST_P384",
+        EccNistP521 = "ECC_NIST_P521",
+        EccSecgP256k1 = "ECC_SECG_P256K1",
+        SymmetricDefault = "SYMMETRIC_DEFAULT",
+        Hmac224 = "HMAC_224",
+        Hmac256 = "HMAC_256",
+        Hmac384 = "HMAC_384",
+        Hmac512 = "HMAC_512",
+        Sm2 = "SM2",
+        MlDsa44 = "ML_DSA_44",
+        MlDsa65 = "ML_DSA_65",
+        MlDsa87 = "ML_DSA_87",
+        EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
+    }
+);
+
+wire_enum!(
+    /// The deprecated name of KeySpec, still accepted by CreateKey; it lacks the newer specs.
+    CustomerMasterKeySpec {
+        Rsa2048 = "RSA_2048",
+        Rsa3072 = "RSA_3072",
+        Rsa4096 = "RSA_4096",
+        EccNistP256 = "ECC_NIST_P256",
+        EccNistP384 = "ECC_NIST_P384",
+        EccNistP521 = "ECC_NIST_P521",
+        EccSecgP256k1 = "ECC_SECG_P256K1",
+        SymmetricDefault = "SYMMETRIC_DEFAULT",
+        Hmac224 = "HMAC_224",
+        Hmac256 = "HMAC_256",
+        Hmac384 = "HMAC_384",
+        Hmac512 = "HMAC_512",
+        Sm2 = "SM2",
+    }
+);
+
+wire_enum!(
+    /// Where the key material came from.
+    Origin {
+        AwsKms = "AWS_KMS",
+        External = "EXTERNAL",
+        AwsCloudhsm = "AWS_CLOUDHSM",
+        ExternalKeyStore = "EXTERNAL_KEY_STORE",
+    }
+);
+
+wire_enum!(
+    /// The lifecycle state of a key.
+    KeyState {
+        Creating = "Creating",
+        Enabled = "Enabled",
+        Disabled = "Disabled",
+        PendingDeletion = "PendingDeletion",
+        PendingImport = "PendingImport",
+        PendingReplicaDeletion = "PendingReplicaDeletion",
+        Unavailable = "Unavailable",
+        Updating = "Updating",
+    }
+);
+
+wire_enum!(
+    /// Encryption algorithms of Encrypt, Decrypt and ReEncrypt.
+    EncryptionAlgorithm {
+        SymmetricDefault = "SYMMETRIC_DEFAULT",
+        RsaesOaepSha1 = "RSAES_OAEP_SHA_1",
+        RsaesOaepSha256 = "RSAES_OAEP_SHA_256",
+        Sm2pke = "SM2PKE",
+    }
+);
+
+wire_enum!(
+    /// The data key lengths of GenerateDataKey.
+    DataKeySpec {
+        Aes256 = "AES_256",
+        Aes128 = "AES_128",
+    }
+);
+
+wire_enum!(
+    /// DryRun modifiers of Decrypt and ReEncrypt.
+    DryRunModifier {
+        IgnoreCiphertext = "IGNORE_CIPHERTEXT",
+    }
+);
+
+impl DataKeySpec {
+    pub fn byte_len(self) -> usize {
+        match self {
+            DataKeySpec::Aes256 => 32,
+            DataKeySpec::Aes128 => 16,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_print_agree() {
+        for spec in KeySpec::ALL {
+            assert_eq!(KeySpec::parse(spec.as_str()), Some(*spec));
+        }
+        assert_eq!(KeySpec::parse("symmetric_default"), None);
+    }
+
+    #[test]
+    fn value_set_lists_every_value() {
+        assert_eq!(DataKeySpec::value_set(), "[AES_256, AES_128]");
+    }
+}
