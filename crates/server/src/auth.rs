@@ -36,6 +36,13 @@ impl Authenticator {
                 claim.service
             )));
         }
+        // The body is signed, the operation must be too: otherwise a captured DisableKey could be
+        // replayed as ScheduleKeyDeletion with the same body.
+        if !claim.is_header_signed("x-amz-target") {
+            return Err(KmsError::IncompleteSignature(
+                "The x-amz-target header must be signed.".into(),
+            ));
+        }
         if !is_region(&claim.region) {
             return Err(KmsError::InvalidSignature(format!(
                 "Credential scope names an invalid Region '{}'.",
