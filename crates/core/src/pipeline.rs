@@ -184,7 +184,15 @@ async fn resolve(kms: &Kms, caller: &Caller, source: &KeySource) -> Result<Key, 
             let Some((account, key_id)) = parse_ciphertext_name(name) else {
                 return Err(KmsError::InvalidCiphertext(String::new()));
             };
-            let key = kms.key_in(account, &caller.region, key_id).await?;
+            // The key name is read before the blob is authenticated: a name that leads nowhere is
+            // a damaged or forged ciphertext, and saying which key was not found would tell the
+            // caller which bytes it changed.
+            let key = match kms.key_in(account, &caller.region, key_id).await {
+                Err(KmsError::NotFound(_)) => {
+                    return Err(KmsError::InvalidCiphertext(String::new()))
+                }
+                other => other?,
+            };
             if let Some(requested) = requested {
                 let wanted = kms.resolve(caller, requested, true).await?;
                 if wanted.arn() != key.arn() {

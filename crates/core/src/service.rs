@@ -15,11 +15,24 @@ pub struct Kms {
     store: Arc<dyn Store>,
     root: RootKey,
     clock: Arc<dyn Clock>,
+    /// Striped per-key write locks: writers of one key in this process take turns instead of
+    /// burning compare-and-swap retries against each other (other processes still meet the CAS).
+    write_locks: Vec<tokio::sync::Mutex<()>>,
 }
+
+const WRITE_LOCK_STRIPES: usize = 64;
 
 impl Kms {
     pub fn new(store: Arc<dyn Store>, root: RootKey, clock: Arc<dyn Clock>) -> Self {
-        Kms { store, root, clock }
+        let write_locks = (0..WRITE_LOCK_STRIPES)
+            .map(|_| tokio::sync::Mutex::new(()))
+            .collect();
+        Kms {
+            store,
+            root,
+            clock,
+            write_locks,
+        }
     }
 
     pub fn store(&self) -> &dyn Store {
@@ -28,6 +41,16 @@ impl Kms {
 
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// Serialises this process's writers of one key.
+    pub(crate) async fn lock_key_writes(&self, key_id: &str) -> tokio::sync::MutexGuard<'_, ()> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        key_id.hash(&mut h);
+        self.write_locks[(h.finish() as usize) % self.write_locks.len()]
+            .lock()
+            .await
     }
 
     pub(crate) fn root(&self) -> &RootKey {

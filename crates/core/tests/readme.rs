@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 
 #[test]
 fn readme_operation_table_matches_the_registry() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
     let marked: BTreeSet<&str> = readme
         .lines()
         .filter(|l| l.contains("✅ implemented"))
@@ -13,5 +14,8 @@ fn readme_operation_table_matches_the_registry() {
         .map(str::trim)
         .collect();
     let registered: BTreeSet<&str> = ferrokms_core::registry::names().collect();
-    assert_eq!(marked, registered, "README.md's operation table is out of date");
+    assert_eq!(
+        marked, registered,
+        "README.md's operation table is out of date"
+    );
 }

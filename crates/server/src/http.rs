@@ -27,7 +27,11 @@ pub struct App {
 }
 
 pub fn router(app: Arc<App>) -> Router {
-    Router::new().route("/", any(kms_endpoint)).with_state(app)
+    // Every path and method reaches the endpoint, so that even a wrong one is answered in AWS's shape.
+    Router::new()
+        .route("/", any(kms_endpoint))
+        .fallback(kms_endpoint)
+        .with_state(app)
 }
 
 async fn kms_endpoint(State(app): State<Arc<App>>, request: Request<Body>) -> Response {

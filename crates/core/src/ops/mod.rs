@@ -48,8 +48,13 @@ pub(crate) async fn modify_key(
     rule: StateRule,
     change: impl Fn(&mut KeyRow),
 ) -> Result<Key, KmsError> {
+    let _turn = kms.lock_key_writes(key.id()).await;
     let mut current = key.clone();
-    for _ in 0..8 {
+    for attempt in 0..16u64 {
+        if attempt > 0 {
+            // Another process won the race; back off a little before reading again.
+            tokio::time::sleep(std::time::Duration::from_millis(attempt)).await;
+        }
         let mut row = current.row.clone();
         change(&mut row);
         match kms.store().update_key(&row).await {
