@@ -4,6 +4,7 @@
 
 pub mod authz;
 pub mod bootstrap;
+pub mod cache;
 pub mod caller;
 pub mod clock;
 pub mod error;

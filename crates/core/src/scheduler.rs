@@ -1,7 +1,8 @@
 //! Background work: destroying the material of keys whose deletion date has passed. Runs on an
 //! interval; each pass is idempotent, so a pass interrupted by a crash is simply done again.
 
-use crate::Kms;
+use crate::{error, Kms};
+use ferrokms_types::KmsError;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -10,16 +11,27 @@ use tokio::sync::watch;
 const BATCH: u32 = 100;
 
 /// One pass: destroys every key due for deletion now. Returns how many were destroyed.
-pub async fn delete_due_keys(kms: &Kms) -> Result<usize, ferrokms_store::StoreError> {
+pub async fn delete_due_keys(kms: &Kms) -> Result<usize, KmsError> {
+    let now = kms.now_ms();
     let due = kms
         .store()
-        .keys_due_for_deletion(kms.now_ms(), BATCH)
-        .await?;
+        .keys_due_for_deletion(now, BATCH)
+        .await
+        .map_err(error::store)?;
+    let mut destroyed = 0;
     for key in &due {
-        kms.store().destroy_key(&key.key_id).await?;
+        match kms
+            .destroy_key(&key.account_id, &key.region, &key.key_id)
+            .await
+        {
+            Ok(()) => destroyed += 1,
+            // Another node (or an earlier pass) got there first.
+            Err(KmsError::NotFound(_)) => continue,
+            Err(e) => return Err(e),
+        }
         tracing::info!(key = %key.arn, "key material destroyed after its waiting period");
     }
-    Ok(due.len())
+    Ok(destroyed)
 }
 
 /// Runs passes every `every` until `stop` turns true.

@@ -2,6 +2,7 @@
 //! needs of them (resolving a key reference, unwrapping key material for an authorised key).
 
 use crate::authz::AuthorizedKey;
+use crate::cache::{scoped, Caches};
 use crate::clock::Clock;
 use crate::key::Key;
 use crate::{error, registry, Caller};
@@ -18,6 +19,7 @@ pub struct Kms {
     /// Striped per-key write locks: writers of one key in this process take turns instead of
     /// burning compare-and-swap retries against each other (other processes still meet the CAS).
     write_locks: Vec<tokio::sync::Mutex<()>>,
+    caches: Caches,
 }
 
 const WRITE_LOCK_STRIPES: usize = 64;
@@ -32,6 +34,7 @@ impl Kms {
             root,
             clock,
             write_locks,
+            caches: Caches::default(),
         }
     }
 
@@ -118,15 +121,45 @@ impl Kms {
         region: &str,
         key_id: &str,
     ) -> Result<Key, KmsError> {
+        if let Some(key) = self.caches.key(&scoped(account_id, region, key_id)) {
+            return Ok(key);
+        }
         let row = self
             .store
             .get_key(account_id, region, key_id)
             .await
             .map_err(error::store)?;
         match row {
-            Some(row) => Key::from_row(row),
+            Some(row) => {
+                let key = Key::from_row(row)?;
+                self.caches.put_key(&key);
+                Ok(key)
+            }
             None => Err(not_found(region, account_id, key_id)),
         }
+    }
+
+    /// Records a key row this process has just written.
+    pub(crate) fn key_written(&self, key: &Key) {
+        self.caches.put_key(key);
+    }
+
+    /// Destroys a key (after its waiting period) and drops everything cached of it.
+    pub async fn destroy_key(
+        &self,
+        account_id: &str,
+        region: &str,
+        key_id: &str,
+    ) -> Result<(), KmsError> {
+        self.caches.forget_key(account_id, region, key_id);
+        let result = self.store.destroy_key(key_id).await;
+        self.caches.forget_key(account_id, region, key_id);
+        result.map_err(error::store)
+    }
+
+    /// Records that this process created, repointed or deleted an alias.
+    pub(crate) fn alias_written(&self, account_id: &str, region: &str, alias: &str) {
+        self.caches.forget_alias(&scoped(account_id, region, alias));
     }
 
     async fn key_by_alias(
@@ -135,16 +168,23 @@ impl Kms {
         region: &str,
         alias: &str,
     ) -> Result<Key, KmsError> {
-        let row = self
-            .store
-            .get_alias(account_id, region, alias)
-            .await
-            .map_err(error::store)?;
-        let Some(alias_row) = row else {
-            return Err(alias_not_found(region, account_id, alias));
+        let at = scoped(account_id, region, alias);
+        let target = match self.caches.alias_target(&at) {
+            Some(target) => target,
+            None => {
+                let row = self
+                    .store
+                    .get_alias(account_id, region, alias)
+                    .await
+                    .map_err(error::store)?;
+                let Some(alias_row) = row else {
+                    return Err(alias_not_found(region, account_id, alias));
+                };
+                self.caches.put_alias_target(at, &alias_row.target_key_id);
+                alias_row.target_key_id
+            }
         };
-        self.key_in(account_id, region, &alias_row.target_key_id)
-            .await
+        self.key_in(account_id, region, &target).await
     }
 
     /// Unwraps one version of an authorised key's material. Only the authorisation step makes
@@ -153,8 +193,11 @@ impl Kms {
         &self,
         key: &AuthorizedKey,
         version: i64,
-    ) -> Result<SecretBytes, KmsError> {
+    ) -> Result<Arc<SecretBytes>, KmsError> {
         let id = key.key.id();
+        if let Some(material) = self.caches.material(id, version) {
+            return Ok(material);
+        }
         let row = self
             .store
             .get_key_version(id, version)
@@ -164,9 +207,13 @@ impl Kms {
             // A ciphertext naming a version the key never had is a forged or foreign ciphertext.
             return Err(KmsError::InvalidCiphertext(String::new()));
         };
-        self.root
+        let material = self
+            .root
             .unwrap(&material_aad(id, version), &row.wrapped_material)
-            .map_err(|_| error::corrupt("wrapped key material"))
+            .map_err(|_| error::corrupt("wrapped key material"))?;
+        let material = Arc::new(material);
+        self.caches.put_material(id, version, material.clone());
+        Ok(material)
     }
 
     /// Wraps fresh key material for storage.

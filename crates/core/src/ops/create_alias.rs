@@ -43,7 +43,10 @@ impl Operation for CreateAlias {
             last_updated_date: now,
         };
         match kms.store().insert_alias(&row).await {
-            Ok(()) => Ok(Empty {}),
+            Ok(()) => {
+                kms.alias_written(&caller.account_id, &caller.region, &name);
+                Ok(Empty {})
+            }
             Err(StoreError::AlreadyExists) => Err(KmsError::AlreadyExists(format!(
                 "An alias with the name {} already exists",
                 alias_arn(&caller.region, &caller.account_id, &name)

@@ -31,7 +31,10 @@ impl Operation for DeleteAlias {
             .delete_alias(&caller.account_id, &caller.region, &name)
             .await
         {
-            Ok(()) => Ok(Empty {}),
+            Ok(()) => {
+                kms.alias_written(&caller.account_id, &caller.region, &name);
+                Ok(Empty {})
+            }
             Err(StoreError::NotFound) => Err(KmsError::NotFound(format!(
                 "Alias {} is not found.",
                 alias_arn(&caller.region, &caller.account_id, &name)

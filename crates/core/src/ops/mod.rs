@@ -58,7 +58,11 @@ pub(crate) async fn modify_key(
         let mut row = current.row.clone();
         change(&mut row);
         match kms.store().update_key(&row).await {
-            Ok(stored) => return Key::from_row(stored),
+            Ok(stored) => {
+                let key = Key::from_row(stored)?;
+                kms.key_written(&key);
+                return Ok(key);
+            }
             Err(StoreError::Conflict) => {
                 let r = &current.row;
                 current = kms.key_in(&r.account_id, &r.region, &r.key_id).await?;

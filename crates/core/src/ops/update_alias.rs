@@ -65,7 +65,10 @@ impl Operation for UpdateAlias {
             )
             .await
         {
-            Ok(()) => Ok(Empty {}),
+            Ok(()) => {
+                kms.alias_written(&caller.account_id, &caller.region, &name);
+                Ok(Empty {})
+            }
             Err(StoreError::NotFound) => Err(not_found()),
             Err(other) => Err(error::store(other)),
         }

@@ -1,0 +1,148 @@
+//! In-process caches of the hot path: key metadata by (account, Region, key id), alias targets by
+//! (account, Region, alias), and unwrapped key material by (key id, version).
+//!
+//! Writes made through this process update or drop their entries at once. Every entry also
+//! expires, so a change made by another process (the admin command today, other nodes of a
+//! cluster later) is seen within `METADATA_TTL`; a disabled or deleted key stops working within
+//! that bound everywhere. Material is immutable per version, but is dropped with its key and
+//! expires after `MATERIAL_TTL` so unused key bytes do not linger in memory.
+
+use crate::key::Key;
+use ferrokms_crypto::SecretBytes;
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+pub const METADATA_TTL: Duration = Duration::from_secs(1);
+pub const MATERIAL_TTL: Duration = Duration::from_secs(300);
+/// Past this many entries a map is emptied rather than grown: a crude bound, never a leak.
+const MAX_ENTRIES: usize = 100_000;
+
+/// (account id, Region, name): a key id or an alias name.
+pub type Scoped = (String, String, String);
+
+pub struct Caches {
+    keys: TimedMap<Scoped, Key>,
+    aliases: TimedMap<Scoped, String>,
+    material: TimedMap<(String, i64), Arc<SecretBytes>>,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Caches {
+            keys: TimedMap::new(METADATA_TTL),
+            aliases: TimedMap::new(METADATA_TTL),
+            material: TimedMap::new(MATERIAL_TTL),
+        }
+    }
+}
+
+pub fn scoped(account_id: &str, region: &str, name: &str) -> Scoped {
+    (account_id.to_string(), region.to_string(), name.to_string())
+}
+
+impl Caches {
+    pub fn key(&self, at: &Scoped) -> Option<Key> {
+        self.keys.get(at)
+    }
+
+    pub fn put_key(&self, key: &Key) {
+        let r = &key.row;
+        self.keys
+            .put(scoped(&r.account_id, &r.region, &r.key_id), key.clone());
+    }
+
+    /// Drops a key and all of its material (after deletion).
+    pub fn forget_key(&self, account_id: &str, region: &str, key_id: &str) {
+        self.keys.remove(&scoped(account_id, region, key_id));
+        self.material.retain(|(id, _)| id != key_id);
+    }
+
+    pub fn alias_target(&self, at: &Scoped) -> Option<String> {
+        self.aliases.get(at)
+    }
+
+    pub fn put_alias_target(&self, at: Scoped, key_id: &str) {
+        self.aliases.put(at, key_id.to_string());
+    }
+
+    pub fn forget_alias(&self, at: &Scoped) {
+        self.aliases.remove(at);
+    }
+
+    pub fn material(&self, key_id: &str, version: i64) -> Option<Arc<SecretBytes>> {
+        self.material.get(&(key_id.to_string(), version))
+    }
+
+    pub fn put_material(&self, key_id: &str, version: i64, material: Arc<SecretBytes>) {
+        self.material.put((key_id.to_string(), version), material);
+    }
+}
+
+/// A map whose entries expire. A poisoned lock reads as a miss and skips the write: the cache is
+/// an optimisation, never the source of truth.
+struct TimedMap<K, V> {
+    ttl: Duration,
+    map: RwLock<HashMap<K, (Instant, V)>>,
+}
+
+impl<K: Eq + Hash, V: Clone> TimedMap<K, V> {
+    fn new(ttl: Duration) -> Self {
+        TimedMap {
+            ttl,
+            map: RwLock::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, k: &K) -> Option<V> {
+        let map = self.map.read().ok()?;
+        let (at, v) = map.get(k)?;
+        (at.elapsed() < self.ttl).then(|| v.clone())
+    }
+
+    fn put(&self, k: K, v: V) {
+        if let Ok(mut map) = self.map.write() {
+            if map.len() >= MAX_ENTRIES {
+                map.clear();
+            }
+            map.insert(k, (Instant::now(), v));
+        }
+    }
+
+    fn remove(&self, k: &K) {
+        if let Ok(mut map) = self.map.write() {
+            map.remove(k);
+        }
+    }
+
+    fn retain(&self, keep: impl Fn(&K) -> bool) {
+        if let Ok(mut map) = self.map.write() {
+            map.retain(|k, _| keep(k));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_expire() {
+        let map: TimedMap<&str, i32> = TimedMap::new(Duration::from_millis(20));
+        map.put("a", 1);
+        assert_eq!(map.get(&"a"), Some(1));
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(map.get(&"a"), None);
+    }
+
+    #[test]
+    fn forget_key_drops_its_material_only() {
+        let c = Caches::default();
+        c.put_material("k1", 1, Arc::new(SecretBytes::new(vec![1; 32])));
+        c.put_material("k2", 1, Arc::new(SecretBytes::new(vec![2; 32])));
+        c.forget_key("111122223333", "us-east-1", "k1");
+        assert!(c.material("k1", 1).is_none());
+        assert!(c.material("k2", 1).is_some());
+    }
+}
