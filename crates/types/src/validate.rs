@@ -40,80 +40,57 @@ impl Validator {
         value.is_some()
     }
 
+    /// Checks `measure` against [min, max]; `shown` is the value AWS echoes (None for secrets and
+    /// binary), `what` is "length" or "value".
+    fn bounds(
+        &mut self,
+        field: &str,
+        shown: Option<&str>,
+        measure: i64,
+        min: i64,
+        max: i64,
+        what: &str,
+    ) {
+        if measure < min {
+            self.fail(
+                shown,
+                field,
+                &format!("have {what} greater than or equal to {min}"),
+            );
+        } else if measure > max {
+            self.fail(
+                shown,
+                field,
+                &format!("have {what} less than or equal to {max}"),
+            );
+        }
+    }
+
     /// A string member's length in characters, within [min, max].
     pub fn string(&mut self, field: &str, value: Option<&str>, min: usize, max: usize) {
         let Some(v) = value else { return };
-        let len = v.chars().count();
-        if len < min {
-            self.fail(
-                Some(v),
-                field,
-                &format!("have length greater than or equal to {min}"),
-            );
-        } else if len > max {
-            // Long values are not echoed in full; AWS truncates them too.
-            let head: String = v.chars().take(64).collect();
-            self.fail(
-                Some(&head),
-                field,
-                &format!("have length less than or equal to {max}"),
-            );
-        }
+        // Long values are not echoed in full; AWS truncates them too.
+        let head: String = v.chars().take(64).collect();
+        let len = v.chars().count() as i64;
+        self.bounds(field, Some(&head), len, min as i64, max as i64, "length");
     }
 
     /// A blob (or secret) member's length in bytes, within [min, max]; its value is never shown.
     pub fn blob(&mut self, field: &str, len: Option<usize>, min: usize, max: usize) {
         let Some(len) = len else { return };
-        if len < min {
-            self.fail(
-                None,
-                field,
-                &format!("have length greater than or equal to {min}"),
-            );
-        } else if len > max {
-            self.fail(
-                None,
-                field,
-                &format!("have length less than or equal to {max}"),
-            );
-        }
+        self.bounds(field, None, len as i64, min as i64, max as i64, "length");
     }
 
     /// An integer member within [min, max].
     pub fn int(&mut self, field: &str, value: Option<i64>, min: i64, max: i64) {
         let Some(v) = value else { return };
-        let text = v.to_string();
-        if v < min {
-            self.fail(
-                Some(&text),
-                field,
-                &format!("have value greater than or equal to {min}"),
-            );
-        } else if v > max {
-            self.fail(
-                Some(&text),
-                field,
-                &format!("have value less than or equal to {max}"),
-            );
-        }
+        self.bounds(field, Some(&v.to_string()), v, min, max, "value");
     }
 
     /// A list member's length within [min, max].
     pub fn list(&mut self, field: &str, len: Option<usize>, min: usize, max: usize) {
         let Some(len) = len else { return };
-        if len < min {
-            self.fail(
-                None,
-                field,
-                &format!("have length greater than or equal to {min}"),
-            );
-        } else if len > max {
-            self.fail(
-                None,
-                field,
-                &format!("have length less than or equal to {max}"),
-            );
-        }
+        self.bounds(field, None, len as i64, min as i64, max as i64, "length");
     }
 
     /// An enum member: returns the parsed value when present and valid.

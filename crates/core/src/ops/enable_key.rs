@@ -34,11 +34,6 @@ impl Operation for EnableKey {
         _: Self::Input,
         keys: Vec<AuthorizedKey>,
     ) -> Result<Self::Output, KmsError> {
-        let key = super::only(keys)?;
-        super::modify_key(kms, &key.key, StateRule::Manage, |row| {
-            row.state = KeyState::Enabled.as_str().to_string();
-        })
-        .await?;
-        Ok(Empty {})
+        super::set_state(kms, keys, KeyState::Enabled).await
     }
 }

@@ -28,7 +28,8 @@ use crate::key::Key;
 use crate::key_state::StateRule;
 use crate::{error, Kms};
 use ferrokms_store::{KeyRow, StoreError};
-use ferrokms_types::enums::EncryptionAlgorithm;
+use ferrokms_types::enums::{EncryptionAlgorithm, KeyState};
+use ferrokms_types::shapes::Empty;
 use ferrokms_types::KmsError;
 
 /// The first authorised key of a request. The pipeline resolves exactly the targets an operation
@@ -79,6 +80,20 @@ pub(crate) async fn modify_key(
     }
     tracing::warn!(key = key.arn(), "update kept conflicting");
     Err(KmsError::internal())
+}
+
+/// EnableKey and DisableKey: move a live key to `state`.
+pub(crate) async fn set_state(
+    kms: &Kms,
+    keys: Vec<AuthorizedKey>,
+    state: KeyState,
+) -> Result<Empty, KmsError> {
+    let key = only(keys)?;
+    modify_key(kms, &key.key, StateRule::Manage, |row| {
+        row.state = state.as_str().to_string()
+    })
+    .await?;
+    Ok(Empty {})
 }
 
 /// Symmetric keys take only SYMMETRIC_DEFAULT (or no algorithm at all).
