@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: what `.ci/run` runs and what a developer runs.
+#
+#   1. a Python venv at .venv with the AWS CLI (v1), boto3 and pytest pinned in
+#      scripts/requirements-test.txt (reinstalled only when that file changes)
+#   2. cargo test --workspace (with the venv first on PATH, so the botocore signing test runs)
+#   3. builds the ferrokms and loadgen binaries
+#   4. tests/e2e/run.sh: the AWS CLI and boto3 against a real `ferrokms serve` on a free loopback
+#      port with a temporary data dir, restarts and kill -9, a loadgen smoke run, the secrets check
+#
+# Needs only what a new machine has: the Rust toolchain, python3 (3.11) with venv and pip, gcc, and
+# the package registries. Ends with the e2e line "e2e: N passed, M failed, K skipped"; exits non-zero
+# if anything failed.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+# --- 1. Python venv ------------------------------------------------------------------------------
+VENV=$ROOT/.venv
+REQUIREMENTS=$ROOT/scripts/requirements-test.txt
+wanted=$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$wanted" ]; then
+    echo "== creating $VENV from scripts/requirements-test.txt"
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+        -r "$REQUIREMENTS"
+    echo "$wanted" >"$VENV/.requirements.sha256"
+fi
+export PATH="$VENV/bin:$PATH"
+export PYTHONDONTWRITEBYTECODE=1
+aws --version
+
+# --- 2. Rust tests -------------------------------------------------------------------------------
+echo "== cargo test --workspace"
+cargo_status=0
+cargo test --workspace --locked || cargo_status=$?
+
+# --- 3. binaries ---------------------------------------------------------------------------------
+echo "== cargo build (ferrokms, loadgen)"
+cargo build --locked -p ferrokms -p loadgen
+TARGET_DIR=$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+
+# --- 4. end to end -------------------------------------------------------------------------------
+echo "== end-to-end tests (tests/e2e/run.sh)"
+e2e_status=0
+if [ "$cargo_status" -ne 0 ]; then
+    echo "test.sh: cargo test failed (exit $cargo_status); running the e2e tests anyway," \
+        "the exit status will say so"
+fi
+bash "$ROOT/tests/e2e/run.sh" "$TARGET_DIR/debug/ferrokms" "$TARGET_DIR/debug/loadgen" ||
+    e2e_status=$?
+[ "$cargo_status" -eq 0 ] && [ "$e2e_status" -eq 0 ]

@@ -1,0 +1,153 @@
+//! What is sent: the setup calls made before the clock starts (CreateKey when no key was given,
+//! the Encrypts that fill a Decrypt pool) and the pool's request templates per operation.
+
+use crate::cli::Operation;
+use crate::client::{self, Sender};
+use crate::signer::{Check, Signer, Template};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use bytes::Bytes;
+use serde_json::{json, Value};
+use std::time::SystemTime;
+
+/// Signs and sends one request now; returns the JSON answer or the AWS error.
+pub async fn call(
+    sender: &mut Sender,
+    signer: &Signer,
+    operation: &'static str,
+    body: Value,
+) -> Result<Value, String> {
+    let template = Template {
+        operation,
+        body: Bytes::from(body.to_string()),
+        check: Check::HasField(""),
+    };
+    let signed = signer.sign(&template, SystemTime::now())?;
+    let (status, body) = client::send(sender, &signed).await?;
+    if !status.is_success() {
+        return Err(format!(
+            "{operation} failed: {}: {}",
+            client::error_kind(status, &body),
+            String::from_utf8_lossy(&body)
+        ));
+    }
+    serde_json::from_slice(&body).map_err(|e| format!("{operation}: answer is not JSON: {e}"))
+}
+
+/// Creates a symmetric key for the run and returns its id.
+pub async fn create_key(sender: &mut Sender, signer: &Signer) -> Result<String, String> {
+    let answer = call(
+        sender,
+        signer,
+        "CreateKey",
+        json!({"Description": "loadgen", "KeyUsage": "ENCRYPT_DECRYPT"}),
+    )
+    .await?;
+    answer["KeyMetadata"]["KeyId"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("CreateKey answer has no KeyMetadata.KeyId: {answer}"))
+}
+
+/// Distinct pseudo-random plaintexts (SplitMix64): distinctness matters here, not secrecy.
+pub fn plaintexts(count: usize, size: usize, seed: u64) -> Vec<Vec<u8>> {
+    let mut state = seed;
+    let mut next = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    (0..count)
+        .map(|_| {
+            let mut bytes = Vec::with_capacity(size + 8);
+            while bytes.len() < size {
+                bytes.extend_from_slice(&next().to_le_bytes());
+            }
+            bytes.truncate(size);
+            bytes
+        })
+        .collect()
+}
+
+/// The pool's templates. For Decrypt this encrypts every plaintext first (before the clock).
+pub async fn templates(
+    operation: Operation,
+    key_id: &str,
+    pool_size: usize,
+    plaintext_size: usize,
+    sender: &mut Sender,
+    signer: &Signer,
+) -> Result<Vec<Template>, String> {
+    let seed = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let mut out = Vec::with_capacity(pool_size);
+    match operation {
+        Operation::Encrypt => {
+            for plaintext in plaintexts(pool_size, plaintext_size, seed) {
+                let body = json!({"KeyId": key_id, "Plaintext": B64.encode(plaintext)});
+                out.push(template(
+                    "Encrypt",
+                    &body,
+                    Check::HasField("CiphertextBlob"),
+                ));
+            }
+        }
+        Operation::Decrypt => {
+            for plaintext in plaintexts(pool_size, plaintext_size, seed) {
+                let plaintext = B64.encode(plaintext);
+                let encrypted = call(
+                    sender,
+                    signer,
+                    "Encrypt",
+                    json!({"KeyId": key_id, "Plaintext": plaintext}),
+                )
+                .await?;
+                let blob = encrypted["CiphertextBlob"]
+                    .as_str()
+                    .ok_or_else(|| format!("Encrypt answer has no CiphertextBlob: {encrypted}"))?;
+                let body = json!({"KeyId": key_id, "CiphertextBlob": blob});
+                out.push(template("Decrypt", &body, Check::PlaintextIs(plaintext)));
+            }
+        }
+        Operation::GenerateDataKey => {
+            for n in 0..pool_size {
+                let body = json!({
+                    "KeyId": key_id,
+                    "KeySpec": "AES_256",
+                    "EncryptionContext": {"loadgen-request": n.to_string()},
+                });
+                out.push(template(
+                    "GenerateDataKey",
+                    &body,
+                    Check::HasField("Plaintext"),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn template(operation: &'static str, body: &Value, check: Check) -> Template {
+    Template {
+        operation,
+        body: Bytes::from(body.to_string()),
+        check,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn plaintexts_are_distinct_and_sized() {
+        let texts = plaintexts(1000, 13, 42);
+        assert!(texts.iter().all(|t| t.len() == 13));
+        assert_eq!(texts.iter().collect::<HashSet<_>>().len(), 1000);
+        assert_ne!(plaintexts(1, 32, 1), plaintexts(1, 32, 2));
+    }
+}
