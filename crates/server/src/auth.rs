@@ -4,20 +4,33 @@
 
 use ferrokms_core::principals::{self, AccessKey};
 use ferrokms_core::{Caller, Kms};
-use ferrokms_sigv4::SigV4Error;
+use ferrokms_sigv4::{SigV4Error, SigningKey};
 use ferrokms_types::KmsError;
 use http::request::Parts;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-/// How long an access key stays cached. A principal created by the admin command is a cache miss
-/// and visible at once; this bounds how long a removed key could linger once keys can be removed.
+/// How long a verified access key and its derived signing key stay cached. A principal created
+/// by the admin command is a cache miss and usable at once; this bounds how long a removed key
+/// could linger once keys can be removed.
 const CACHE_TTL: Duration = Duration::from_secs(30);
+/// Past this many entries the cache is emptied rather than grown.
+const CACHE_MAX: usize = 10_000;
+
+/// An access key with its signing key for one (date, Region) scope.
+struct Entry {
+    at: Instant,
+    key: Arc<AccessKey>,
+    signing: Arc<SigningKey>,
+}
+
+/// (access key id, scope date, Region)
+type Scope = (String, String, String);
 
 pub struct Authenticator {
     kms: Arc<Kms>,
-    cache: Mutex<HashMap<String, (Instant, Arc<AccessKey>)>>,
+    cache: Mutex<HashMap<Scope, Entry>>,
 }
 
 impl Authenticator {
@@ -49,16 +62,17 @@ impl Authenticator {
                 claim.region
             )));
         }
-        let Some(key) = self.access_key(&claim.access_key_id).await? else {
-            return Err(unrecognized());
-        };
         if claim.session_token.is_some() {
             // Long-term access keys carry no session token; temporary credentials come later.
             return Err(unrecognized());
         }
-        let secret = std::str::from_utf8(key.secret_access_key.expose())
-            .map_err(|_| KmsError::internal())?;
-        ferrokms_sigv4::verify(&claim, parts, body, secret, SystemTime::now())
+        let scope = (
+            claim.access_key_id.clone(),
+            claim.date.clone(),
+            claim.region.clone(),
+        );
+        let (key, signing) = self.signing_key(scope, &claim.service).await?;
+        ferrokms_sigv4::verify_with_key(&claim, parts, body, &signing, SystemTime::now())
             .map_err(sigv4_error)?;
         Ok(Caller {
             principal_arn: key.principal_arn.clone(),
@@ -68,24 +82,42 @@ impl Authenticator {
         })
     }
 
-    async fn access_key(&self, id: &str) -> Result<Option<Arc<AccessKey>>, KmsError> {
-        if let Some(hit) = self.cached(id) {
-            return Ok(Some(hit));
+    /// The access key and its signing key for this scope, derived once per scope and cached.
+    async fn signing_key(
+        &self,
+        scope: Scope,
+        service: &str,
+    ) -> Result<(Arc<AccessKey>, Arc<SigningKey>), KmsError> {
+        if let Some(hit) = self.cached(&scope) {
+            return Ok(hit);
         }
-        let Some(key) = principals::access_key(&self.kms, id).await? else {
-            return Ok(None);
+        let Some(key) = principals::access_key(&self.kms, &scope.0).await? else {
+            return Err(unrecognized());
         };
+        let secret = std::str::from_utf8(key.secret_access_key.expose())
+            .map_err(|_| KmsError::internal())?;
+        let signing = Arc::new(SigningKey::derive(secret, &scope.1, &scope.2, service));
         let key = Arc::new(key);
         if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(id.to_string(), (Instant::now(), key.clone()));
+            if cache.len() >= CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(
+                scope,
+                Entry {
+                    at: Instant::now(),
+                    key: key.clone(),
+                    signing: signing.clone(),
+                },
+            );
         }
-        Ok(Some(key))
+        Ok((key, signing))
     }
 
-    fn cached(&self, id: &str) -> Option<Arc<AccessKey>> {
+    fn cached(&self, scope: &Scope) -> Option<(Arc<AccessKey>, Arc<SigningKey>)> {
         let cache = self.cache.lock().ok()?;
-        let (at, key) = cache.get(id)?;
-        (at.elapsed() < CACHE_TTL).then(|| key.clone())
+        let entry = cache.get(scope)?;
+        (entry.at.elapsed() < CACHE_TTL).then(|| (entry.key.clone(), entry.signing.clone()))
     }
 }
 

@@ -45,21 +45,29 @@ fn root_key_source(store: &StoreArgs) -> RootKeySource {
     }
 }
 
-fn init_logging(format: &str) {
+/// Logs go to stderr through a background writer, so a request never waits on the write;
+/// colour only when stderr is a terminal. The returned guard flushes on drop.
+fn init_logging(format: &str) -> tracing_appender::non_blocking::WorkerGuard {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("FERROKMS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(writer);
     if format == "json" {
         builder.json().init();
     } else {
         builder.init();
     }
+    guard
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
-    init_logging(&args.log_format);
+    let _log_guard = init_logging(&args.log_format);
     let mut config = ServerConfig::new(args.store.data_dir.clone());
     config.listen = args.listen;
     config.account_id = args.account_id;

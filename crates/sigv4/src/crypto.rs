@@ -11,7 +11,36 @@ pub(crate) fn sha256_hex(data: &[u8]) -> String {
     hex::encode(digest::digest(&digest::SHA256, data))
 }
 
+/// The derived SigV4 signing key of one secret and scope (date, Region, service). It is valid
+/// for that whole day and scope, so a verifier may keep it instead of the four-HMAC derivation
+/// per request. Zeroized on drop; no Clone, no Debug of its bytes.
+pub struct SigningKey(Zeroizing<Vec<u8>>);
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKey(<redacted>)")
+    }
+}
+
+impl SigningKey {
+    pub fn derive(secret_access_key: &str, date: &str, region: &str, service: &str) -> SigningKey {
+        let mut k_secret = Zeroizing::new(Vec::with_capacity(4 + secret_access_key.len()));
+        k_secret.extend_from_slice(b"AWS4");
+        k_secret.extend_from_slice(secret_access_key.as_bytes());
+        let k_date = hmac_sha256(&k_secret, date.as_bytes());
+        let k_region = hmac_sha256(&k_date, region.as_bytes());
+        let k_service = hmac_sha256(&k_region, service.as_bytes());
+        SigningKey(hmac_sha256(&k_service, b"aws4_request"))
+    }
+
+    /// The lower-case hex signature of `string_to_sign`.
+    pub(crate) fn sign_hex(&self, string_to_sign: &str) -> String {
+        hex::encode(hmac_sha256(&self.0, string_to_sign.as_bytes()).as_slice())
+    }
+}
+
 /// The lower-case hex SigV4 signature of `string_to_sign` for the given secret and scope.
+#[cfg(test)]
 pub(crate) fn signature_hex(
     secret_access_key: &str,
     date: &str,
@@ -19,14 +48,7 @@ pub(crate) fn signature_hex(
     service: &str,
     string_to_sign: &str,
 ) -> String {
-    let mut k_secret = Zeroizing::new(Vec::with_capacity(4 + secret_access_key.len()));
-    k_secret.extend_from_slice(b"AWS4");
-    k_secret.extend_from_slice(secret_access_key.as_bytes());
-    let k_date = hmac_sha256(&k_secret, date.as_bytes());
-    let k_region = hmac_sha256(&k_date, region.as_bytes());
-    let k_service = hmac_sha256(&k_region, service.as_bytes());
-    let k_signing = hmac_sha256(&k_service, b"aws4_request");
-    hex::encode(hmac_sha256(&k_signing, string_to_sign.as_bytes()).as_slice())
+    SigningKey::derive(secret_access_key, date, region, service).sign_hex(string_to_sign)
 }
 
 fn hmac_sha256(key: &[u8], data: &[u8]) -> Zeroizing<Vec<u8>> {

@@ -40,6 +40,7 @@ use http::request::Parts;
 use subtle::ConstantTimeEq;
 
 pub use canonical::{canonical_request, string_to_sign, ALGORITHM};
+pub use crypto::SigningKey;
 pub use error::SigV4Error;
 pub use parse::parse;
 
@@ -183,18 +184,26 @@ pub fn verify(
     secret_access_key: &str,
     now: SystemTime,
 ) -> Result<(), SigV4Error> {
+    let key = SigningKey::derive(secret_access_key, &req.date, &req.region, &req.service);
+    verify_with_key(req, parts, body, &key, now)
+}
+
+/// [`verify`] with the signing key already derived for `req`'s scope (see [`SigningKey`]); the
+/// caller must have derived it from the access key's secret and `req.date`, `req.region` and
+/// `req.service`.
+pub fn verify_with_key(
+    req: &SignedRequest,
+    parts: &Parts,
+    body: &[u8],
+    key: &SigningKey,
+    now: SystemTime,
+) -> Result<(), SigV4Error> {
     match req.location {
         Location::Header => clock::check_skew(req.request_time, now)?,
         Location::Query { expires } => clock::check_presigned(req.request_time, expires, now)?,
     }
     let canonical = req.canonical_request(parts, body)?;
-    let expected = crypto::signature_hex(
-        secret_access_key,
-        &req.date,
-        &req.region,
-        &req.service,
-        &req.string_to_sign(&canonical),
-    );
+    let expected = key.sign_hex(&req.string_to_sign(&canonical));
     if bool::from(expected.as_bytes().ct_eq(req.signature.as_bytes())) {
         Ok(())
     } else {

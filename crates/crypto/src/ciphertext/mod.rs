@@ -54,10 +54,14 @@ pub fn seal(
     encryption_context: &BTreeMap<String, String>,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
+    // One draw from the generator for both: each call has a fixed cost on the hot path.
+    let mut fresh = [0u8; SALT_LEN + NONCE_LEN];
+    fill_random(&mut fresh)?;
+    let (salt_bytes, nonce_bytes) = fresh.split_at(SALT_LEN);
     let mut salt = [0u8; SALT_LEN];
     let mut nonce = [0u8; NONCE_LEN];
-    fill_random(&mut salt)?;
-    fill_random(&mut nonce)?;
+    salt.copy_from_slice(salt_bytes);
+    nonce.copy_from_slice(nonce_bytes);
     let header = Header {
         key_id: key_id.to_owned(),
         key_version,

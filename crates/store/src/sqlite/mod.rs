@@ -56,6 +56,8 @@ impl SqliteStore {
             .pragma("secure_delete", "ON");
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_FILE_CONNECTIONS)
+            // An embedded file does not drop connections; a ping per checkout is pure cost.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         Self::migrated(pool, true).await
