@@ -547,6 +547,44 @@ async fn generate_random_lengths() {
     server.shutdown().await;
 }
 
+/// Every cryptographic operation on `id` (and ReEncrypt onto it) answers `code`.
+async fn assert_cryptography_refused(
+    kms: &Client,
+    id: &str,
+    blob: &[u8],
+    other_blob: &[u8],
+    code: &str,
+) {
+    let pt = Blob::new("x");
+    expect_err(kms.encrypt().key_id(id).plaintext(pt).send().await, code);
+    expect_err(
+        kms.decrypt().ciphertext_blob(Blob::new(blob)).send().await,
+        code,
+    );
+    let spec = DataKeySpec::Aes256;
+    expect_err(
+        kms.generate_data_key()
+            .key_id(id)
+            .key_spec(spec.clone())
+            .send()
+            .await,
+        code,
+    );
+    expect_err(
+        kms.generate_data_key_without_plaintext()
+            .key_id(id)
+            .key_spec(spec)
+            .send()
+            .await,
+        code,
+    );
+    let re_encrypt = kms
+        .re_encrypt()
+        .ciphertext_blob(Blob::new(other_blob))
+        .destination_key_id(id);
+    expect_err(re_encrypt.send().await, code);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disabled_key_refuses_cryptography() {
     let server = TestServer::start().await;
@@ -556,46 +594,7 @@ async fn disabled_key_refuses_cryptography() {
     let blob = encrypt(&kms, &id, b"before").await;
     let other_blob = encrypt(&kms, &other, b"other").await;
     kms.disable_key().key_id(&id).send().await.unwrap();
-
-    expect_err(
-        kms.encrypt()
-            .key_id(&id)
-            .plaintext(Blob::new("x"))
-            .send()
-            .await,
-        "DisabledException",
-    );
-    expect_err(
-        kms.decrypt()
-            .ciphertext_blob(Blob::new(blob.clone()))
-            .send()
-            .await,
-        "DisabledException",
-    );
-    expect_err(
-        kms.generate_data_key()
-            .key_id(&id)
-            .key_spec(DataKeySpec::Aes256)
-            .send()
-            .await,
-        "DisabledException",
-    );
-    expect_err(
-        kms.generate_data_key_without_plaintext()
-            .key_id(&id)
-            .key_spec(DataKeySpec::Aes256)
-            .send()
-            .await,
-        "DisabledException",
-    );
-    expect_err(
-        kms.re_encrypt()
-            .ciphertext_blob(Blob::new(other_blob))
-            .destination_key_id(&id)
-            .send()
-            .await,
-        "DisabledException",
-    );
+    assert_cryptography_refused(&kms, &id, &blob, &other_blob, "DisabledException").await;
     // Management and reads still work; re-enabling restores everything.
     kms.describe_key().key_id(&id).send().await.unwrap();
     kms.enable_key().key_id(&id).send().await.unwrap();
@@ -608,36 +607,15 @@ async fn key_pending_deletion_refuses_cryptography() {
     let server = TestServer::start().await;
     let kms = server.client();
     let id = create_key(&kms).await;
+    let other = create_key(&kms).await;
     let blob = encrypt(&kms, &id, b"before").await;
-    kms.schedule_key_deletion()
+    let other_blob = encrypt(&kms, &other, b"other").await;
+    let schedule = kms
+        .schedule_key_deletion()
         .key_id(&id)
-        .pending_window_in_days(7)
-        .send()
-        .await
-        .unwrap();
-    expect_err(
-        kms.encrypt()
-            .key_id(&id)
-            .plaintext(Blob::new("x"))
-            .send()
-            .await,
-        "KMSInvalidStateException",
-    );
-    expect_err(
-        kms.decrypt()
-            .ciphertext_blob(Blob::new(blob.clone()))
-            .send()
-            .await,
-        "KMSInvalidStateException",
-    );
-    expect_err(
-        kms.generate_data_key()
-            .key_id(&id)
-            .number_of_bytes(16)
-            .send()
-            .await,
-        "KMSInvalidStateException",
-    );
+        .pending_window_in_days(7);
+    schedule.send().await.unwrap();
+    assert_cryptography_refused(&kms, &id, &blob, &other_blob, "KMSInvalidStateException").await;
     kms.cancel_key_deletion().key_id(&id).send().await.unwrap();
     kms.enable_key().key_id(&id).send().await.unwrap();
     assert_eq!(decrypt(&kms, &blob).await, b"before");
