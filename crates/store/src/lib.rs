@@ -179,6 +179,46 @@ pub trait Store: Send + Sync + 'static {
     async fn get_access_key(&self, access_key_id: &str)
         -> Result<Option<AccessKeyRow>, StoreError>;
 
+    /// Deletes a principal with its access keys and policies. Errors: `NotFound`.
+    async fn delete_principal(&self, arn: &str) -> Result<(), StoreError>;
+
+    /// Adds an access key to an existing principal. Errors: `NotFound` (no such principal),
+    /// `AlreadyExists` (the id exists).
+    async fn insert_access_key(&self, access_key: &AccessKeyRow) -> Result<(), StoreError>;
+
+    /// Errors: `NotFound`.
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<(), StoreError>;
+
+    /// A principal's access keys ordered by id.
+    async fn list_access_keys(&self, principal_arn: &str) -> Result<Vec<AccessKeyRow>, StoreError>;
+
+    /// Attaches (or replaces) an inline identity policy. Errors: `NotFound` (no such principal).
+    async fn put_principal_policy(
+        &self,
+        principal_arn: &str,
+        policy_name: &str,
+        document: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Errors: `NotFound`.
+    async fn delete_principal_policy(
+        &self,
+        principal_arn: &str,
+        policy_name: &str,
+    ) -> Result<(), StoreError>;
+
+    /// A principal's policies as (name, document), ordered by name.
+    async fn list_principal_policies(
+        &self,
+        principal_arn: &str,
+    ) -> Result<Vec<(String, String)>, StoreError>;
+
+    /// A number that grows with every change to principals, access keys and their policies
+    /// (creation included), in this or any other process: a cache of identities is current while
+    /// it is unchanged.
+    async fn identity_version(&self) -> Result<i64, StoreError>;
+
     // ---- settings (small key/value for server metadata) ----
 
     async fn get_setting(&self, name: &str) -> Result<Option<String>, StoreError>;

@@ -8,6 +8,7 @@
 //! database: it writes rows and never removes the principals and settings it creates.
 
 mod aliases;
+mod identity;
 mod keys;
 mod principals;
 mod tags;
@@ -61,6 +62,10 @@ pub const CASES: &[Case] = &[
     case!(principals::insert_and_get_principal),
     case!(principals::duplicate_principal_is_already_exists_and_atomic),
     case!(principals::list_principals_by_account),
+    case!(identity::access_keys_added_listed_and_deleted),
+    case!(identity::deleting_a_principal_removes_its_keys_and_policies),
+    case!(identity::policies_put_replace_list_and_delete),
+    case!(identity::every_identity_change_moves_the_version),
     case!(principals::settings_get_and_overwrite),
     case!(principals::ping_answers),
 ];

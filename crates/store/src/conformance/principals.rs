@@ -3,7 +3,7 @@
 use super::{assert_store_err, unique, Scope};
 use crate::{AccessKeyRow, PrincipalRow, Store, StoreError};
 
-fn principal(scope: &Scope, name: &str) -> (PrincipalRow, AccessKeyRow) {
+pub(super) fn principal(scope: &Scope, name: &str) -> (PrincipalRow, AccessKeyRow) {
     let arn = format!("arn:aws:iam::{}:user/{name}", scope.account);
     let principal = PrincipalRow {
         arn: arn.clone(),

@@ -11,6 +11,7 @@
 //! The queries live in one file per table group; this file owns opening and the trait impl.
 
 mod aliases;
+mod identity;
 mod keys;
 mod principals;
 mod settings;
@@ -260,6 +261,51 @@ impl Store for SqliteStore {
 
     async fn list_principals(&self, account_id: &str) -> Result<Vec<PrincipalRow>, StoreError> {
         principals::list(&self.pool, account_id).await
+    }
+
+    async fn delete_principal(&self, arn: &str) -> Result<(), StoreError> {
+        identity::delete_principal(&self.pool, arn).await
+    }
+
+    async fn insert_access_key(&self, access_key: &AccessKeyRow) -> Result<(), StoreError> {
+        identity::insert_access_key(&self.pool, access_key).await
+    }
+
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<(), StoreError> {
+        identity::delete_access_key(&self.pool, access_key_id).await
+    }
+
+    async fn list_access_keys(&self, principal_arn: &str) -> Result<Vec<AccessKeyRow>, StoreError> {
+        identity::list_access_keys(&self.pool, principal_arn).await
+    }
+
+    async fn put_principal_policy(
+        &self,
+        principal_arn: &str,
+        policy_name: &str,
+        document: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        identity::put_policy(&self.pool, principal_arn, policy_name, document, now_ms).await
+    }
+
+    async fn delete_principal_policy(
+        &self,
+        principal_arn: &str,
+        policy_name: &str,
+    ) -> Result<(), StoreError> {
+        identity::delete_policy(&self.pool, principal_arn, policy_name).await
+    }
+
+    async fn list_principal_policies(
+        &self,
+        principal_arn: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        identity::list_policies(&self.pool, principal_arn).await
+    }
+
+    async fn identity_version(&self) -> Result<i64, StoreError> {
+        identity::version(&self.pool).await
     }
 
     async fn get_access_key(

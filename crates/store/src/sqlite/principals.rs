@@ -31,6 +31,7 @@ pub(super) async fn insert(
     .bind(access_key.created_at)
     .execute(&mut *tx)
     .await?;
+    super::identity::bump(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,0 +1,168 @@
+//! Conformance cases for identity changes after creation: access keys, deletion, policies, and
+//! the identity version that tells caches something changed.
+
+use super::principals::principal;
+use super::{assert_store_err, unique, Scope};
+use crate::{Store, StoreError};
+
+pub(super) async fn access_keys_added_listed_and_deleted(store: &dyn Store) {
+    let scope = Scope::new("identity-keys");
+    let (alice, first) = principal(&scope, "alice");
+    store
+        .insert_principal(&alice, &first)
+        .await
+        .expect("insert");
+    let mut second = first.clone();
+    second.access_key_id = unique("AKIA");
+    store.insert_access_key(&second).await.expect("second key");
+    let mut ids: Vec<String> = vec![first.access_key_id.clone(), second.access_key_id.clone()];
+    ids.sort();
+    let listed: Vec<String> = store
+        .list_access_keys(&alice.arn)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|k| k.access_key_id)
+        .collect();
+    assert_eq!(listed, ids);
+    assert_store_err!(
+        store.insert_access_key(&second).await,
+        StoreError::AlreadyExists
+    );
+
+    store
+        .delete_access_key(&first.access_key_id)
+        .await
+        .expect("delete");
+    assert_eq!(
+        store
+            .get_access_key(&first.access_key_id)
+            .await
+            .expect("get"),
+        None
+    );
+    assert_store_err!(
+        store.delete_access_key(&first.access_key_id).await,
+        StoreError::NotFound
+    );
+
+    let mut orphan = second.clone();
+    orphan.access_key_id = unique("AKIA");
+    orphan.principal_arn = format!("{}-missing", alice.arn);
+    assert_store_err!(store.insert_access_key(&orphan).await, StoreError::NotFound);
+}
+
+pub(super) async fn deleting_a_principal_removes_its_keys_and_policies(store: &dyn Store) {
+    let scope = Scope::new("identity-delete");
+    let (bob, key) = principal(&scope, "bob");
+    store.insert_principal(&bob, &key).await.expect("insert");
+    store
+        .put_principal_policy(&bob.arn, "p", "{}", 1)
+        .await
+        .expect("policy");
+    store.delete_principal(&bob.arn).await.expect("delete");
+    assert_eq!(store.get_principal(&bob.arn).await.expect("get"), None);
+    assert_eq!(
+        store.get_access_key(&key.access_key_id).await.expect("get"),
+        None
+    );
+    assert!(store
+        .list_principal_policies(&bob.arn)
+        .await
+        .expect("list")
+        .is_empty());
+    assert_store_err!(store.delete_principal(&bob.arn).await, StoreError::NotFound);
+}
+
+pub(super) async fn policies_put_replace_list_and_delete(store: &dyn Store) {
+    let scope = Scope::new("identity-policies");
+    let (carol, key) = principal(&scope, "carol");
+    store.insert_principal(&carol, &key).await.expect("insert");
+    store
+        .put_principal_policy(&carol.arn, "zeta", "{\"z\":1}", 1)
+        .await
+        .expect("put");
+    store
+        .put_principal_policy(&carol.arn, "alpha", "{\"a\":1}", 1)
+        .await
+        .expect("put");
+    store
+        .put_principal_policy(&carol.arn, "alpha", "{\"a\":2}", 2)
+        .await
+        .expect("replace");
+    let listed = store
+        .list_principal_policies(&carol.arn)
+        .await
+        .expect("list");
+    assert_eq!(
+        listed,
+        vec![
+            ("alpha".to_string(), "{\"a\":2}".to_string()),
+            ("zeta".to_string(), "{\"z\":1}".to_string())
+        ]
+    );
+    store
+        .delete_principal_policy(&carol.arn, "zeta")
+        .await
+        .expect("delete");
+    assert_store_err!(
+        store.delete_principal_policy(&carol.arn, "zeta").await,
+        StoreError::NotFound
+    );
+    let missing = format!("{}-missing", carol.arn);
+    assert_store_err!(
+        store.put_principal_policy(&missing, "p", "{}", 1).await,
+        StoreError::NotFound
+    );
+}
+
+pub(super) async fn every_identity_change_moves_the_version(store: &dyn Store) {
+    let scope = Scope::new("identity-version");
+    let mut last = store.identity_version().await.expect("version");
+    let mut moved = |now: i64, what: &str| {
+        assert!(now > last, "{what} did not move the identity version");
+        last = now;
+    };
+    let (dan, key) = principal(&scope, "dan");
+    store.insert_principal(&dan, &key).await.expect("insert");
+    moved(
+        store.identity_version().await.expect("v"),
+        "insert_principal",
+    );
+    let mut extra = key.clone();
+    extra.access_key_id = unique("AKIA");
+    store.insert_access_key(&extra).await.expect("key");
+    moved(
+        store.identity_version().await.expect("v"),
+        "insert_access_key",
+    );
+    store
+        .put_principal_policy(&dan.arn, "p", "{}", 1)
+        .await
+        .expect("put");
+    moved(
+        store.identity_version().await.expect("v"),
+        "put_principal_policy",
+    );
+    store
+        .delete_principal_policy(&dan.arn, "p")
+        .await
+        .expect("del");
+    moved(
+        store.identity_version().await.expect("v"),
+        "delete_principal_policy",
+    );
+    store
+        .delete_access_key(&extra.access_key_id)
+        .await
+        .expect("del");
+    moved(
+        store.identity_version().await.expect("v"),
+        "delete_access_key",
+    );
+    store.delete_principal(&dan.arn).await.expect("del");
+    moved(
+        store.identity_version().await.expect("v"),
+        "delete_principal",
+    );
+}
