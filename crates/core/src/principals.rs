@@ -36,6 +36,8 @@ pub struct AccessKey {
 pub enum PrincipalError {
     InvalidName(String),
     AlreadyExists,
+    NotFound(String),
+    MalformedPolicy(String),
     Kms(KmsError),
 }
 
@@ -46,6 +48,8 @@ impl fmt::Display for PrincipalError {
             PrincipalError::AlreadyExists => {
                 f.write_str("a principal with that name already exists")
             }
+            PrincipalError::NotFound(what) => write!(f, "{what} does not exist"),
+            PrincipalError::MalformedPolicy(m) => write!(f, "malformed policy document: {m}"),
             PrincipalError::Kms(e) => write!(f, "{e}"),
         }
     }
@@ -54,7 +58,7 @@ impl fmt::Display for PrincipalError {
 impl std::error::Error for PrincipalError {}
 
 /// IAM user names: 1–64 of letters, digits and `+=,.@_-`.
-fn check_name(name: &str) -> Result<(), PrincipalError> {
+pub(crate) fn check_name(name: &str) -> Result<(), PrincipalError> {
     let ok = (1..=64).contains(&name.len())
         && name
             .bytes()
@@ -80,25 +84,14 @@ pub async fn create_user(
             "invalid account id {account_id:?}: 12 digits"
         )));
     }
-    let arn = format!("arn:aws:iam::{account_id}:user/{name}");
-    let access_key_id = new_access_key_id().map_err(PrincipalError::Kms)?;
-    let secret = new_secret().map_err(PrincipalError::Kms)?;
-    let wrapped = kms
-        .root()
-        .wrap(&secret_aad(&access_key_id), secret.expose())
-        .map_err(|e| PrincipalError::Kms(error::crypto(e)))?;
+    let arn = user_arn(account_id, name);
+    let (key, secret) = new_access_key(kms, &arn, account_id)?;
+    let access_key_id = key.access_key_id.clone();
     let now = kms.now_ms();
     let principal = PrincipalRow {
         arn: arn.clone(),
         account_id: account_id.into(),
         name: name.into(),
-        created_at: now,
-    };
-    let key = AccessKeyRow {
-        access_key_id: access_key_id.clone(),
-        principal_arn: arn.clone(),
-        account_id: account_id.into(),
-        wrapped_secret: wrapped,
         created_at: now,
     };
     match kms.store().insert_principal(&principal, &key).await {
@@ -110,6 +103,33 @@ pub async fn create_user(
         Err(StoreError::AlreadyExists) => Err(PrincipalError::AlreadyExists),
         Err(other) => Err(PrincipalError::Kms(error::store(other))),
     }
+}
+
+/// The ARN of user `name` of `account_id`.
+pub fn user_arn(account_id: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account_id}:user/{name}")
+}
+
+/// A fresh access key for `principal_arn`: the row to store (secret wrapped) and the secret.
+pub(crate) fn new_access_key(
+    kms: &Kms,
+    principal_arn: &str,
+    account_id: &str,
+) -> Result<(AccessKeyRow, SecretBytes), PrincipalError> {
+    let access_key_id = new_access_key_id().map_err(PrincipalError::Kms)?;
+    let secret = new_secret().map_err(PrincipalError::Kms)?;
+    let wrapped = kms
+        .root()
+        .wrap(&secret_aad(&access_key_id), secret.expose())
+        .map_err(|e| PrincipalError::Kms(error::crypto(e)))?;
+    let row = AccessKeyRow {
+        access_key_id,
+        principal_arn: principal_arn.into(),
+        account_id: account_id.into(),
+        wrapped_secret: wrapped,
+        created_at: kms.now_ms(),
+    };
+    Ok((row, secret))
 }
 
 /// Looks up an access key for SigV4 verification.

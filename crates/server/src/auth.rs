@@ -11,9 +11,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-/// How long a verified access key and its derived signing key stay cached. A principal created
-/// by the admin command is a cache miss and usable at once; this bounds how long a removed key
-/// could linger once keys can be removed.
+/// How long a verified access key and its derived signing key stay cached at most. A principal
+/// created by the admin command is a cache miss and usable at once; a change to identities
+/// empties the cache within `IDENTITY_CHECK_INTERVAL`.
 const CACHE_TTL: Duration = Duration::from_secs(30);
 /// Past this many entries the cache is emptied rather than grown.
 const CACHE_MAX: usize = 10_000;
@@ -31,13 +31,21 @@ type Scope = (String, String, String);
 pub struct Authenticator {
     kms: Arc<Kms>,
     cache: Mutex<HashMap<Scope, Entry>>,
+    /// When the store's identity version was last read, and its value then.
+    seen: Mutex<(Instant, i64)>,
 }
+
+/// How often the store's identity version is read: an access key or principal deleted by the
+/// admin command (another process) stops working within this bound.
+pub const IDENTITY_CHECK_INTERVAL: Duration = Duration::from_millis(250);
 
 impl Authenticator {
     pub fn new(kms: Arc<Kms>) -> Self {
         Authenticator {
             kms,
             cache: Mutex::new(HashMap::new()),
+            // Due at once: the first request reads the version.
+            seen: Mutex::new((Instant::now(), i64::MIN)),
         }
     }
 
@@ -88,6 +96,7 @@ impl Authenticator {
         scope: Scope,
         service: &str,
     ) -> Result<(Arc<AccessKey>, Arc<SigningKey>), KmsError> {
+        self.forget_if_identities_changed().await?;
         if let Some(hit) = self.cached(&scope) {
             return Ok(hit);
         }
@@ -112,6 +121,38 @@ impl Authenticator {
             );
         }
         Ok((key, signing))
+    }
+
+    /// Reads the identity version at most every `IDENTITY_CHECK_INTERVAL` and empties the cache
+    /// when it moved.
+    async fn forget_if_identities_changed(&self) -> Result<(), KmsError> {
+        let due = match self.seen.lock() {
+            Ok(seen) => seen.1 == i64::MIN || seen.0.elapsed() >= IDENTITY_CHECK_INTERVAL,
+            Err(_) => true,
+        };
+        if !due {
+            return Ok(());
+        }
+        let version = self
+            .kms
+            .store()
+            .identity_version()
+            .await
+            .map_err(ferrokms_core::error::store)?;
+        let changed = match self.seen.lock() {
+            Ok(mut seen) => {
+                let changed = seen.1 != version;
+                *seen = (Instant::now(), version);
+                changed
+            }
+            Err(_) => true,
+        };
+        if changed {
+            if let Ok(mut cache) = self.cache.lock() {
+                cache.clear();
+            }
+        }
+        Ok(())
     }
 
     fn cached(&self, scope: &Scope) -> Option<(Arc<AccessKey>, Arc<SigningKey>)> {

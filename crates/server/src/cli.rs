@@ -37,6 +37,16 @@ pub struct StoreArgs {
     pub root_key_file: Option<PathBuf>,
 }
 
+impl StoreArgs {
+    /// Where the root key comes from: FERROKMS_ROOT_KEY (the key itself) first, then the file.
+    pub fn root_key_source(&self) -> crate::data_dir::RootKeySource {
+        crate::data_dir::RootKeySource {
+            inline: std::env::var("FERROKMS_ROOT_KEY").ok(),
+            file: self.root_key_file.clone(),
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     /// Address to listen on.
@@ -58,22 +68,73 @@ pub struct ServeArgs {
     pub log_format: String,
 }
 
+/// The principal commands, modelled on `aws iam` (users, access keys, inline user policies).
+/// They work while the server runs; a running server sees each change within 250 ms.
 #[derive(Subcommand, Debug)]
 pub enum PrincipalCommand {
     /// Create a user with an access key; prints {"Arn","AccessKeyId","SecretAccessKey"} as JSON.
-    Create(PrincipalCreateArgs),
+    Create(UserArgs),
+    /// List the users of an account.
+    List(AccountArgs),
+    /// Delete a user with its access keys and policies.
+    Delete(UserArgs),
+    /// Add an access key to a user; prints it as JSON (the secret is shown only here).
+    CreateAccessKey(UserArgs),
+    /// List a user's access key ids.
+    ListAccessKeys(UserArgs),
+    /// Delete one of a user's access keys.
+    DeleteAccessKey(AccessKeyArgs),
+    /// Attach (or replace) an inline identity policy of a user.
+    PutPolicy(PutPolicyArgs),
+    /// Print an inline policy of a user.
+    GetPolicy(PolicyArgs),
+    /// List the names of a user's inline policies.
+    ListPolicies(UserArgs),
+    /// Delete an inline policy of a user.
+    DeletePolicy(PolicyArgs),
 }
 
 #[derive(Args, Debug)]
-pub struct PrincipalCreateArgs {
+pub struct AccountArgs {
     #[command(flatten)]
     pub store: StoreArgs,
+    /// Account of the users.
+    #[arg(long, env = "FERROKMS_ACCOUNT_ID", default_value = "111122223333", value_parser = account_id)]
+    pub account_id: String,
+}
+
+#[derive(Args, Debug)]
+pub struct UserArgs {
+    #[command(flatten)]
+    pub account: AccountArgs,
     /// User name (the ARN is arn:aws:iam::ACCOUNT:user/NAME).
     #[arg(long)]
     pub name: String,
-    /// Account of the user.
-    #[arg(long, env = "FERROKMS_ACCOUNT_ID", default_value = "111122223333", value_parser = account_id)]
-    pub account_id: String,
+}
+
+#[derive(Args, Debug)]
+pub struct AccessKeyArgs {
+    #[command(flatten)]
+    pub user: UserArgs,
+    #[arg(long)]
+    pub access_key_id: String,
+}
+
+#[derive(Args, Debug)]
+pub struct PolicyArgs {
+    #[command(flatten)]
+    pub user: UserArgs,
+    #[arg(long)]
+    pub policy_name: String,
+}
+
+#[derive(Args, Debug)]
+pub struct PutPolicyArgs {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// The policy: JSON text, or file://PATH as with the AWS CLI.
+    #[arg(long)]
+    pub policy_document: String,
 }
 
 fn account_id(text: &str) -> Result<String, String> {

@@ -2,6 +2,7 @@
 //! `X-Amz-Target` routing, errors as AWS JSON), TLS and graceful shutdown. The service itself
 //! lives in `ferrokms-core`; this crate only carries requests to it.
 
+pub mod admin;
 pub mod auth;
 pub mod cli;
 pub mod data_dir;

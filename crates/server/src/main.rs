@@ -1,15 +1,10 @@
 //! `ferrokms`: the server and its admin commands.
 
 use clap::Parser;
-use ferrokms_core::clock::SystemClock;
-use ferrokms_core::principals;
-use ferrokms_server::cli::{
-    Cli, Command, PrincipalCommand, PrincipalCreateArgs, ServeArgs, StoreArgs,
-};
-use ferrokms_server::data_dir::RootKeySource;
+use ferrokms_server::admin;
+use ferrokms_server::cli::{Cli, Command, ServeArgs};
 use ferrokms_server::server::{self, ServerConfig};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -26,7 +21,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve(args).await,
-            Command::Principal(PrincipalCommand::Create(args)) => create_principal(args).await,
+            Command::Principal(command) => admin::principal(command).await,
         }
     });
     match result {
@@ -35,13 +30,6 @@ fn main() -> ExitCode {
             eprintln!("ferrokms: {e}");
             ExitCode::FAILURE
         }
-    }
-}
-
-fn root_key_source(store: &StoreArgs) -> RootKeySource {
-    RootKeySource {
-        inline: std::env::var("FERROKMS_ROOT_KEY").ok(),
-        file: store.root_key_file.clone(),
     }
 }
 
@@ -71,7 +59,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let mut config = ServerConfig::new(args.store.data_dir.clone());
     config.listen = args.listen;
     config.account_id = args.account_id;
-    config.root_key = root_key_source(&args.store);
+    config.root_key = args.store.root_key_source();
     config.tls = args.tls_cert.zip(args.tls_key);
     let running = server::start(config.clone()).await?;
     print_banner(&running, &config);
@@ -127,28 +115,4 @@ async fn wait_for_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
-}
-
-async fn create_principal(args: PrincipalCreateArgs) -> Result<(), String> {
-    let kms = server::open(
-        &args.store.data_dir,
-        &root_key_source(&args.store),
-        Arc::new(SystemClock),
-    )
-    .await?;
-    let creds = principals::create_user(&kms, &args.account_id, &args.name)
-        .await
-        .map_err(|e| e.to_string())?;
-    let secret =
-        std::str::from_utf8(creds.secret_access_key.expose()).map_err(|e| e.to_string())?;
-    let out = serde_json::json!({
-        "Arn": creds.arn,
-        "AccessKeyId": creds.access_key_id,
-        "SecretAccessKey": secret,
-    });
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
-    );
-    Ok(())
 }

@@ -1,0 +1,219 @@
+//! Managing identities after creation, as `aws iam` does for users: listing and deleting users,
+//! adding and removing access keys, and inline identity policies. Used by the admin commands;
+//! every change is visible to a running server at once (see the identity version in the store).
+
+use crate::principals::{check_name, new_access_key, user_arn, Credentials, PrincipalError};
+use crate::{error, Kms};
+use ferrokms_store::{PrincipalRow, StoreError};
+
+/// IAM's limit on an inline user policy's size, in characters (whitespace excluded by IAM; we
+/// count it, which is stricter).
+pub const MAX_POLICY_CHARS: usize = 2048 * 5;
+
+fn store_err(what: String) -> impl FnOnce(StoreError) -> PrincipalError {
+    move |e| match e {
+        StoreError::NotFound => PrincipalError::NotFound(what),
+        StoreError::AlreadyExists => PrincipalError::AlreadyExists,
+        other => PrincipalError::Kms(error::store(other)),
+    }
+}
+
+/// The stored user `name` of `account_id`.
+pub async fn user(kms: &Kms, account_id: &str, name: &str) -> Result<PrincipalRow, PrincipalError> {
+    check_name(name)?;
+    let arn = user_arn(account_id, name);
+    let row = kms
+        .store()
+        .get_principal(&arn)
+        .await
+        .map_err(store_err(arn.clone()))?;
+    row.ok_or(PrincipalError::NotFound(arn))
+}
+
+pub async fn list_users(kms: &Kms, account_id: &str) -> Result<Vec<PrincipalRow>, PrincipalError> {
+    kms.store()
+        .list_principals(account_id)
+        .await
+        .map_err(store_err(account_id.to_string()))
+}
+
+/// Deletes a user with its access keys and policies; its requests stop authenticating.
+pub async fn delete_user(kms: &Kms, account_id: &str, name: &str) -> Result<(), PrincipalError> {
+    let user = user(kms, account_id, name).await?;
+    kms.store()
+        .delete_principal(&user.arn)
+        .await
+        .map_err(store_err(user.arn.clone()))
+}
+
+/// A further access key for an existing user (for rotation without downtime).
+pub async fn create_access_key(
+    kms: &Kms,
+    account_id: &str,
+    name: &str,
+) -> Result<Credentials, PrincipalError> {
+    let user = user(kms, account_id, name).await?;
+    let (row, secret) = new_access_key(kms, &user.arn, account_id)?;
+    kms.store()
+        .insert_access_key(&row)
+        .await
+        .map_err(store_err(user.arn.clone()))?;
+    Ok(Credentials {
+        arn: user.arn,
+        access_key_id: row.access_key_id,
+        secret_access_key: secret,
+    })
+}
+
+/// Removes an access key of the user; requests signed with it stop authenticating.
+pub async fn delete_access_key(
+    kms: &Kms,
+    account_id: &str,
+    name: &str,
+    access_key_id: &str,
+) -> Result<(), PrincipalError> {
+    let user = user(kms, account_id, name).await?;
+    let keys = kms
+        .store()
+        .list_access_keys(&user.arn)
+        .await
+        .map_err(store_err(user.arn.clone()))?;
+    if !keys.iter().any(|k| k.access_key_id == access_key_id) {
+        return Err(PrincipalError::NotFound(format!(
+            "access key {access_key_id} of {}",
+            user.arn
+        )));
+    }
+    kms.store()
+        .delete_access_key(access_key_id)
+        .await
+        .map_err(store_err(access_key_id.to_string()))
+}
+
+/// The user's access key ids.
+pub async fn list_access_keys(
+    kms: &Kms,
+    account_id: &str,
+    name: &str,
+) -> Result<Vec<String>, PrincipalError> {
+    let user = user(kms, account_id, name).await?;
+    let keys = kms
+        .store()
+        .list_access_keys(&user.arn)
+        .await
+        .map_err(store_err(user.arn.clone()))?;
+    Ok(keys.into_iter().map(|k| k.access_key_id).collect())
+}
+
+/// Policy names follow IAM: 1–128 of letters, digits and `+=,.@_-`.
+fn check_policy_name(name: &str) -> Result<(), PrincipalError> {
+    let ok = (1..=128).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(PrincipalError::InvalidName(format!(
+            "invalid policy name {name:?}: use 1-128 letters, digits and +=,.@_-"
+        )))
+    }
+}
+
+/// The document must be a JSON object with a Statement; the full language check comes with the
+/// policy evaluator.
+fn check_policy_document(document: &str) -> Result<(), PrincipalError> {
+    if document.chars().count() > MAX_POLICY_CHARS {
+        return Err(PrincipalError::MalformedPolicy(format!(
+            "longer than {MAX_POLICY_CHARS} characters"
+        )));
+    }
+    let doc: serde_json::Value = serde_json::from_str(document)
+        .map_err(|e| PrincipalError::MalformedPolicy(format!("not valid JSON: {e}")))?;
+    if !doc.is_object() || doc.get("Statement").is_none() {
+        return Err(PrincipalError::MalformedPolicy(
+            "a policy is a JSON object with a Statement".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Attaches (or replaces) an inline policy of the user.
+pub async fn put_policy(
+    kms: &Kms,
+    account_id: &str,
+    name: &str,
+    policy_name: &str,
+    document: &str,
+) -> Result<(), PrincipalError> {
+    check_policy_name(policy_name)?;
+    check_policy_document(document)?;
+    let user = user(kms, account_id, name).await?;
+    let now = kms.now_ms();
+    kms.store()
+        .put_principal_policy(&user.arn, policy_name, document, now)
+        .await
+        .map_err(store_err(user.arn.clone()))
+}
+
+pub async fn get_policy(
+    kms: &Kms,
+    account_id: &str,
+    name: &str,
+    policy_name: &str,
+) -> Result<String, PrincipalError> {
+    let user = user(kms, account_id, name).await?;
+    let policies = kms
+        .store()
+        .list_principal_policies(&user.arn)
+        .await
+        .map_err(store_err(user.arn.clone()))?;
+    policies
+        .into_iter()
+        .find(|(n, _)| n == policy_name)
+        .map(|(_, doc)| doc)
+        .ok_or_else(|| PrincipalError::NotFound(format!("policy {policy_name} of {}", user.arn)))
+}
+
+pub async fn list_policies(
+    kms: &Kms,
+    account_id: &str,
+    name: &str,
+) -> Result<Vec<String>, PrincipalError> {
+    let user = user(kms, account_id, name).await?;
+    let policies = kms
+        .store()
+        .list_principal_policies(&user.arn)
+        .await
+        .map_err(store_err(user.arn.clone()))?;
+    Ok(policies.into_iter().map(|(n, _)| n).collect())
+}
+
+pub async fn delete_policy(
+    kms: &Kms,
+    account_id: &str,
+    name: &str,
+    policy_name: &str,
+) -> Result<(), PrincipalError> {
+    let user = user(kms, account_id, name).await?;
+    let what = format!("policy {policy_name} of {}", user.arn);
+    kms.store()
+        .delete_principal_policy(&user.arn, policy_name)
+        .await
+        .map_err(store_err(what))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_documents_and_names_are_checked() {
+        assert!(check_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#).is_ok());
+        assert!(check_policy_document("not json").is_err());
+        assert!(check_policy_document("[]").is_err());
+        assert!(check_policy_name("kms-read").is_ok());
+        assert!(check_policy_name("").is_err());
+        assert!(check_policy_name("a b").is_err());
+    }
+}
