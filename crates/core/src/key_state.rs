@@ -1,6 +1,6 @@
-//! AWS KMS's key state table, written once as data: for each operation, which key states it may
-//! run in and which exception every other state gets. Operations name their row; the pipeline
-//! applies it, so no handler checks state by hand.
+//! AWS KMS's key state table, written once as data: for each class of operation, which key states
+//! it may run in and which exception (with AWS's message) every other state gets. Operations name
+//! their class; the pipeline applies it, so no handler checks state by hand.
 
 use ferrokms_types::enums::KeyState;
 use ferrokms_types::KmsError;
@@ -8,48 +8,75 @@ use ferrokms_types::KmsError;
 /// The classes of rows in AWS's key state table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StateRule {
-    /// Reads that work in every state (DescribeKey, ListResourceTags, ListAliases...).
+    /// Works in every state: DescribeKey, ListAliases, ListResourceTags, DeleteAlias, and the key
+    /// policy operations.
     Any,
-    /// Cryptographic use: Enabled only; Disabled is DisabledException, Unavailable is
-    /// KeyUnavailableException, everything else KMSInvalidStateException.
+    /// Cryptographic use (Encrypt, Decrypt, ReEncrypt, data keys): Enabled only.
     Cryptographic,
-    /// Management of a live key (EnableKey, DisableKey, tags, aliases, description,
-    /// ScheduleKeyDeletion): Enabled or Disabled.
+    /// Management of a key that is not being deleted: tags, description, aliases,
+    /// ScheduleKeyDeletion. Allowed while Disabled, PendingImport or Unavailable.
     Manage,
+    /// EnableKey and DisableKey: as `Manage`, but a key pending import cannot change.
+    Toggle,
     /// CancelKeyDeletion: PendingDeletion only.
     PendingDeletionOnly,
 }
 
+/// What the table says for one (rule, state) cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cell {
+    Ok,
+    /// DisabledException: "<arn> is disabled."
+    Disabled,
+    /// KMSInvalidStateException: "<arn> <text>".
+    Invalid(&'static str),
+}
+
+/// The table. Every (rule, state) pair is spelled out: adding a state or a rule does not compile
+/// until each new cell is decided.
+fn cell(rule: StateRule, state: KeyState) -> Cell {
+    use KeyState::*;
+    use StateRule::*;
+    let busy = Cell::Invalid("is in a transitional state and cannot be used for this operation.");
+    match (rule, state) {
+        (Any, _) => Cell::Ok,
+
+        (Cryptographic, Enabled) => Cell::Ok,
+        (Cryptographic, Disabled) => Cell::Disabled,
+        (Cryptographic, PendingDeletion) => Cell::Invalid("is pending deletion."),
+        (Cryptographic, PendingImport) => Cell::Invalid("is pending import."),
+        (Cryptographic, Unavailable) => Cell::Invalid("is unavailable."),
+        (Cryptographic, PendingReplicaDeletion) => Cell::Invalid("is pending replica deletion."),
+        (Cryptographic, Creating | Updating) => busy,
+
+        (Manage, Enabled | Disabled | PendingImport | Unavailable) => Cell::Ok,
+        (Manage, PendingDeletion) => Cell::Invalid("is pending deletion."),
+        (Manage, PendingReplicaDeletion) => Cell::Invalid("is pending replica deletion."),
+        (Manage, Creating | Updating) => busy,
+
+        (Toggle, Enabled | Disabled | Unavailable) => Cell::Ok,
+        (Toggle, PendingDeletion) => Cell::Invalid("is pending deletion."),
+        (Toggle, PendingImport) => Cell::Invalid("is pending import."),
+        (Toggle, PendingReplicaDeletion) => Cell::Invalid("is pending replica deletion."),
+        (Toggle, Creating | Updating) => busy,
+
+        (PendingDeletionOnly, PendingDeletion) => Cell::Ok,
+        (PendingDeletionOnly, _) => Cell::Invalid("is not pending deletion."),
+    }
+}
+
 impl StateRule {
     pub fn allows(self, state: KeyState) -> bool {
-        match self {
-            StateRule::Any => true,
-            StateRule::Cryptographic => state == KeyState::Enabled,
-            StateRule::Manage => matches!(state, KeyState::Enabled | KeyState::Disabled),
-            StateRule::PendingDeletionOnly => state == KeyState::PendingDeletion,
-        }
+        cell(self, state) == Cell::Ok
     }
 
-    /// The answer for a key whose state the rule does not allow.
+    /// The answer for a key in `state`: Ok, or AWS's exception for that cell.
     pub fn check(self, state: KeyState, key_arn: &str) -> Result<(), KmsError> {
-        if self.allows(state) {
-            return Ok(());
+        match cell(self, state) {
+            Cell::Ok => Ok(()),
+            Cell::Disabled => Err(KmsError::Disabled(format!("{key_arn} is disabled."))),
+            Cell::Invalid(text) => Err(KmsError::KmsInvalidState(format!("{key_arn} {text}"))),
         }
-        Err(match (self, state) {
-            (StateRule::Cryptographic, KeyState::Disabled) => {
-                KmsError::Disabled(format!("{key_arn} is disabled."))
-            }
-            (StateRule::Cryptographic, KeyState::Unavailable) => {
-                KmsError::KeyUnavailable(format!("{key_arn} is unavailable."))
-            }
-            (_, KeyState::PendingDeletion) => {
-                KmsError::KmsInvalidState(format!("{key_arn} is pending deletion."))
-            }
-            (_, other) => KmsError::KmsInvalidState(format!(
-                "{key_arn} is in state {} and cannot be used for this operation.",
-                other.as_str()
-            )),
-        })
     }
 }
 
@@ -57,55 +84,80 @@ impl StateRule {
 mod tests {
     use super::*;
 
-    /// Every (rule, state) pair: the exception AWS's key state table documents.
+    /// Every (rule, state) pair against AWS's key state table: "ok" or the exception and message.
     #[test]
     fn table_is_exhaustive_and_as_documented() {
         use KeyState::*;
-        let expect = |rule: StateRule, state: KeyState| -> &'static str {
-            match rule.check(state, "arn") {
-                Ok(()) => "ok",
-                Err(e) => e.wire_name(),
+        use StateRule::*;
+        let answer = |rule: StateRule, state: KeyState| -> String {
+            match rule.check(state, "K") {
+                Ok(()) => "ok".into(),
+                Err(e) => format!("{}: {}", e.wire_name(), e.message()),
             }
         };
+        let expected: &[(StateRule, KeyState, &str)] = &[
+            (Cryptographic, Enabled, "ok"),
+            (Cryptographic, Disabled, "DisabledException: K is disabled."),
+            (
+                Cryptographic,
+                PendingDeletion,
+                "KMSInvalidStateException: K is pending deletion.",
+            ),
+            (
+                Cryptographic,
+                PendingImport,
+                "KMSInvalidStateException: K is pending import.",
+            ),
+            (
+                Cryptographic,
+                Unavailable,
+                "KMSInvalidStateException: K is unavailable.",
+            ),
+            (Manage, Enabled, "ok"),
+            (Manage, Disabled, "ok"),
+            (Manage, PendingImport, "ok"),
+            (Manage, Unavailable, "ok"),
+            (
+                Manage,
+                PendingDeletion,
+                "KMSInvalidStateException: K is pending deletion.",
+            ),
+            (Toggle, Enabled, "ok"),
+            (Toggle, Disabled, "ok"),
+            (Toggle, Unavailable, "ok"),
+            (
+                Toggle,
+                PendingImport,
+                "KMSInvalidStateException: K is pending import.",
+            ),
+            (
+                Toggle,
+                PendingDeletion,
+                "KMSInvalidStateException: K is pending deletion.",
+            ),
+            (PendingDeletionOnly, PendingDeletion, "ok"),
+            (
+                PendingDeletionOnly,
+                Enabled,
+                "KMSInvalidStateException: K is not pending deletion.",
+            ),
+            (
+                PendingDeletionOnly,
+                Disabled,
+                "KMSInvalidStateException: K is not pending deletion.",
+            ),
+        ];
+        for (rule, state, want) in expected {
+            assert_eq!(answer(*rule, *state), *want, "{rule:?} × {state:?}");
+        }
         for state in KeyState::ALL {
-            assert_eq!(expect(StateRule::Any, *state), "ok");
+            assert_eq!(answer(Any, *state), "ok");
         }
-        assert_eq!(expect(StateRule::Cryptographic, Enabled), "ok");
-        assert_eq!(
-            expect(StateRule::Cryptographic, Disabled),
-            "DisabledException"
-        );
-        assert_eq!(
-            expect(StateRule::Cryptographic, Unavailable),
-            "KeyUnavailableException"
-        );
-        for s in [
-            Creating,
-            PendingDeletion,
-            PendingImport,
-            PendingReplicaDeletion,
-            Updating,
-        ] {
-            assert_eq!(
-                expect(StateRule::Cryptographic, s),
-                "KMSInvalidStateException",
-                "{s:?}"
-            );
+        // Transitional states refuse everything but reads.
+        for rule in [Cryptographic, Manage, Toggle, PendingDeletionOnly] {
+            for state in [Creating, Updating, PendingReplicaDeletion] {
+                assert!(!rule.allows(state), "{rule:?} × {state:?}");
+            }
         }
-        for s in [Enabled, Disabled] {
-            assert_eq!(expect(StateRule::Manage, s), "ok");
-            assert_eq!(
-                expect(StateRule::PendingDeletionOnly, s),
-                "KMSInvalidStateException"
-            );
-        }
-        assert_eq!(
-            expect(StateRule::Manage, PendingDeletion),
-            "KMSInvalidStateException"
-        );
-        assert_eq!(
-            expect(StateRule::PendingDeletionOnly, PendingDeletion),
-            "ok"
-        );
     }
 }

@@ -24,7 +24,7 @@ impl Operation for DisableKey {
             &input.key_id,
             false,
             Self::ACTION,
-            StateRule::Manage,
+            StateRule::Toggle,
         )])
     }
 

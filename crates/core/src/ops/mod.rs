@@ -89,7 +89,7 @@ pub(crate) async fn set_state(
     state: KeyState,
 ) -> Result<Empty, KmsError> {
     let key = only(keys)?;
-    modify_key(kms, &key.key, StateRule::Manage, |row| {
+    modify_key(kms, &key.key, StateRule::Toggle, |row| {
         row.state = state.as_str().to_string()
     })
     .await?;
