@@ -1,0 +1,192 @@
+//! The Principal and NotPrincipal elements of key policies: who a statement is about.
+//!
+//! `"*"` and `{"AWS": "*"}` name everyone. An account — `"111122223333"` or
+//! `"arn:aws:iam::111122223333:root"` — names every principal of that account: AWS reads it as
+//! "this account's IAM policies decide", so such a match is reported as [`Match::ViaAccount`] and the
+//! caller combines it with identity policies (see [`crate::decide`]). The account root calling in
+//! person is matched directly. Any other ARN (user, role, assumed-role session) matches exactly;
+//! `Service`, `Federated` and `CanonicalUser` values are compared literally with the caller's ARN.
+//! Principals take no wildcards besides the lone `*`.
+
+/// One name in a Principal element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Entry {
+    /// Everyone.
+    Any,
+    /// Every principal of an account.
+    Account(String),
+    /// Exactly this ARN or literal identifier.
+    Exact(String),
+}
+
+/// A parsed Principal or NotPrincipal element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Principals {
+    entries: Vec<Entry>,
+}
+
+/// How a request's principal relates to a Principal element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Match {
+    /// Not named.
+    No,
+    /// Named only through its account (account id or account root ARN).
+    ViaAccount,
+    /// Named itself, or by `*`.
+    Direct,
+}
+
+const TYPES: &[&str] = &["AWS", "Service", "Federated", "CanonicalUser"];
+
+impl Principals {
+    /// Parses the element's JSON value; the error is a sentence about `element`.
+    pub(crate) fn parse(element: &str, value: &serde_json::Value) -> Result<Self, String> {
+        let map = match value {
+            serde_json::Value::String(s) if s == "*" => {
+                return Ok(Self {
+                    entries: vec![Entry::Any],
+                })
+            }
+            serde_json::Value::Object(map) if !map.is_empty() => map,
+            _ => {
+                return Err(format!(
+                    "{element} must be \"*\" or an object such as {{\"AWS\": \"arn:aws:iam::111122223333:root\"}}"
+                ))
+            }
+        };
+        let mut entries = Vec::new();
+        for (kind, names) in map {
+            if !TYPES.contains(&kind.as_str()) {
+                return Err(format!(
+                    "{element} has unknown principal type {kind:?} (expected AWS, Service, Federated or CanonicalUser)"
+                ));
+            }
+            for name in string_list(names)
+                .ok_or_else(|| format!("{element} {kind} must be a string or a list of strings"))?
+            {
+                entries.push(parse_entry(element, kind, name)?);
+            }
+        }
+        Ok(Self { entries })
+    }
+
+    /// The best match of `arn` (of `account`) against the entries.
+    pub(crate) fn matches(&self, arn: &str, account: &str) -> Match {
+        self.entries
+            .iter()
+            .map(|e| match e {
+                Entry::Any => Match::Direct,
+                Entry::Exact(x) if x == arn => Match::Direct,
+                Entry::Account(a) if a == account => {
+                    if is_root_of(arn, account) {
+                        Match::Direct
+                    } else {
+                        Match::ViaAccount
+                    }
+                }
+                _ => Match::No,
+            })
+            .max()
+            .unwrap_or(Match::No)
+    }
+}
+
+/// Reads a string or a non-empty list of strings.
+pub(crate) fn string_list(value: &serde_json::Value) -> Option<Vec<&str>> {
+    match value {
+        serde_json::Value::String(s) => Some(vec![s.as_str()]),
+        serde_json::Value::Array(items) if !items.is_empty() => {
+            items.iter().map(serde_json::Value::as_str).collect()
+        }
+        _ => None,
+    }
+}
+
+fn parse_entry(element: &str, kind: &str, name: &str) -> Result<Entry, String> {
+    if kind != "AWS" {
+        return Ok(Entry::Exact(name.to_string()));
+    }
+    if name == "*" {
+        return Ok(Entry::Any);
+    }
+    if is_account_id(name) {
+        return Ok(Entry::Account(name.to_string()));
+    }
+    let parts: Vec<&str> = name.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", _, "iam", "", account, "root"] if is_account_id(account) => {
+            Ok(Entry::Account((*account).to_string()))
+        }
+        ["arn", _, "iam" | "sts", "", account, rest]
+            if is_account_id(account) && !rest.is_empty() && !name.contains('*') =>
+        {
+            Ok(Entry::Exact(name.to_string()))
+        }
+        _ => Err(format!("{element} AWS has an invalid principal {name:?}")),
+    }
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Is `arn` the root user of `account` (`arn:<partition>:iam::<account>:root`)?
+fn is_root_of(arn: &str, account: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", _, "iam", "", a, "root"] if *a == account)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ALICE: &str = "arn:aws:iam::111122223333:user/alice";
+    const ROOT: &str = "arn:aws:iam::111122223333:root";
+
+    fn p(v: serde_json::Value) -> Principals {
+        Principals::parse("Principal", &v).unwrap()
+    }
+
+    #[test]
+    fn star_forms() {
+        assert_eq!(p(json!("*")).matches(ALICE, "111122223333"), Match::Direct);
+        assert_eq!(p(json!({"AWS": "*"})).matches(ALICE, "1"), Match::Direct);
+    }
+
+    #[test]
+    fn account_forms() {
+        for v in [json!({"AWS": ROOT}), json!({"AWS": "111122223333"})] {
+            let ps = p(v);
+            assert_eq!(ps.matches(ALICE, "111122223333"), Match::ViaAccount);
+            assert_eq!(ps.matches(ROOT, "111122223333"), Match::Direct);
+            assert_eq!(
+                ps.matches("arn:aws:iam::444455556666:user/bob", "444455556666"),
+                Match::No
+            );
+        }
+    }
+
+    #[test]
+    fn exact_and_best_of_list() {
+        let ps = p(json!({"AWS": [ROOT, ALICE]}));
+        assert_eq!(ps.matches(ALICE, "111122223333"), Match::Direct);
+        let ps = p(json!({"Service": "logs.amazonaws.com"}));
+        assert_eq!(ps.matches("logs.amazonaws.com", ""), Match::Direct);
+    }
+
+    #[test]
+    fn invalid() {
+        for v in [
+            json!("alice"),
+            json!({}),
+            json!({"AWS": "alice"}),
+            json!({"AWS": "arn:aws:iam::*:user/x"}),
+            json!({"Users": "x"}),
+            json!({"AWS": []}),
+            json!({"AWS": 5}),
+        ] {
+            assert!(Principals::parse("Principal", &v).is_err(), "{v}");
+        }
+    }
+}
