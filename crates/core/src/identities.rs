@@ -120,22 +120,16 @@ fn check_policy_name(name: &str) -> Result<(), PrincipalError> {
     }
 }
 
-/// The document must be a JSON object with a Statement; the full language check comes with the
-/// policy evaluator.
+/// An identity policy in the IAM policy language (no Principal element), within IAM's size limit.
 fn check_policy_document(document: &str) -> Result<(), PrincipalError> {
     if document.chars().count() > MAX_POLICY_CHARS {
         return Err(PrincipalError::MalformedPolicy(format!(
             "longer than {MAX_POLICY_CHARS} characters"
         )));
     }
-    let doc: serde_json::Value = serde_json::from_str(document)
-        .map_err(|e| PrincipalError::MalformedPolicy(format!("not valid JSON: {e}")))?;
-    if !doc.is_object() || doc.get("Statement").is_none() {
-        return Err(PrincipalError::MalformedPolicy(
-            "a policy is a JSON object with a Statement".into(),
-        ));
-    }
-    Ok(())
+    ferrokms_policy::Policy::parse_as(document, ferrokms_policy::PolicyKind::Identity)
+        .map(|_| ())
+        .map_err(|e| PrincipalError::MalformedPolicy(e.to_string()))
 }
 
 /// Attaches (or replaces) an inline policy of the user.
@@ -209,7 +203,11 @@ mod tests {
 
     #[test]
     fn policy_documents_and_names_are_checked() {
-        assert!(check_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#).is_ok());
+        let ok = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#;
+        assert!(check_policy_document(ok).is_ok());
+        let with_principal =
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}]}"#;
+        assert!(check_policy_document(with_principal).is_err());
         assert!(check_policy_document("not json").is_err());
         assert!(check_policy_document("[]").is_err());
         assert!(check_policy_name("kms-read").is_ok());

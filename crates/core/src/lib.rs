@@ -10,6 +10,7 @@ pub mod clock;
 pub mod error;
 pub mod identities;
 pub mod key;
+pub mod key_policy;
 pub mod key_state;
 pub mod ops;
 pub mod pipeline;

@@ -338,3 +338,82 @@ async fn only_symmetric_keys_at_this_stage() {
     let out = f.call("CreateKey", json!({})).await.unwrap();
     assert_eq!(out["KeyMetadata"]["KeySpec"], "SYMMETRIC_DEFAULT");
 }
+
+#[tokio::test]
+async fn key_policy_get_put_list_with_lockout_check() {
+    let f = fixture().await;
+    let key = f.new_key().await;
+    let got = f.call("GetKeyPolicy", json!({"KeyId": key})).await.unwrap();
+    assert_eq!(got["PolicyName"], "default");
+    let default: Value = serde_json::from_str(got["Policy"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        default["Statement"][0]["Principal"]["AWS"],
+        "arn:aws:iam::111122223333:root"
+    );
+    let listed = f
+        .call("ListKeyPolicies", json!({"KeyId": key}))
+        .await
+        .unwrap();
+    assert_eq!(listed["PolicyNames"], json!(["default"]));
+    assert_eq!(listed["Truncated"], false);
+
+    let admin_only = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111122223333:user/admin"}, "Action": "kms:*", "Resource": "*"}]})
+    .to_string();
+    f.call("PutKeyPolicy", json!({"KeyId": key, "Policy": admin_only}))
+        .await
+        .unwrap();
+    let got = f
+        .call(
+            "GetKeyPolicy",
+            json!({"KeyId": key, "PolicyName": "default"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(got["Policy"], admin_only);
+
+    // A policy that shuts the caller out is refused unless the check is bypassed.
+    let others_only = admin_only.replace("user/admin", "user/bob");
+    let (name, msg) = f
+        .call("PutKeyPolicy", json!({"KeyId": key, "Policy": others_only}))
+        .await
+        .unwrap_err();
+    assert_eq!(name, "MalformedPolicyDocumentException");
+    assert!(
+        msg.contains("will not allow you to update the key policy"),
+        "{msg}"
+    );
+    let bypass =
+        json!({"KeyId": key, "Policy": others_only, "BypassPolicyLockoutSafetyCheck": true});
+    f.call("PutKeyPolicy", bypass).await.unwrap();
+
+    // Malformed documents say what is wrong; other policy names name nothing.
+    let bad = json!({"Statement": [{"Effect": "Perhaps", "Principal": "*", "Action": "kms:*", "Resource": "*"}]});
+    let (name, msg) = f
+        .call(
+            "PutKeyPolicy",
+            json!({"KeyId": key, "Policy": bad.to_string()}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(name, "MalformedPolicyDocumentException");
+    assert!(msg.contains("Effect"), "{msg}");
+    assert_eq!(
+        f.error("GetKeyPolicy", json!({"KeyId": key, "PolicyName": "other"}))
+            .await,
+        "NotFoundException"
+    );
+    assert_eq!(
+        f.error("PutKeyPolicy", json!({"KeyId": key})).await,
+        "ValidationException"
+    );
+
+    // CreateKey applies the same checks to its Policy.
+    let err = f.error("CreateKey", json!({"Policy": others_only})).await;
+    assert_eq!(err, "MalformedPolicyDocumentException");
+    let out = f
+        .call("CreateKey", json!({"Policy": admin_only}))
+        .await
+        .unwrap();
+    assert_eq!(out["KeyMetadata"]["KeyState"], "Enabled");
+}

@@ -4,7 +4,7 @@
 
 use crate::authz::AuthorizedKey;
 use crate::pipeline::Operation;
-use crate::{error, Caller, Kms};
+use crate::{error, key_policy, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_store::{KeyRow, KeyVersionRow, Tag};
 use ferrokms_types::enums::{KeySpec, KeyState, KeyUsage, Origin};
@@ -33,12 +33,18 @@ impl Operation for CreateKey {
         let (spec, usage) = spec_and_usage(&input)?;
         check_supported(&input, spec)?;
         let tags = tags_of(&input)?;
+        let key_id = new_key_id();
+        let arn = key_arn(&caller.region, &caller.account_id, &key_id);
         let policy = match input.policy {
-            Some(p) => check_policy(p)?,
+            Some(text) => {
+                let policy = key_policy::parse(&text)?;
+                if input.bypass_policy_lockout_safety_check != Some(true) {
+                    key_policy::check_lockout(&policy, caller, &arn)?;
+                }
+                text
+            }
             None => default_policy(&caller.account_id),
         };
-
-        let key_id = new_key_id();
         let now = kms.now_ms();
         let material = ferrokms_crypto::generate_symmetric_key().map_err(error::crypto)?;
         let version = KeyVersionRow {
@@ -48,7 +54,7 @@ impl Operation for CreateKey {
             created_at: now,
         };
         let row = KeyRow {
-            arn: key_arn(&caller.region, &caller.account_id, &key_id),
+            arn,
             key_id,
             account_id: caller.account_id.clone(),
             region: caller.region.clone(),
@@ -147,19 +153,6 @@ fn tags_of(input: &CreateKeyRequest) -> Result<Vec<Tag>, KmsError> {
         )));
     }
     Ok(tags)
-}
-
-/// A key policy must at least be a JSON object with a Statement; the policy language itself is
-/// evaluated by a later stage.
-fn check_policy(policy: String) -> Result<String, KmsError> {
-    let doc: serde_json::Value = serde_json::from_str(&policy)
-        .map_err(|_| KmsError::MalformedPolicyDocument("The policy is not valid JSON.".into()))?;
-    if !doc.is_object() || doc.get("Statement").is_none() {
-        return Err(KmsError::MalformedPolicyDocument(
-            "The policy must be a JSON object with a Statement.".into(),
-        ));
-    }
-    Ok(policy)
 }
 
 /// AWS's default key policy: the account may use IAM policies to allow access to the key.

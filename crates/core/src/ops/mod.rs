@@ -13,9 +13,12 @@ pub mod encrypt;
 pub mod generate_data_key;
 pub mod generate_data_key_without_plaintext;
 pub mod generate_random;
+pub mod get_key_policy;
 pub mod list_aliases;
+pub mod list_key_policies;
 pub mod list_keys;
 pub mod list_resource_tags;
+pub mod put_key_policy;
 pub mod re_encrypt;
 pub mod schedule_key_deletion;
 pub mod tag_resource;
@@ -140,6 +143,17 @@ pub(crate) fn page<T>(mut items: Vec<T>, limit: usize, sort_key: impl Fn(&T) -> 
             items,
             next_marker: None,
         }
+    }
+}
+
+/// A key has one policy, "default"; any other name names nothing.
+pub(crate) fn check_policy_name(name: Option<&str>) -> Result<(), KmsError> {
+    match name {
+        None => Ok(()),
+        Some(n) if n == ferrokms_types::shapes::policies::DEFAULT_POLICY_NAME => Ok(()),
+        Some(n) => Err(KmsError::NotFound(format!(
+            "No such policy exists: {n}. The only key policy name is default."
+        ))),
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod aliases;
 pub mod crypto;
 pub mod keys;
+pub mod policies;
 pub mod tags;
 
 use crate::validate::{is_marker_text, Validator};
