@@ -2,12 +2,18 @@
 //! material can only be unwrapped with one (see `Kms::key_material`), so no operation reaches key
 //! bytes without passing this step.
 //!
-//! Rule of this stage of the project: every authenticated principal of the key's account may use
-//! the key, and no other principal may. Key policies, IAM policies and grants replace it later.
+//! AWS's model: the key policy and the caller's identity (IAM) policies are evaluated for the
+//! request and combined by `ferrokms_policy::decide` — an explicit deny anywhere wins; in the
+//! key's account the key policy must allow the caller, directly or by delegating to the account
+//! (`arn:aws:iam::ACCOUNT:root`) so that an identity policy can allow; from another account both
+//! the key policy and the caller's identity policy must allow. Operations that name no key are
+//! authorised by identity policies alone. Grants come later.
 
 use crate::key::Key;
-use crate::Caller;
+use crate::{Caller, Kms};
+use ferrokms_policy::{decide, Context, Decision, Policy, PolicyKind, Request};
 use ferrokms_types::KmsError;
+use std::sync::Arc;
 
 /// A key the caller has been authorised to act on with `action`.
 #[derive(Debug)]
@@ -21,31 +27,115 @@ pub struct AuthorizedKey {
 #[derive(Debug)]
 struct Proof;
 
-pub fn authorize(
+/// Authorises `action` on `key` for `caller`, with the request's condition context.
+pub async fn authorize(
+    kms: &Kms,
     caller: &Caller,
     key: Key,
     action: &'static str,
+    context: &Context,
 ) -> Result<AuthorizedKey, KmsError> {
-    if caller.account_id != key.row.account_id {
-        return Err(access_denied(caller, action, key.arn()));
-    }
-    Ok(AuthorizedKey {
-        key,
+    let key_policy = kms.key_policy(&key)?;
+    let identity = kms.identity_policies(&caller.principal_arn).await?;
+    let request = Request {
+        principal_arn: &caller.principal_arn,
+        principal_account: &caller.account_id,
         action,
-        _proof: Proof,
-    })
+        resource: key.arn(),
+        context,
+    };
+    let from_key = key_policy.evaluate_as(&request, PolicyKind::Resource);
+    let from_identity: Vec<Decision> = identity
+        .iter()
+        .map(|p| p.evaluate_as(&request, PolicyKind::Identity))
+        .collect();
+    let same_account = caller.account_id == key.row.account_id;
+    match decide(from_key, &from_identity, same_account) {
+        Decision::Allow { .. } => Ok(AuthorizedKey {
+            key,
+            action,
+            _proof: Proof,
+        }),
+        Decision::ExplicitDeny => Err(denied(
+            caller,
+            action,
+            key.arn(),
+            "with an explicit deny in a policy",
+        )),
+        Decision::ImplicitDeny => Err(denied(
+            caller,
+            action,
+            key.arn(),
+            &implicit_reason(action, from_key),
+        )),
+    }
+}
+
+/// Account-level actions that name no key (CreateKey, ListKeys, ListAliases, GenerateRandom):
+/// the caller's identity policies must allow and none may deny.
+pub async fn authorize_account(
+    kms: &Kms,
+    caller: &Caller,
+    action: &'static str,
+    context: &Context,
+) -> Result<(), KmsError> {
+    let identity = kms.identity_policies(&caller.principal_arn).await?;
+    let request = Request {
+        principal_arn: &caller.principal_arn,
+        principal_account: &caller.account_id,
+        action,
+        resource: "*",
+        context,
+    };
+    let decisions: Vec<Decision> = identity
+        .iter()
+        .map(|p| p.evaluate_as(&request, PolicyKind::Identity))
+        .collect();
+    if decisions.contains(&Decision::ExplicitDeny) {
+        return Err(denied(
+            caller,
+            action,
+            "*",
+            "with an explicit deny in an identity-based policy",
+        ));
+    }
+    if decisions.iter().any(|d| d.is_allow()) {
+        return Ok(());
+    }
+    Err(denied(
+        caller,
+        action,
+        "*",
+        &format!("because no identity-based policy allows the {action} action"),
+    ))
+}
+
+fn implicit_reason(action: &str, from_key: Decision) -> String {
+    match from_key {
+        Decision::Allow { .. } => {
+            format!("because no identity-based policy allows the {action} action")
+        }
+        _ => format!("because no resource-based policy allows the {action} action"),
+    }
 }
 
 /// AWS's wording of a denial.
-pub fn access_denied(caller: &Caller, action: &str, resource: &str) -> KmsError {
+fn denied(caller: &Caller, action: &str, resource: &str, reason: &str) -> KmsError {
     KmsError::AccessDenied(format!(
-        "User: {} is not authorized to perform: {action} on resource: {resource} because no resource-based policy allows the {action} action",
+        "User: {} is not authorized to perform: {action} on resource: {resource} {reason}",
         caller.principal_arn
     ))
 }
 
-/// Account-level actions that name no key (CreateKey, ListKeys, ListAliases, GenerateRandom):
-/// any authenticated principal of this stage may perform them in its own account.
-pub fn authorize_account(_caller: &Caller, _action: &'static str) -> Result<(), KmsError> {
-    Ok(())
+/// Parses stored policies; a stored policy that no longer parses denies rather than fails open.
+pub(crate) fn parse_stored(text: &str, kind: PolicyKind) -> Option<Policy> {
+    match Policy::parse_as(text, kind) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            tracing::error!(error = %e, "a stored policy does not parse; it allows nothing");
+            None
+        }
+    }
 }
+
+pub(crate) type Policies = Arc<Vec<Policy>>;

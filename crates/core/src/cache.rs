@@ -5,10 +5,13 @@
 //! expires, so a change made by another process (the admin command today, other nodes of a
 //! cluster later) is seen within `METADATA_TTL`; a disabled or deleted key stops working within
 //! that bound everywhere. Material is immutable per version, but is dropped with its key and
-//! expires after `MATERIAL_TTL` so unused key bytes do not linger in memory.
+//! expires after `MATERIAL_TTL` so unused key bytes do not linger in memory. Parsed key policies
+//! are kept by row version; parsed identity policies expire after `METADATA_TTL`, so a policy
+//! changed by the admin command applies within that bound.
 
 use crate::key::Key;
 use ferrokms_crypto::SecretBytes;
+use ferrokms_policy::Policy;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, RwLock};
@@ -26,6 +29,10 @@ pub struct Caches {
     keys: TimedMap<Scoped, Key>,
     aliases: TimedMap<Scoped, String>,
     material: TimedMap<(String, i64), Arc<SecretBytes>>,
+    /// Parsed key policies by (key id, row version): a new row version is a new entry.
+    key_policies: TimedMap<(String, i64), Arc<Policy>>,
+    /// Parsed identity policies by principal ARN.
+    identity_policies: TimedMap<String, Arc<Vec<Policy>>>,
 }
 
 impl Default for Caches {
@@ -34,6 +41,8 @@ impl Default for Caches {
             keys: TimedMap::new(METADATA_TTL),
             aliases: TimedMap::new(METADATA_TTL),
             material: TimedMap::new(MATERIAL_TTL),
+            key_policies: TimedMap::new(MATERIAL_TTL),
+            identity_policies: TimedMap::new(METADATA_TTL),
         }
     }
 }
@@ -69,6 +78,24 @@ impl Caches {
 
     pub fn forget_alias(&self, at: &Scoped) {
         self.aliases.remove(at);
+    }
+
+    pub fn key_policy(&self, key_id: &str, row_version: i64) -> Option<Arc<Policy>> {
+        self.key_policies.get(&(key_id.to_string(), row_version))
+    }
+
+    pub fn put_key_policy(&self, key_id: &str, row_version: i64, policy: Arc<Policy>) {
+        self.key_policies
+            .put((key_id.to_string(), row_version), policy);
+    }
+
+    pub fn identity_policies(&self, principal_arn: &str) -> Option<Arc<Vec<Policy>>> {
+        self.identity_policies.get(&principal_arn.to_string())
+    }
+
+    pub fn put_identity_policies(&self, principal_arn: &str, policies: Arc<Vec<Policy>>) {
+        self.identity_policies
+            .put(principal_arn.to_string(), policies);
     }
 
     pub fn material(&self, key_id: &str, version: i64) -> Option<Arc<SecretBytes>> {

@@ -11,6 +11,7 @@ use crate::key::{parse_ciphertext_name, Key};
 use crate::key_state::StateRule;
 use crate::{Caller, Kms};
 use async_trait::async_trait;
+use ferrokms_policy::Context;
 use ferrokms_types::enums::KeyUsage;
 use ferrokms_types::shapes::Validate;
 use ferrokms_types::validate::Validator;
@@ -35,6 +36,10 @@ pub trait Operation: Send + Sync + 'static {
     fn keys(_input: &Self::Input) -> Result<Vec<KeyTarget>, KmsError> {
         Ok(Vec::new())
     }
+
+    /// Adds the request's condition keys for `action` (encryption context, algorithms, tags...)
+    /// to the context policies are evaluated in.
+    fn conditions(_input: &Self::Input, _action: &str, _context: &mut Context) {}
 
     /// Whether the request asks for a dry run (DryRun = true).
     fn dry_run(_input: &Self::Input) -> bool {
@@ -131,13 +136,19 @@ async fn drive<O: Operation>(kms: &Kms, caller: &Caller, body: &[u8]) -> Result<
     v.finish()?;
 
     let targets = O::keys(&input)?;
+    let now_ms = kms.now_ms();
     if targets.is_empty() {
-        authz::authorize_account(caller, O::ACTION)?;
+        let mut context = caller_context(caller, now_ms);
+        O::conditions(&input, O::ACTION, &mut context);
+        authz::authorize_account(kms, caller, O::ACTION, &context).await?;
     }
     let mut keys = Vec::with_capacity(targets.len());
     for target in targets {
         let key = resolve(kms, caller, &target.source).await?;
-        let authorized = authz::authorize(caller, key, target.action)?;
+        let mut context = caller_context(caller, now_ms);
+        key_context(&key, &target.source, &mut context);
+        O::conditions(&input, target.action, &mut context);
+        let authorized = authz::authorize(kms, caller, key, target.action, &context).await?;
         target
             .states
             .check(authorized.key.state, authorized.key.arn())?;
@@ -156,6 +167,63 @@ async fn drive<O: Operation>(kms: &Kms, caller: &Caller, body: &[u8]) -> Result<
         tracing::error!(error = %e, "response serialisation failed");
         KmsError::internal()
     })
+}
+
+/// Condition keys every request has: who is calling and when.
+fn caller_context(caller: &Caller, now_ms: i64) -> Context {
+    let mut context = Context::new();
+    context
+        .insert("aws:PrincipalArn", caller.principal_arn.as_str())
+        .insert("aws:PrincipalAccount", caller.account_id.as_str())
+        .insert("kms:CallerAccount", caller.account_id.as_str())
+        .insert("aws:RequestedRegion", caller.region.as_str())
+        .insert_epoch("aws:CurrentTime", now_ms / 1000)
+        .insert_number("aws:EpochTime", (now_ms / 1000) as f64);
+    context
+}
+
+/// Condition keys of the key a request touches, and of how the request named it.
+fn key_context(key: &Key, source: &KeySource, context: &mut Context) {
+    context
+        .insert("kms:KeySpec", key.spec.as_str())
+        .insert("kms:KeyUsage", key.usage.as_str())
+        .insert("kms:KeyOrigin", key.origin.as_str())
+        .insert(
+            "kms:MultiRegion",
+            if key.row.multi_region {
+                "true"
+            } else {
+                "false"
+            },
+        );
+    use ferrokms_types::ids::KeyRef;
+    if let KeySource::Field { value, .. } = source {
+        if let Ok(
+            KeyRef::AliasName(name)
+            | KeyRef::AliasArn {
+                alias_name: name, ..
+            },
+        ) = KeyRef::parse(value)
+        {
+            context.insert("kms:RequestAlias", name);
+        }
+    }
+}
+
+/// The encryption-context condition keys: one `kms:EncryptionContext:<key>` per pair, and the
+/// set of keys as `kms:EncryptionContextKeys`.
+pub fn encryption_context_conditions(
+    ec: Option<&ferrokms_types::shapes::EncryptionContext>,
+    context: &mut Context,
+) {
+    let Some(ec) = ec else { return };
+    for (k, v) in ec {
+        context.insert(&format!("kms:EncryptionContext:{k}"), v.as_str());
+    }
+    context.insert_multi(
+        "kms:EncryptionContextKeys",
+        ec.keys().cloned().collect::<Vec<_>>(),
+    );
 }
 
 /// JSON 1.1 body → request shape. An empty body is an empty object, as AWS treats it.

@@ -139,6 +139,48 @@ impl Kms {
         }
     }
 
+    /// The key's policy, parsed once per row version. A stored policy that does not parse (it
+    /// was validated when written) allows nothing.
+    pub(crate) fn key_policy(&self, key: &Key) -> Result<Arc<ferrokms_policy::Policy>, KmsError> {
+        let (id, version) = (key.id(), key.row.row_version);
+        if let Some(policy) = self.caches.key_policy(id, version) {
+            return Ok(policy);
+        }
+        let kind = ferrokms_policy::PolicyKind::Resource;
+        let policy = match crate::authz::parse_stored(&key.row.policy, kind) {
+            Some(p) => p,
+            None => ferrokms_policy::Policy::parse_as(DENY_ALL, kind)
+                .map_err(|_| KmsError::internal())?,
+        };
+        let policy = Arc::new(policy);
+        self.caches.put_key_policy(id, version, policy.clone());
+        Ok(policy)
+    }
+
+    /// The caller's identity (IAM) policies, parsed; cached for `METADATA_TTL`.
+    pub(crate) async fn identity_policies(
+        &self,
+        principal_arn: &str,
+    ) -> Result<crate::authz::Policies, KmsError> {
+        if let Some(policies) = self.caches.identity_policies(principal_arn) {
+            return Ok(policies);
+        }
+        let stored = self
+            .store
+            .list_principal_policies(principal_arn)
+            .await
+            .map_err(error::store)?;
+        let kind = ferrokms_policy::PolicyKind::Identity;
+        let parsed: Vec<_> = stored
+            .iter()
+            .filter_map(|(_, doc)| crate::authz::parse_stored(doc, kind))
+            .collect();
+        let policies = Arc::new(parsed);
+        self.caches
+            .put_identity_policies(principal_arn, policies.clone());
+        Ok(policies)
+    }
+
     /// Records a key row this process has just written.
     pub(crate) fn key_written(&self, key: &Key) {
         self.caches.put_key(key);
@@ -228,6 +270,9 @@ impl Kms {
             .map_err(error::crypto)
     }
 }
+
+/// What a key policy that cannot be read is taken to say: nothing is allowed.
+const DENY_ALL: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}]}"#;
 
 /// Binds wrapped material to its key and version, so a wrapped blob cannot be moved to another row.
 fn material_aad(key_id: &str, version: i64) -> Vec<u8> {

@@ -20,6 +20,10 @@ async fn fixture() -> Fixture {
     let store = SqliteStore::open_in_memory().await.unwrap();
     let clock = Arc::new(ManualClock::new(START_MS));
     let kms = Kms::new(Arc::new(store), RootKey::generate().unwrap(), clock.clone());
+    // The administrator, with its policy allowing every KMS action, as on first start.
+    ferrokms_core::bootstrap::ensure_admin(&kms, "111122223333")
+        .await
+        .unwrap();
     let caller = Caller {
         principal_arn: "arn:aws:iam::111122223333:user/admin".into(),
         account_id: "111122223333".into(),
@@ -386,6 +390,14 @@ async fn key_policy_get_put_list_with_lockout_check() {
     let bypass =
         json!({"KeyId": key, "Policy": others_only, "BypassPolicyLockoutSafetyCheck": true});
     f.call("PutKeyPolicy", bypass).await.unwrap();
+
+    // The bypass really locked the caller out.
+    let again = json!({"KeyId": key, "Policy": admin_only});
+    assert_eq!(
+        f.error("PutKeyPolicy", again).await,
+        "AccessDeniedException"
+    );
+    let key = f.new_key().await;
 
     // Malformed documents say what is wrong; other policy names name nothing.
     let bad = json!({"Statement": [{"Effect": "Perhaps", "Principal": "*", "Action": "kms:*", "Resource": "*"}]});

@@ -64,11 +64,31 @@ async fn users_and_access_keys_managed_while_the_server_runs() {
     assert!(ok, "{err}");
     assert_eq!(bob["Arn"], "arn:aws:iam::111122223333:user/bob");
     let first = creds_of(&bob);
-    client(&endpoint, &first, REGION)
+    // Authenticated at once, allowed nothing until a policy says so (as a new IAM user).
+    let err = client(&endpoint, &first, REGION)
         .list_keys()
         .send()
         .await
-        .expect("new user works at once");
+        .unwrap_err();
+    assert_eq!(code(&err), "AccessDeniedException");
+    let (ok, _, err) = ferrokms(
+        &dir,
+        &[
+            "put-policy",
+            "--name",
+            "bob",
+            "--policy-name",
+            "all",
+            "--policy-document",
+            common::ALL_KMS,
+        ],
+    );
+    assert!(ok, "{err}");
+    let bob_client = client(&endpoint, &first, REGION);
+    eventually("bob's policy applies", || async {
+        bob_client.list_keys().send().await.is_ok()
+    })
+    .await;
 
     let (ok, _, err) = ferrokms(&dir, &["create", "--name", "bob"]);
     assert!(!ok && err.contains("already exists"), "{err}");

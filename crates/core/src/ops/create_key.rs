@@ -6,6 +6,7 @@ use crate::authz::AuthorizedKey;
 use crate::pipeline::Operation;
 use crate::{error, key_policy, Caller, Kms};
 use async_trait::async_trait;
+use ferrokms_policy::Context;
 use ferrokms_store::{KeyRow, KeyVersionRow, Tag};
 use ferrokms_types::enums::{KeySpec, KeyState, KeyUsage, Origin};
 use ferrokms_types::ids::{key_arn, new_key_id};
@@ -23,6 +24,30 @@ impl Operation for CreateKey {
     const ACTION: &'static str = "kms:CreateKey";
     type Input = CreateKeyRequest;
     type Output = CreateKeyResponse;
+
+    fn conditions(input: &Self::Input, _: &str, context: &mut Context) {
+        super::tag_resource::request_tag_conditions(
+            input.tags.as_deref().unwrap_or_default(),
+            context,
+        );
+        if let Ok((spec, usage)) = spec_and_usage(input) {
+            context
+                .insert("kms:KeySpec", spec.as_str())
+                .insert("kms:KeyUsage", usage.as_str());
+        }
+        context.insert(
+            "kms:KeyOrigin",
+            input.origin.as_deref().unwrap_or("AWS_KMS"),
+        );
+        context.insert(
+            "kms:MultiRegion",
+            if input.multi_region == Some(true) {
+                "true"
+            } else {
+                "false"
+            },
+        );
+    }
 
     async fn run(
         kms: &Kms,

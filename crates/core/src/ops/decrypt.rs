@@ -2,10 +2,12 @@
 
 use crate::authz::AuthorizedKey;
 use crate::key_state::StateRule;
+use crate::pipeline::encryption_context_conditions;
 use crate::pipeline::{KeySource, KeyTarget, Operation};
 use crate::{error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_crypto::SecretBytes;
+use ferrokms_policy::Context;
 use ferrokms_types::enums::KeyUsage;
 use ferrokms_types::shapes::crypto::{DecryptRequest, DecryptResponse};
 use ferrokms_types::shapes::EncryptionContext;
@@ -31,6 +33,15 @@ impl Operation for Decrypt {
             input.key_id.clone(),
             Self::ACTION,
         )?])
+    }
+
+    fn conditions(input: &Self::Input, _: &str, context: &mut Context) {
+        encryption_context_conditions(input.encryption_context.as_ref(), context);
+        let algorithm = input
+            .encryption_algorithm
+            .as_deref()
+            .unwrap_or("SYMMETRIC_DEFAULT");
+        context.insert("kms:EncryptionAlgorithm", algorithm);
     }
 
     fn dry_run(input: &Self::Input) -> bool {

@@ -2,9 +2,11 @@
 
 use crate::authz::AuthorizedKey;
 use crate::key_state::StateRule;
+use crate::pipeline::encryption_context_conditions;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{error, Caller, Kms};
 use async_trait::async_trait;
+use ferrokms_policy::Context;
 use ferrokms_types::enums::KeyUsage;
 use ferrokms_types::shapes::crypto::{EncryptRequest, EncryptResponse};
 use ferrokms_types::shapes::EncryptionContext;
@@ -27,6 +29,15 @@ impl Operation for Encrypt {
             StateRule::Cryptographic,
         )
         .with_usage(KeyUsage::EncryptDecrypt)])
+    }
+
+    fn conditions(input: &Self::Input, _: &str, context: &mut Context) {
+        encryption_context_conditions(input.encryption_context.as_ref(), context);
+        let algorithm = input
+            .encryption_algorithm
+            .as_deref()
+            .unwrap_or("SYMMETRIC_DEFAULT");
+        context.insert("kms:EncryptionAlgorithm", algorithm);
     }
 
     fn dry_run(input: &Self::Input) -> bool {

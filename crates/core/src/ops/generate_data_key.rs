@@ -3,10 +3,12 @@
 use super::encrypt::seal;
 use crate::authz::AuthorizedKey;
 use crate::key_state::StateRule;
+use crate::pipeline::encryption_context_conditions;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_crypto::SecretBytes;
+use ferrokms_policy::Context;
 use ferrokms_types::enums::{DataKeySpec, KeyUsage};
 use ferrokms_types::shapes::crypto::{GenerateDataKeyRequest, GenerateDataKeyResponse};
 use ferrokms_types::{Blob, KmsError, SecretBlob};
@@ -22,6 +24,10 @@ impl Operation for GenerateDataKey {
 
     fn keys(input: &Self::Input) -> Result<Vec<KeyTarget>, KmsError> {
         Ok(vec![data_key_target(&input.key_id, Self::ACTION)])
+    }
+
+    fn conditions(input: &Self::Input, _: &str, context: &mut Context) {
+        encryption_context_conditions(input.encryption_context.as_ref(), context);
     }
 
     fn dry_run(input: &Self::Input) -> bool {

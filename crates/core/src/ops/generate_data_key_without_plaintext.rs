@@ -2,9 +2,11 @@
 
 use super::generate_data_key::{data_key_target, new_data_key};
 use crate::authz::AuthorizedKey;
+use crate::pipeline::encryption_context_conditions;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{Caller, Kms};
 use async_trait::async_trait;
+use ferrokms_policy::Context;
 use ferrokms_types::shapes::crypto::{
     GenerateDataKeyRequest, GenerateDataKeyWithoutPlaintextResponse,
 };
@@ -21,6 +23,10 @@ impl Operation for GenerateDataKeyWithoutPlaintext {
 
     fn keys(input: &Self::Input) -> Result<Vec<KeyTarget>, KmsError> {
         Ok(vec![data_key_target(&input.key_id, Self::ACTION)])
+    }
+
+    fn conditions(input: &Self::Input, _: &str, context: &mut Context) {
+        encryption_context_conditions(input.encryption_context.as_ref(), context);
     }
 
     fn dry_run(input: &Self::Input) -> bool {

@@ -6,9 +6,11 @@ use super::decrypt::{ciphertext_target, open};
 use super::encrypt::seal;
 use crate::authz::AuthorizedKey;
 use crate::key_state::StateRule;
+use crate::pipeline::encryption_context_conditions;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{Caller, Kms};
 use async_trait::async_trait;
+use ferrokms_policy::Context;
 use ferrokms_types::enums::KeyUsage;
 use ferrokms_types::shapes::crypto::{ReEncryptRequest, ReEncryptResponse};
 use ferrokms_types::{Blob, KmsError};
@@ -37,6 +39,28 @@ impl Operation for ReEncrypt {
         )
         .with_usage(KeyUsage::EncryptDecrypt);
         Ok(vec![source, destination])
+    }
+
+    /// kms:ReEncryptFrom is judged on the source context, kms:ReEncryptTo on the destination's.
+    fn conditions(input: &Self::Input, action: &str, context: &mut Context) {
+        let (ec, algorithm) = if action == "kms:ReEncryptFrom" {
+            (
+                input.source_encryption_context.as_ref(),
+                input.source_encryption_algorithm.as_deref(),
+            )
+        } else {
+            (
+                input.destination_encryption_context.as_ref(),
+                input.destination_encryption_algorithm.as_deref(),
+            )
+        };
+        encryption_context_conditions(ec, context);
+        context.insert(
+            "kms:EncryptionAlgorithm",
+            algorithm.unwrap_or("SYMMETRIC_DEFAULT"),
+        );
+        let same = input.source_key_id.is_some() && input.source_key_id == input.destination_key_id;
+        context.insert_bool("kms:ReEncryptOnSameKey", same);
     }
 
     fn dry_run(input: &Self::Input) -> bool {

@@ -7,6 +7,7 @@ use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{Caller, Kms};
 use async_trait::async_trait;
+use ferrokms_policy::Context;
 use ferrokms_types::enums::KeyState;
 use ferrokms_types::shapes::keys::{ScheduleKeyDeletionRequest, ScheduleKeyDeletionResponse};
 use ferrokms_types::{KmsError, Timestamp};
@@ -31,6 +32,11 @@ impl Operation for ScheduleKeyDeletion {
             Self::ACTION,
             StateRule::Manage,
         )])
+    }
+
+    fn conditions(input: &Self::Input, _: &str, context: &mut Context) {
+        let days = input.pending_window_in_days.unwrap_or(DEFAULT_WINDOW_DAYS);
+        context.insert_number("kms:ScheduleKeyDeletionPendingWindowInDays", days as f64);
     }
 
     async fn run(

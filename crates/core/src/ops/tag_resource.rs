@@ -6,6 +6,7 @@ use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{error, Caller, Kms};
 use async_trait::async_trait;
+use ferrokms_policy::Context;
 use ferrokms_store::{StoreError, Tag};
 use ferrokms_types::shapes::tags::TagResourceRequest;
 use ferrokms_types::shapes::{Empty, Tag as WireTag};
@@ -29,6 +30,10 @@ impl Operation for TagResource {
         )])
     }
 
+    fn conditions(input: &Self::Input, _: &str, context: &mut Context) {
+        request_tag_conditions(input.tags.as_deref().unwrap_or_default(), context);
+    }
+
     async fn run(
         kms: &Kms,
         _: &Caller,
@@ -45,6 +50,21 @@ impl Operation for TagResource {
             Err(other) => Err(error::store(other)),
         }
     }
+}
+
+/// `aws:RequestTag/<key>` for each tag of the request, and `aws:TagKeys`.
+pub(crate) fn request_tag_conditions(tags: &[WireTag], context: &mut Context) {
+    for t in tags {
+        if let (Some(k), Some(v)) = (&t.tag_key, &t.tag_value) {
+            context.insert(&format!("aws:RequestTag/{k}"), v.as_str());
+        }
+    }
+    context.insert_multi(
+        "aws:TagKeys",
+        tags.iter()
+            .filter_map(|t| t.tag_key.clone())
+            .collect::<Vec<_>>(),
+    );
 }
 
 /// Wire tags (validated as present) → stored tags; the last value of a repeated key wins.

@@ -5,6 +5,7 @@ use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{error, Caller, Kms};
 use async_trait::async_trait;
+use ferrokms_policy::Context;
 use ferrokms_types::shapes::tags::UntagResourceRequest;
 use ferrokms_types::shapes::Empty;
 use ferrokms_types::KmsError;
@@ -25,6 +26,10 @@ impl Operation for UntagResource {
             Self::ACTION,
             StateRule::Manage,
         )])
+    }
+
+    fn conditions(input: &Self::Input, _: &str, context: &mut Context) {
+        context.insert_multi("aws:TagKeys", input.tag_keys.clone().unwrap_or_default());
     }
 
     async fn run(

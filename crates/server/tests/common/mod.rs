@@ -91,6 +91,11 @@ pub async fn create_user(running: &Running, account: &str, name: &str) -> Creds 
     let c = ferrokms_core::principals::create_user(&running.kms, account, name)
         .await
         .expect("create_user");
+    // A new user has no permissions, as at AWS: give test users every KMS action in their own
+    // account's identity policies (key policies still decide across accounts).
+    ferrokms_core::identities::put_policy(&running.kms, account, name, "test-kms-all", ALL_KMS)
+        .await
+        .expect("put_policy");
     Creds {
         arn: c.arn,
         access_key_id: c.access_key_id,
@@ -98,6 +103,10 @@ pub async fn create_user(running: &Running, account: &str, name: &str) -> Creds 
             .expect("secret is UTF-8"),
     }
 }
+
+/// An identity policy allowing every KMS action on every resource.
+pub const ALL_KMS: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#;
 
 /// Reads the `[default]` profile of an AWS shared-credentials file.
 pub fn read_credentials_file(path: &PathBuf) -> Creds {
