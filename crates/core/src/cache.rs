@@ -33,6 +33,10 @@ pub struct Caches {
     key_policies: TimedMap<(String, i64), Arc<Policy>>,
     /// Parsed identity policies by principal ARN.
     identity_policies: TimedMap<String, Arc<Vec<Policy>>>,
+    /// A key's tags (for `aws:ResourceTag/<key>`) by key id.
+    tags: TimedMap<String, Arc<Vec<(String, String)>>>,
+    /// A key's alias names (for `kms:ResourceAliases`) by key id.
+    key_aliases: TimedMap<String, Arc<Vec<String>>>,
 }
 
 impl Default for Caches {
@@ -43,6 +47,8 @@ impl Default for Caches {
             material: TimedMap::new(MATERIAL_TTL),
             key_policies: TimedMap::new(MATERIAL_TTL),
             identity_policies: TimedMap::new(METADATA_TTL),
+            tags: TimedMap::new(METADATA_TTL),
+            key_aliases: TimedMap::new(METADATA_TTL),
         }
     }
 }
@@ -66,6 +72,7 @@ impl Caches {
     pub fn forget_key(&self, account_id: &str, region: &str, key_id: &str) {
         self.keys.remove(&scoped(account_id, region, key_id));
         self.material.retain(|(id, _)| id != key_id);
+        self.forget_tags(key_id);
     }
 
     pub fn alias_target(&self, at: &Scoped) -> Option<String> {
@@ -76,8 +83,30 @@ impl Caches {
         self.aliases.put(at, key_id.to_string());
     }
 
+    /// Drops an alias and every key's alias list (an alias write may move it between keys).
     pub fn forget_alias(&self, at: &Scoped) {
         self.aliases.remove(at);
+        self.key_aliases.retain(|_| false);
+    }
+
+    pub fn tags(&self, key_id: &str) -> Option<Arc<Vec<(String, String)>>> {
+        self.tags.get(&key_id.to_string())
+    }
+
+    pub fn put_tags(&self, key_id: &str, tags: Arc<Vec<(String, String)>>) {
+        self.tags.put(key_id.to_string(), tags);
+    }
+
+    pub fn forget_tags(&self, key_id: &str) {
+        self.tags.remove(&key_id.to_string());
+    }
+
+    pub fn key_aliases(&self, key_id: &str) -> Option<Arc<Vec<String>>> {
+        self.key_aliases.get(&key_id.to_string())
+    }
+
+    pub fn put_key_aliases(&self, key_id: &str, aliases: Arc<Vec<String>>) {
+        self.key_aliases.put(key_id.to_string(), aliases);
     }
 
     pub fn key_policy(&self, key_id: &str, row_version: i64) -> Option<Arc<Policy>> {

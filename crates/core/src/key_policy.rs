@@ -46,6 +46,7 @@ mod tests {
             account_id: "111122223333".into(),
             access_key_id: "AKIA".into(),
             region: "us-east-1".into(),
+            ..Caller::default()
         }
     }
 

@@ -19,5 +19,5 @@ pub mod registry;
 pub mod scheduler;
 pub mod service;
 
-pub use caller::Caller;
+pub use caller::{Caller, Connection};
 pub use service::Kms;

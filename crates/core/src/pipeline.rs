@@ -147,6 +147,7 @@ async fn drive<O: Operation>(kms: &Kms, caller: &Caller, body: &[u8]) -> Result<
         let key = resolve(kms, caller, &target.source).await?;
         let mut context = caller_context(caller, now_ms);
         key_context(&key, &target.source, &mut context);
+        resource_context(kms, &key, &mut context).await?;
         O::conditions(&input, target.action, &mut context);
         let authorized = authz::authorize(kms, caller, key, target.action, &context).await?;
         target
@@ -178,7 +179,11 @@ fn caller_context(caller: &Caller, now_ms: i64) -> Context {
         .insert("kms:CallerAccount", caller.account_id.as_str())
         .insert("aws:RequestedRegion", caller.region.as_str())
         .insert_epoch("aws:CurrentTime", now_ms / 1000)
-        .insert_number("aws:EpochTime", (now_ms / 1000) as f64);
+        .insert_number("aws:EpochTime", (now_ms / 1000) as f64)
+        .insert_bool("aws:SecureTransport", caller.secure_transport);
+    if let Some(ip) = caller.source_ip {
+        context.insert_ip("aws:SourceIp", ip);
+    }
     context
 }
 
@@ -208,6 +213,21 @@ fn key_context(key: &Key, source: &KeySource, context: &mut Context) {
             context.insert("kms:RequestAlias", name);
         }
     }
+}
+
+/// The key's tags (`aws:ResourceTag/<key>`) and alias names (`kms:ResourceAliases`).
+async fn resource_context(kms: &Kms, key: &Key, context: &mut Context) -> Result<(), KmsError> {
+    for (k, v) in kms.resource_tags(key.id()).await?.iter() {
+        context.insert(&format!("aws:ResourceTag/{k}"), v.as_str());
+    }
+    let aliases = kms.resource_aliases(key.id()).await?;
+    if !aliases.is_empty() {
+        context.insert_multi(
+            "kms:ResourceAliases",
+            aliases.iter().cloned().collect::<Vec<_>>(),
+        );
+    }
+    Ok(())
 }
 
 /// The encryption-context condition keys: one `kms:EncryptionContext:<key>` per pair, and the

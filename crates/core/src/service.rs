@@ -181,6 +181,52 @@ impl Kms {
         Ok(policies)
     }
 
+    /// A key's tags as (key, value), for `aws:ResourceTag/<key>`; cached for `METADATA_TTL`.
+    pub(crate) async fn resource_tags(
+        &self,
+        key_id: &str,
+    ) -> Result<Arc<Vec<(String, String)>>, KmsError> {
+        if let Some(tags) = self.caches.tags(key_id) {
+            return Ok(tags);
+        }
+        let max = crate::ops::create_key::MAX_TAGS as u32;
+        let rows = self
+            .store
+            .list_tags(key_id, None, max + 1)
+            .await
+            .map_err(error::store)?;
+        let tags = Arc::new(
+            rows.into_iter()
+                .map(|t| (t.key, t.value))
+                .collect::<Vec<_>>(),
+        );
+        self.caches.put_tags(key_id, tags.clone());
+        Ok(tags)
+    }
+
+    /// A key's alias names, for `kms:ResourceAliases`; cached for `METADATA_TTL`.
+    pub(crate) async fn resource_aliases(
+        &self,
+        key_id: &str,
+    ) -> Result<Arc<Vec<String>>, KmsError> {
+        if let Some(aliases) = self.caches.key_aliases(key_id) {
+            return Ok(aliases);
+        }
+        let aliases = Arc::new(
+            self.store
+                .aliases_for_key(key_id)
+                .await
+                .map_err(error::store)?,
+        );
+        self.caches.put_key_aliases(key_id, aliases.clone());
+        Ok(aliases)
+    }
+
+    /// Records that this process changed a key's tags.
+    pub(crate) fn tags_written(&self, key_id: &str) {
+        self.caches.forget_tags(key_id);
+    }
+
     /// Records a key row this process has just written.
     pub(crate) fn key_written(&self, key: &Key) {
         self.caches.put_key(key);

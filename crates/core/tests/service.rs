@@ -29,6 +29,7 @@ async fn fixture() -> Fixture {
         account_id: "111122223333".into(),
         access_key_id: "AKIATEST".into(),
         region: "us-east-1".into(),
+        ..Caller::default()
     };
     Fixture { kms, clock, caller }
 }
@@ -253,6 +254,7 @@ async fn another_account_is_denied_with_awss_message() {
         account_id: "444455556666".into(),
         access_key_id: "AKIAEVE".into(),
         region: "us-east-1".into(),
+        ..Caller::default()
     };
     let (name, msg) = f
         .call_as(

@@ -87,6 +87,7 @@ impl Authenticator {
             account_id: key.account_id.clone(),
             access_key_id: claim.access_key_id,
             region: claim.region,
+            ..Caller::default()
         })
     }
 

@@ -76,7 +76,11 @@ async fn serve(app: &App, request: Request<Body>) -> Result<Vec<u8>, KmsError> {
         })?
         .to_bytes();
     // Authentication comes first, as at AWS: an unsigned request learns nothing else.
-    let caller = app.auth.authenticate(&parts, &body).await?;
+    let mut caller = app.auth.authenticate(&parts, &body).await?;
+    if let Some(connection) = parts.extensions.get::<ferrokms_core::Connection>() {
+        caller.source_ip = Some(connection.peer.ip());
+        caller.secure_transport = connection.tls;
+    }
     if parts.method != http::Method::POST || parts.uri.path() != "/" {
         return Err(KmsError::UnknownOperation(String::new()));
     }

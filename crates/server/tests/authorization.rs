@@ -162,3 +162,85 @@ async fn cross_account_needs_both_the_key_policy_and_the_callers_policy() {
     assert_eq!(out.plaintext().unwrap().as_ref(), b"shared");
     server.shutdown().await;
 }
+
+fn allow_if(action: &str, condition: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{action}","Resource":"*","Condition":{condition}}}]}}"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resource_tags_aliases_source_ip_and_transport_are_condition_keys() {
+    let server = TestServer::start().await;
+    let admin = server.client();
+    let key = create_key(&admin).await;
+
+    // ABAC on the key's tags: allowed once the key carries the tag, at once.
+    let tagged = allow_if(
+        "kms:Encrypt",
+        r#"{"StringEquals":{"aws:ResourceTag/Project":"alpha"}}"#,
+    );
+    let abac = user_with_policy(&server, ACCOUNT, "abac", Some(&tagged)).await;
+    assert_eq!(encrypt_code(&abac, &key).await, "AccessDeniedException");
+    let tag = aws_sdk_kms::types::Tag::builder()
+        .tag_key("Project")
+        .tag_value("alpha")
+        .build()
+        .unwrap();
+    admin
+        .tag_resource()
+        .key_id(&key)
+        .tags(tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(encrypt_code(&abac, &key).await, "ok");
+    admin
+        .untag_resource()
+        .key_id(&key)
+        .tag_keys("Project")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(encrypt_code(&abac, &key).await, "AccessDeniedException");
+
+    // The key's aliases.
+    let by_alias = allow_if(
+        "kms:Encrypt",
+        r#"{"ForAnyValue:StringEquals":{"kms:ResourceAliases":"alias/app"}}"#,
+    );
+    let aliased = user_with_policy(&server, ACCOUNT, "aliased", Some(&by_alias)).await;
+    assert_eq!(encrypt_code(&aliased, &key).await, "AccessDeniedException");
+    admin
+        .create_alias()
+        .alias_name("alias/app")
+        .target_key_id(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(encrypt_code(&aliased, &key).await, "ok");
+
+    // Where the request comes from, and how.
+    let local = allow_if(
+        "kms:Encrypt",
+        r#"{"IpAddress":{"aws:SourceIp":"127.0.0.0/8"}}"#,
+    );
+    let elsewhere = allow_if(
+        "kms:Encrypt",
+        r#"{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}"#,
+    );
+    let tls_only = allow_if("kms:Encrypt", r#"{"Bool":{"aws:SecureTransport":"true"}}"#);
+    let (a, b, c) = (
+        user_with_policy(&server, ACCOUNT, "local", Some(&local)).await,
+        user_with_policy(&server, ACCOUNT, "elsewhere", Some(&elsewhere)).await,
+        user_with_policy(&server, ACCOUNT, "tlsonly", Some(&tls_only)).await,
+    );
+    assert_eq!(encrypt_code(&a, &key).await, "ok");
+    assert_eq!(encrypt_code(&b, &key).await, "AccessDeniedException");
+    assert_eq!(
+        encrypt_code(&c, &key).await,
+        "AccessDeniedException",
+        "this server speaks plain HTTP"
+    );
+    server.shutdown().await;
+}

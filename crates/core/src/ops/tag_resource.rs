@@ -43,7 +43,10 @@ impl Operation for TagResource {
         let key = super::only(keys)?;
         let tags = store_tags(input.tags.as_deref().unwrap_or_default())?;
         match kms.store().put_tags(key.key.id(), &tags, MAX_TAGS).await {
-            Ok(()) => Ok(Empty {}),
+            Ok(()) => {
+                kms.tags_written(key.key.id());
+                Ok(Empty {})
+            }
             Err(StoreError::LimitExceeded) => Err(KmsError::LimitExceeded(format!(
                 "A key can have at most {MAX_TAGS} tags."
             ))),

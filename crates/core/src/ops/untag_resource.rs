@@ -44,6 +44,7 @@ impl Operation for UntagResource {
             .remove_tags(key.key.id(), &tag_keys)
             .await
             .map_err(error::store)?;
+        kms.tags_written(key.key.id());
         Ok(Empty {})
     }
 }
