@@ -7,7 +7,8 @@
 //! key's account the key policy must allow the caller, directly or by delegating to the account
 //! (`arn:aws:iam::ACCOUNT:root`) so that an identity policy can allow; from another account both
 //! the key policy and the caller's identity policy must allow. Operations that name no key are
-//! authorised by identity policies alone. Grants come later.
+//! authorised by identity policies alone. What the policies leave implicitly denied, a grant of
+//! the key to the caller may allow (an explicit deny is final).
 
 use crate::key::Key;
 use crate::{Caller, Kms};
@@ -20,6 +21,8 @@ use std::sync::Arc;
 pub struct AuthorizedKey {
     pub key: Key,
     pub action: &'static str,
+    /// The grant that allowed the request, when the policies alone did not.
+    pub via_grant: Option<ferrokms_store::GrantRow>,
     _proof: Proof,
 }
 
@@ -34,6 +37,7 @@ pub async fn authorize(
     key: Key,
     action: &'static str,
     context: &Context,
+    encryption_context: Option<&ferrokms_types::shapes::EncryptionContext>,
 ) -> Result<AuthorizedKey, KmsError> {
     let key_policy = kms.key_policy(&key)?;
     let identity = kms.identity_policies(&caller.principal_arn).await?;
@@ -54,6 +58,7 @@ pub async fn authorize(
         Decision::Allow { .. } => Ok(AuthorizedKey {
             key,
             action,
+            via_grant: None,
             _proof: Proof,
         }),
         Decision::ExplicitDeny => Err(denied(
@@ -62,12 +67,23 @@ pub async fn authorize(
             key.arn(),
             "with an explicit deny in a policy",
         )),
-        Decision::ImplicitDeny => Err(denied(
-            caller,
-            action,
-            key.arn(),
-            &implicit_reason(action, from_key),
-        )),
+        Decision::ImplicitDeny => {
+            // What the policies do not allow, a grant may.
+            match crate::grants::allowing(kms, caller, &key, action, encryption_context).await? {
+                Some(grant) => Ok(AuthorizedKey {
+                    key,
+                    action,
+                    via_grant: Some(grant),
+                    _proof: Proof,
+                }),
+                None => Err(denied(
+                    caller,
+                    action,
+                    key.arn(),
+                    &implicit_reason(action, from_key),
+                )),
+            }
+        }
     }
 }
 

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod caller;
 pub mod clock;
 pub mod error;
+pub mod grants;
 pub mod identities;
 pub mod key;
 pub mod key_policy;

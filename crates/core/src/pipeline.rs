@@ -13,6 +13,7 @@ use crate::{Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
 use ferrokms_types::enums::KeyUsage;
+use ferrokms_types::shapes::EncryptionContext;
 use ferrokms_types::shapes::Validate;
 use ferrokms_types::validate::Validator;
 use ferrokms_types::KmsError;
@@ -40,6 +41,18 @@ pub trait Operation: Send + Sync + 'static {
     /// Adds the request's condition keys for `action` (encryption context, algorithms, tags...)
     /// to the context policies are evaluated in.
     fn conditions(_input: &Self::Input, _action: &str, _context: &mut Context) {}
+
+    /// The encryption context the request carries for `action`, which grant constraints check.
+    fn encryption_context<'a>(
+        _input: &'a Self::Input,
+        _action: &str,
+    ) -> Option<&'a EncryptionContext> {
+        None
+    }
+
+    /// True for operations whose permission comes from what they act on rather than from
+    /// policies (RetireGrant: the grant names who may retire it); they authorise in `run`.
+    const SELF_AUTHORIZED: bool = false;
 
     /// Whether the request asks for a dry run (DryRun = true).
     fn dry_run(_input: &Self::Input) -> bool {
@@ -137,7 +150,7 @@ async fn drive<O: Operation>(kms: &Kms, caller: &Caller, body: &[u8]) -> Result<
 
     let targets = O::keys(&input)?;
     let now_ms = kms.now_ms();
-    if targets.is_empty() {
+    if targets.is_empty() && !O::SELF_AUTHORIZED {
         let mut context = caller_context(caller, now_ms);
         O::conditions(&input, O::ACTION, &mut context);
         authz::authorize_account(kms, caller, O::ACTION, &context).await?;
@@ -149,7 +162,8 @@ async fn drive<O: Operation>(kms: &Kms, caller: &Caller, body: &[u8]) -> Result<
         key_context(&key, &target.source, &mut context);
         resource_context(kms, &key, &mut context).await?;
         O::conditions(&input, target.action, &mut context);
-        let authorized = authz::authorize(kms, caller, key, target.action, &context).await?;
+        let ec = O::encryption_context(&input, target.action);
+        let authorized = authz::authorize(kms, caller, key, target.action, &context, ec).await?;
         target
             .states
             .check(authorized.key.state, authorized.key.arn())?;
@@ -232,10 +246,7 @@ async fn resource_context(kms: &Kms, key: &Key, context: &mut Context) -> Result
 
 /// The encryption-context condition keys: one `kms:EncryptionContext:<key>` per pair, and the
 /// set of keys as `kms:EncryptionContextKeys`.
-pub fn encryption_context_conditions(
-    ec: Option<&ferrokms_types::shapes::EncryptionContext>,
-    context: &mut Context,
-) {
+pub fn encryption_context_conditions(ec: Option<&EncryptionContext>, context: &mut Context) {
     let Some(ec) = ec else { return };
     for (k, v) in ec {
         context.insert(&format!("kms:EncryptionContext:{k}"), v.as_str());

@@ -20,7 +20,7 @@ pub mod conformance;
 use async_trait::async_trait;
 
 pub use error::StoreError;
-pub use rows::{AccessKeyRow, AliasRow, KeyRow, KeyVersionRow, PrincipalRow, Tag};
+pub use rows::{AccessKeyRow, AliasRow, GrantRow, KeyRow, KeyVersionRow, PrincipalRow, Tag};
 pub use sqlite::SqliteStore;
 
 /// The `state` text of a key scheduled for deletion; see [`Store::keys_due_for_deletion`].
@@ -87,8 +87,8 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<KeyRow>, StoreError>;
 
-    /// Deletes, in one transaction, the key's material versions, its aliases, its tags and the
-    /// key row. The wrapped material must not remain readable in the backend's files afterwards.
+    /// Deletes, in one transaction, the key's material versions, its aliases, its tags, its
+    /// grants and the key row. The wrapped material must not remain readable in the backend's files afterwards.
     ///
     /// Errors: `NotFound` if the key does not exist.
     async fn destroy_key(&self, key_id: &str) -> Result<(), StoreError>;
@@ -159,6 +159,63 @@ pub trait Store: Send + Sync + 'static {
         after_tag_key: Option<&str>,
         limit: u32,
     ) -> Result<Vec<Tag>, StoreError>;
+
+    // ---- grants ----
+
+    /// Inserts a grant. No uniqueness is enforced on the name or the parameters: CreateGrant's
+    /// idempotency is the service layer's job (see [`Store::find_grant_by_name`]).
+    ///
+    /// Errors: `NotFound` if the key does not exist; `AlreadyExists` if the grant_id or the
+    /// grant_token exists.
+    async fn insert_grant(&self, grant: &GrantRow) -> Result<(), StoreError>;
+
+    /// The grant `grant_id` if it exists on the key `key_id`; `None` otherwise.
+    async fn get_grant(&self, key_id: &str, grant_id: &str)
+        -> Result<Option<GrantRow>, StoreError>;
+
+    /// The grant with this token, whatever its key.
+    async fn get_grant_by_token(&self, grant_token: &str) -> Result<Option<GrantRow>, StoreError>;
+
+    /// Every grant of `key_id` named `name`, ordered by grant_id.
+    async fn find_grant_by_name(
+        &self,
+        key_id: &str,
+        name: &str,
+    ) -> Result<Vec<GrantRow>, StoreError>;
+
+    /// Grants of `key_id` ordered by grant_id; only the grant `grant_id` when given, only those
+    /// for `grantee_principal` when given (filters are ANDed), only those after
+    /// `after_grant_id` when given.
+    async fn list_grants(
+        &self,
+        key_id: &str,
+        grant_id: Option<&str>,
+        grantee_principal: Option<&str>,
+        after_grant_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<GrantRow>, StoreError>;
+
+    /// Grants, across all keys, whose retiring principal is `retiring_principal`, ordered by
+    /// grant_id, those after `after_grant_id` only.
+    async fn list_retirable_grants(
+        &self,
+        retiring_principal: &str,
+        after_grant_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<GrantRow>, StoreError>;
+
+    /// Every grant of `key_id` to `grantee_principal`, ordered by grant_id: the authorisation
+    /// lookup.
+    async fn grants_for_grantee(
+        &self,
+        key_id: &str,
+        grantee_principal: &str,
+    ) -> Result<Vec<GrantRow>, StoreError>;
+
+    /// Deletes (retires or revokes) the grant `grant_id` of the key `key_id`.
+    ///
+    /// Errors: `NotFound` if no such grant exists on that key.
+    async fn delete_grant(&self, key_id: &str, grant_id: &str) -> Result<(), StoreError>;
 
     // ---- principals ----
 

@@ -98,6 +98,22 @@ impl fmt::Debug for AccessKeyRow {
     }
 }
 
+/// A KMS grant on a key. `operations` (a JSON array) and `constraints` (a JSON object) are text
+/// owned by the service layer; `grant_token` is unique across all grants.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GrantRow {
+    pub grant_id: String,
+    pub key_id: String,
+    pub grant_token: String,
+    pub name: Option<String>,
+    pub grantee_principal: String,
+    pub retiring_principal: Option<String>,
+    pub issuing_account: String,
+    pub operations: String,
+    pub constraints: Option<String>,
+    pub creation_date: i64,
+}
+
 /// Prints as `<N bytes>` in place of the bytes themselves.
 struct ByteCount(usize);
 

@@ -142,6 +142,29 @@ wire_enum!(
 );
 
 wire_enum!(
+    /// What a grant may allow.
+    GrantOperation {
+        Decrypt = "Decrypt",
+        Encrypt = "Encrypt",
+        GenerateDataKey = "GenerateDataKey",
+        GenerateDataKeyWithoutPlaintext = "GenerateDataKeyWithoutPlaintext",
+        ReEncryptFrom = "ReEncryptFrom",
+        ReEncryptTo = "ReEncryptTo",
+        Sign = "Sign",
+        Verify = "Verify",
+        GetPublicKey = "GetPublicKey",
+        CreateGrant = "CreateGrant",
+        RetireGrant = "RetireGrant",
+        DescribeKey = "DescribeKey",
+        GenerateDataKeyPair = "GenerateDataKeyPair",
+        GenerateDataKeyPairWithoutPlaintext = "GenerateDataKeyPairWithoutPlaintext",
+        GenerateMac = "GenerateMac",
+        VerifyMac = "VerifyMac",
+        DeriveSharedSecret = "DeriveSharedSecret",
+    }
+);
+
+wire_enum!(
     /// DryRun modifiers of Decrypt and ReEncrypt.
     DryRunModifier {
         IgnoreCiphertext = "IGNORE_CIPHERTEXT",

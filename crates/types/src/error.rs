@@ -28,6 +28,7 @@ pub enum KmsError {
     InvalidAliasName(String),
     InvalidArn(String),
     InvalidCiphertext(String),
+    InvalidGrantId(String),
     InvalidGrantToken(String),
     InvalidKeyUsage(String),
     InvalidMarker(String),
@@ -62,6 +63,7 @@ impl KmsError {
             KmsError::InvalidAliasName(_) => "InvalidAliasNameException",
             KmsError::InvalidArn(_) => "InvalidArnException",
             KmsError::InvalidCiphertext(_) => "InvalidCiphertextException",
+            KmsError::InvalidGrantId(_) => "InvalidGrantIdException",
             KmsError::InvalidGrantToken(_) => "InvalidGrantTokenException",
             KmsError::InvalidKeyUsage(_) => "InvalidKeyUsageException",
             KmsError::InvalidMarker(_) => "InvalidMarkerException",
@@ -95,6 +97,7 @@ impl KmsError {
             | KmsError::InvalidAliasName(_)
             | KmsError::InvalidArn(_)
             | KmsError::InvalidCiphertext(_)
+            | KmsError::InvalidGrantId(_)
             | KmsError::InvalidGrantToken(_)
             | KmsError::InvalidKeyUsage(_)
             | KmsError::InvalidMarker(_)
@@ -128,6 +131,7 @@ impl KmsError {
             | KmsError::InvalidAliasName(m)
             | KmsError::InvalidArn(m)
             | KmsError::InvalidCiphertext(m)
+            | KmsError::InvalidGrantId(m)
             | KmsError::InvalidGrantToken(m)
             | KmsError::InvalidKeyUsage(m)
             | KmsError::InvalidMarker(m)

@@ -31,6 +31,10 @@ impl Operation for Encrypt {
         .with_usage(KeyUsage::EncryptDecrypt)])
     }
 
+    fn encryption_context<'a>(input: &'a Self::Input, _: &str) -> Option<&'a EncryptionContext> {
+        input.encryption_context.as_ref()
+    }
+
     fn conditions(input: &Self::Input, _: &str, context: &mut Context) {
         encryption_context_conditions(input.encryption_context.as_ref(), context);
         let algorithm = input

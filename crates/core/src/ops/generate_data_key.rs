@@ -11,6 +11,7 @@ use ferrokms_crypto::SecretBytes;
 use ferrokms_policy::Context;
 use ferrokms_types::enums::{DataKeySpec, KeyUsage};
 use ferrokms_types::shapes::crypto::{GenerateDataKeyRequest, GenerateDataKeyResponse};
+use ferrokms_types::shapes::EncryptionContext;
 use ferrokms_types::{Blob, KmsError, SecretBlob};
 
 pub struct GenerateDataKey;
@@ -24,6 +25,10 @@ impl Operation for GenerateDataKey {
 
     fn keys(input: &Self::Input) -> Result<Vec<KeyTarget>, KmsError> {
         Ok(vec![data_key_target(&input.key_id, Self::ACTION)])
+    }
+
+    fn encryption_context<'a>(input: &'a Self::Input, _: &str) -> Option<&'a EncryptionContext> {
+        input.encryption_context.as_ref()
     }
 
     fn conditions(input: &Self::Input, _: &str, context: &mut Context) {

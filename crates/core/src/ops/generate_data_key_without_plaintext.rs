@@ -10,6 +10,7 @@ use ferrokms_policy::Context;
 use ferrokms_types::shapes::crypto::{
     GenerateDataKeyRequest, GenerateDataKeyWithoutPlaintextResponse,
 };
+use ferrokms_types::shapes::EncryptionContext;
 use ferrokms_types::{Blob, KmsError};
 
 pub struct GenerateDataKeyWithoutPlaintext;
@@ -23,6 +24,10 @@ impl Operation for GenerateDataKeyWithoutPlaintext {
 
     fn keys(input: &Self::Input) -> Result<Vec<KeyTarget>, KmsError> {
         Ok(vec![data_key_target(&input.key_id, Self::ACTION)])
+    }
+
+    fn encryption_context<'a>(input: &'a Self::Input, _: &str) -> Option<&'a EncryptionContext> {
+        input.encryption_context.as_ref()
     }
 
     fn conditions(input: &Self::Input, _: &str, context: &mut Context) {

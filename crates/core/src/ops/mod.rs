@@ -3,6 +3,7 @@
 
 pub mod cancel_key_deletion;
 pub mod create_alias;
+pub mod create_grant;
 pub mod create_key;
 pub mod decrypt;
 pub mod delete_alias;
@@ -15,11 +16,15 @@ pub mod generate_data_key_without_plaintext;
 pub mod generate_random;
 pub mod get_key_policy;
 pub mod list_aliases;
+pub mod list_grants;
 pub mod list_key_policies;
 pub mod list_keys;
 pub mod list_resource_tags;
+pub mod list_retirable_grants;
 pub mod put_key_policy;
 pub mod re_encrypt;
+pub mod retire_grant;
+pub mod revoke_grant;
 pub mod schedule_key_deletion;
 pub mod tag_resource;
 pub mod untag_resource;

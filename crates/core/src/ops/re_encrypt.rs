@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use ferrokms_policy::Context;
 use ferrokms_types::enums::KeyUsage;
 use ferrokms_types::shapes::crypto::{ReEncryptRequest, ReEncryptResponse};
+use ferrokms_types::shapes::EncryptionContext;
 use ferrokms_types::{Blob, KmsError};
 
 pub struct ReEncrypt;
@@ -39,6 +40,17 @@ impl Operation for ReEncrypt {
         )
         .with_usage(KeyUsage::EncryptDecrypt);
         Ok(vec![source, destination])
+    }
+
+    fn encryption_context<'a>(
+        input: &'a Self::Input,
+        action: &str,
+    ) -> Option<&'a EncryptionContext> {
+        if action == "kms:ReEncryptFrom" {
+            input.source_encryption_context.as_ref()
+        } else {
+            input.destination_encryption_context.as_ref()
+        }
     }
 
     /// kms:ReEncryptFrom is judged on the source context, kms:ReEncryptTo on the destination's.

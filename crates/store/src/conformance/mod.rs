@@ -8,6 +8,7 @@
 //! database: it writes rows and never removes the principals and settings it creates.
 
 mod aliases;
+mod grants;
 mod identity;
 mod keys;
 mod principals;
@@ -59,6 +60,15 @@ pub const CASES: &[Case] = &[
     case!(tags::put_tags_over_limit_leaves_old_tags_intact),
     case!(tags::put_tags_on_missing_key_is_not_found),
     case!(tags::list_tags_paginates_in_key_order),
+    case!(grants::insert_get_and_get_by_token_round_trip),
+    case!(grants::duplicate_grant_id_or_token_is_already_exists),
+    case!(grants::grant_on_missing_key_is_not_found),
+    case!(grants::list_grants_filters_and_paginates),
+    case!(grants::list_retirable_grants_spans_keys),
+    case!(grants::find_grant_by_name_matches_key_and_name),
+    case!(grants::grants_for_grantee_matches_key_and_grantee),
+    case!(grants::delete_grant_then_not_found),
+    case!(grants::destroy_key_removes_its_grants),
     case!(principals::insert_and_get_principal),
     case!(principals::duplicate_principal_is_already_exists_and_atomic),
     case!(principals::list_principals_by_account),

@@ -188,6 +188,7 @@ pub(super) async fn destroy(pool: &SqlitePool, key_id: &str) -> Result<(), Store
         "DELETE FROM key_versions WHERE key_id = ?",
         "DELETE FROM aliases WHERE target_key_id = ?",
         "DELETE FROM key_tags WHERE key_id = ?",
+        "DELETE FROM grants WHERE key_id = ?",
     ] {
         sqlx::query(statement)
             .bind(key_id)

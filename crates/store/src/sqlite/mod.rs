@@ -11,6 +11,7 @@
 //! The queries live in one file per table group; this file owns opening and the trait impl.
 
 mod aliases;
+mod grants;
 mod identity;
 mod keys;
 mod principals;
@@ -26,7 +27,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::{AccessKeyRow, AliasRow, KeyRow, KeyVersionRow, PrincipalRow, Store, StoreError, Tag};
+use crate::{
+    AccessKeyRow, AliasRow, GrantRow, KeyRow, KeyVersionRow, PrincipalRow, Store, StoreError, Tag,
+};
 
 /// How long a statement waits for another connection's (or process's) write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -245,6 +248,68 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<Tag>, StoreError> {
         tags::list(&self.pool, key_id, after_tag_key, limit).await
+    }
+
+    async fn insert_grant(&self, grant: &GrantRow) -> Result<(), StoreError> {
+        grants::insert(&self.pool, grant).await
+    }
+
+    async fn get_grant(
+        &self,
+        key_id: &str,
+        grant_id: &str,
+    ) -> Result<Option<GrantRow>, StoreError> {
+        grants::get(&self.pool, key_id, grant_id).await
+    }
+
+    async fn get_grant_by_token(&self, grant_token: &str) -> Result<Option<GrantRow>, StoreError> {
+        grants::get_by_token(&self.pool, grant_token).await
+    }
+
+    async fn find_grant_by_name(
+        &self,
+        key_id: &str,
+        name: &str,
+    ) -> Result<Vec<GrantRow>, StoreError> {
+        grants::find_by_name(&self.pool, key_id, name).await
+    }
+
+    async fn list_grants(
+        &self,
+        key_id: &str,
+        grant_id: Option<&str>,
+        grantee_principal: Option<&str>,
+        after_grant_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<GrantRow>, StoreError> {
+        let page = grants::Page {
+            grant_id,
+            grantee_principal,
+            after_grant_id,
+            limit,
+        };
+        grants::list(&self.pool, key_id, page).await
+    }
+
+    async fn list_retirable_grants(
+        &self,
+        retiring_principal: &str,
+        after_grant_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<GrantRow>, StoreError> {
+        grants::list_retirable(&self.pool, retiring_principal, after_grant_id, limit).await
+    }
+
+    async fn grants_for_grantee(
+        &self,
+        key_id: &str,
+        grantee_principal: &str,
+    ) -> Result<Vec<GrantRow>, StoreError> {
+        grants::for_grantee(&self.pool, key_id, grantee_principal).await
+    }
+
+    async fn delete_grant(&self, key_id: &str, grant_id: &str) -> Result<(), StoreError> {
+        grants::delete(&self.pool, key_id, grant_id).await
     }
 
     async fn insert_principal(

@@ -4,6 +4,7 @@
 
 pub mod aliases;
 pub mod crypto;
+pub mod grants;
 pub mod keys;
 pub mod policies;
 pub mod tags;

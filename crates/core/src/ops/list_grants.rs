@@ -1,0 +1,63 @@
+//! ListGrants: a key's grants, optionally one grant or one grantee's, paged.
+
+use super::{check_marker, page, DEFAULT_LIMIT};
+use crate::authz::AuthorizedKey;
+use crate::key_state::StateRule;
+use crate::pipeline::{KeyTarget, Operation};
+use crate::{error, grants, Caller, Kms};
+use async_trait::async_trait;
+use ferrokms_types::shapes::grants::{ListGrantsRequest, ListGrantsResponse};
+use ferrokms_types::KmsError;
+
+pub struct ListGrants;
+
+#[async_trait]
+impl Operation for ListGrants {
+    const NAME: &'static str = "ListGrants";
+    const ACTION: &'static str = "kms:ListGrants";
+    type Input = ListGrantsRequest;
+    type Output = ListGrantsResponse;
+
+    fn keys(input: &Self::Input) -> Result<Vec<KeyTarget>, KmsError> {
+        Ok(vec![KeyTarget::field(
+            &input.key_id,
+            false,
+            Self::ACTION,
+            StateRule::Any,
+        )])
+    }
+
+    async fn run(
+        kms: &Kms,
+        _: &Caller,
+        input: Self::Input,
+        keys: Vec<AuthorizedKey>,
+    ) -> Result<Self::Output, KmsError> {
+        check_marker(input.marker.as_deref())?;
+        let key = super::only(keys)?;
+        let limit = input.limit.unwrap_or(DEFAULT_LIMIT) as usize;
+        let rows = kms
+            .store()
+            .list_grants(
+                key.key.id(),
+                input.grant_id.as_deref(),
+                input.grantee_principal.as_deref(),
+                input.marker.as_deref(),
+                limit as u32 + 1,
+            )
+            .await
+            .map_err(error::store)?;
+        let page = page(rows, limit, |g| g.grant_id.clone());
+        let arn = key.key.arn();
+        let grants = page
+            .items
+            .into_iter()
+            .map(|g| grants::entry(g, arn))
+            .collect();
+        Ok(ListGrantsResponse {
+            grants,
+            truncated: page.next_marker.is_some(),
+            next_marker: page.next_marker,
+        })
+    }
+}

@@ -1,0 +1,50 @@
+//! ListRetirableGrants: the grants a principal may retire, across keys, paged.
+
+use super::{check_marker, page, DEFAULT_LIMIT};
+use crate::authz::AuthorizedKey;
+use crate::pipeline::Operation;
+use crate::{error, grants, Caller, Kms};
+use async_trait::async_trait;
+use ferrokms_types::ids::key_arn;
+use ferrokms_types::shapes::grants::{ListGrantsResponse, ListRetirableGrantsRequest};
+use ferrokms_types::KmsError;
+
+pub struct ListRetirableGrants;
+
+#[async_trait]
+impl Operation for ListRetirableGrants {
+    const NAME: &'static str = "ListRetirableGrants";
+    const ACTION: &'static str = "kms:ListRetirableGrants";
+    type Input = ListRetirableGrantsRequest;
+    type Output = ListGrantsResponse;
+
+    async fn run(
+        kms: &Kms,
+        caller: &Caller,
+        input: Self::Input,
+        _: Vec<AuthorizedKey>,
+    ) -> Result<Self::Output, KmsError> {
+        check_marker(input.marker.as_deref())?;
+        let limit = input.limit.unwrap_or(DEFAULT_LIMIT) as usize;
+        let retiring = input.retiring_principal.unwrap_or_default();
+        let rows = kms
+            .store()
+            .list_retirable_grants(&retiring, input.marker.as_deref(), limit as u32 + 1)
+            .await
+            .map_err(error::store)?;
+        let page = page(rows, limit, |g| g.grant_id.clone());
+        let grants = page
+            .items
+            .into_iter()
+            .map(|g| {
+                let arn = key_arn(&caller.region, &g.issuing_account, &g.key_id);
+                grants::entry(g, &arn)
+            })
+            .collect();
+        Ok(ListGrantsResponse {
+            grants,
+            truncated: page.next_marker.is_some(),
+            next_marker: page.next_marker,
+        })
+    }
+}
