@@ -8,27 +8,8 @@ use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::Client;
 use common::*;
 
-async fn user_with_policy(
-    server: &TestServer,
-    account: &str,
-    name: &str,
-    policy: Option<&str>,
-) -> Client {
-    let creds = ferrokms_core::principals::create_user(&server.running.kms, account, name)
-        .await
-        .unwrap();
-    if let Some(policy) = policy {
-        ferrokms_core::identities::put_policy(&server.running.kms, account, name, "p", policy)
-            .await
-            .unwrap();
-    }
-    let secret = String::from_utf8(creds.secret_access_key.expose().to_vec()).unwrap();
-    let creds = Creds {
-        arn: creds.arn,
-        access_key_id: creds.access_key_id,
-        secret_access_key: secret,
-    };
-    client(&server.endpoint(), &creds, REGION)
+async fn user(server: &TestServer, account: &str, name: &str, policy: Option<&str>) -> Client {
+    user_with_policy(server, account, name, policy).await.0
 }
 
 fn allow(action: &str, resource: &str) -> String {
@@ -55,7 +36,7 @@ async fn least_privilege_holds() {
     let server = TestServer::start().await;
     let admin = server.client();
     let (k1, k2) = (create_key(&admin).await, create_key(&admin).await);
-    let app = user_with_policy(
+    let app = user(
         &server,
         ACCOUNT,
         "app",
@@ -80,7 +61,7 @@ async fn least_privilege_holds() {
     let err = app.create_key().send().await.unwrap_err();
     assert_eq!(code(&err), "AccessDeniedException");
 
-    let nobody = user_with_policy(&server, ACCOUNT, "nobody", None).await;
+    let nobody = user(&server, ACCOUNT, "nobody", None).await;
     assert_eq!(encrypt_code(&nobody, &k1).await, "AccessDeniedException");
     server.shutdown().await;
 }
@@ -105,14 +86,14 @@ async fn key_policy_can_allow_a_user_directly_and_an_explicit_deny_wins() {
         .unwrap();
 
     // carol has no identity policy: the key policy names her, which is enough in the key's account.
-    let carol = user_with_policy(&server, ACCOUNT, "carol", None).await;
+    let carol = user(&server, ACCOUNT, "carol", None).await;
     assert_eq!(encrypt_code(&carol, &key).await, "ok");
     // dave's identity policy allows everything; the key policy's explicit deny wins.
-    let dave = user_with_policy(&server, ACCOUNT, "dave", Some(ALL_KMS)).await;
+    let dave = user(&server, ACCOUNT, "dave", Some(ALL_KMS)).await;
     assert_eq!(encrypt_code(&dave, &key).await, "AccessDeniedException");
     // An explicit deny in an identity policy wins over the key policy's allow too.
     let deny_own = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"},{"Effect":"Deny","Action":"kms:Encrypt","Resource":"*"}]}"#;
-    let erin = user_with_policy(&server, ACCOUNT, "erin", Some(deny_own)).await;
+    let erin = user(&server, ACCOUNT, "erin", Some(deny_own)).await;
     assert_eq!(encrypt_code(&erin, &key).await, "AccessDeniedException");
     erin.describe_key().key_id(&key).send().await.unwrap();
     server.shutdown().await;
@@ -124,8 +105,8 @@ async fn cross_account_needs_both_the_key_policy_and_the_callers_policy() {
     let admin = server.client();
     let key = create_key(&admin).await;
     let arn = key_arn(&key);
-    let outsider = user_with_policy(&server, OTHER_ACCOUNT, "partner", Some(ALL_KMS)).await;
-    let shy = user_with_policy(&server, OTHER_ACCOUNT, "shy", None).await;
+    let outsider = user(&server, OTHER_ACCOUNT, "partner", Some(ALL_KMS)).await;
+    let shy = user(&server, OTHER_ACCOUNT, "shy", None).await;
 
     // The default key policy trusts only the key's own account.
     assert_eq!(encrypt_code(&outsider, &arn).await, "AccessDeniedException");
@@ -180,7 +161,7 @@ async fn resource_tags_aliases_source_ip_and_transport_are_condition_keys() {
         "kms:Encrypt",
         r#"{"StringEquals":{"aws:ResourceTag/Project":"alpha"}}"#,
     );
-    let abac = user_with_policy(&server, ACCOUNT, "abac", Some(&tagged)).await;
+    let abac = user(&server, ACCOUNT, "abac", Some(&tagged)).await;
     assert_eq!(encrypt_code(&abac, &key).await, "AccessDeniedException");
     let tag = aws_sdk_kms::types::Tag::builder()
         .tag_key("Project")
@@ -209,7 +190,7 @@ async fn resource_tags_aliases_source_ip_and_transport_are_condition_keys() {
         "kms:Encrypt",
         r#"{"ForAnyValue:StringEquals":{"kms:ResourceAliases":"alias/app"}}"#,
     );
-    let aliased = user_with_policy(&server, ACCOUNT, "aliased", Some(&by_alias)).await;
+    let aliased = user(&server, ACCOUNT, "aliased", Some(&by_alias)).await;
     assert_eq!(encrypt_code(&aliased, &key).await, "AccessDeniedException");
     admin
         .create_alias()
@@ -231,9 +212,9 @@ async fn resource_tags_aliases_source_ip_and_transport_are_condition_keys() {
     );
     let tls_only = allow_if("kms:Encrypt", r#"{"Bool":{"aws:SecureTransport":"true"}}"#);
     let (a, b, c) = (
-        user_with_policy(&server, ACCOUNT, "local", Some(&local)).await,
-        user_with_policy(&server, ACCOUNT, "elsewhere", Some(&elsewhere)).await,
-        user_with_policy(&server, ACCOUNT, "tlsonly", Some(&tls_only)).await,
+        user(&server, ACCOUNT, "local", Some(&local)).await,
+        user(&server, ACCOUNT, "elsewhere", Some(&elsewhere)).await,
+        user(&server, ACCOUNT, "tlsonly", Some(&tls_only)).await,
     );
     assert_eq!(encrypt_code(&a, &key).await, "ok");
     assert_eq!(encrypt_code(&b, &key).await, "AccessDeniedException");

@@ -9,17 +9,7 @@ use aws_sdk_kms::Client;
 use common::*;
 
 async fn user(server: &TestServer, name: &str) -> (Client, String) {
-    let creds = ferrokms_core::principals::create_user(&server.running.kms, ACCOUNT, name)
-        .await
-        .unwrap();
-    let arn = creds.arn.clone();
-    let secret = String::from_utf8(creds.secret_access_key.expose().to_vec()).unwrap();
-    let creds = Creds {
-        arn: creds.arn,
-        access_key_id: creds.access_key_id,
-        secret_access_key: secret,
-    };
-    (client(&server.endpoint(), &creds, REGION), arn)
+    user_with_policy(server, ACCOUNT, name, None).await
 }
 
 async fn encrypt_code(kms: &Client, key: &str, ec: Option<(&str, &str)>) -> String {

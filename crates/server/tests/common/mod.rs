@@ -104,6 +104,33 @@ pub async fn create_user(running: &Running, account: &str, name: &str) -> Creds 
     }
 }
 
+/// A new user of `account` with an SDK client, and its ARN; `policy` becomes its one identity
+/// policy (none: the user may do nothing that a key policy or grant does not allow).
+pub async fn user_with_policy(
+    server: &TestServer,
+    account: &str,
+    name: &str,
+    policy: Option<&str>,
+) -> (Client, String) {
+    let kms = &server.running.kms;
+    let made = ferrokms_core::principals::create_user(kms, account, name)
+        .await
+        .expect("create_user");
+    if let Some(policy) = policy {
+        ferrokms_core::identities::put_policy(kms, account, name, "p", policy)
+            .await
+            .expect("put_policy");
+    }
+    let secret = String::from_utf8(made.secret_access_key.expose().to_vec()).expect("UTF-8");
+    let arn = made.arn.clone();
+    let creds = Creds {
+        arn: made.arn,
+        access_key_id: made.access_key_id,
+        secret_access_key: secret,
+    };
+    (client(&server.endpoint(), &creds, REGION), arn)
+}
+
 /// An identity policy allowing every KMS action on every resource.
 pub const ALL_KMS: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}"#;
