@@ -30,6 +30,14 @@ pub use random::{generate_symmetric_key, random_bytes, SYMMETRIC_KEY_LEN};
 pub use root_key::{RootKey, WRAP_OVERHEAD};
 pub use secret::SecretBytes;
 
+/// SHA-256 of `data`, for identifiers derived from names (not for secrets or signatures).
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,8 +25,8 @@ struct Entry {
     signing: Arc<SigningKey>,
 }
 
-/// (access key id, scope date, Region)
-type Scope = (String, String, String);
+/// (access key id, scope date, Region, service)
+type Scope = (String, String, String, String);
 
 pub struct Authenticator {
     kms: Arc<Kms>,
@@ -49,17 +49,23 @@ impl Authenticator {
         }
     }
 
-    pub async fn authenticate(&self, parts: &Parts, body: &[u8]) -> Result<Caller, KmsError> {
+    /// Authenticates a request to `service` ("kms", or "sts" for the STS Query API).
+    pub async fn authenticate(
+        &self,
+        parts: &Parts,
+        body: &[u8],
+        service: &str,
+    ) -> Result<Caller, KmsError> {
         let claim = ferrokms_sigv4::parse(parts).map_err(sigv4_error)?;
-        if claim.service != "kms" {
+        if claim.service != service {
             return Err(KmsError::InvalidSignature(format!(
-                "Credential should be scoped to correct service: 'kms'. (found '{}')",
+                "Credential should be scoped to correct service: '{service}'. (found '{}')",
                 claim.service
             )));
         }
         // The body is signed, the operation must be too: otherwise a captured DisableKey could be
-        // replayed as ScheduleKeyDeletion with the same body.
-        if !claim.is_header_signed("x-amz-target") {
+        // replayed as ScheduleKeyDeletion with the same body. (STS names its action in the body.)
+        if service == "kms" && !claim.is_header_signed("x-amz-target") {
             return Err(KmsError::IncompleteSignature(
                 "The x-amz-target header must be signed.".into(),
             ));
@@ -78,6 +84,7 @@ impl Authenticator {
             claim.access_key_id.clone(),
             claim.date.clone(),
             claim.region.clone(),
+            claim.service.clone(),
         );
         let (key, signing) = self.signing_key(scope, &claim.service).await?;
         ferrokms_sigv4::verify_with_key(&claim, parts, body, &signing, SystemTime::now())

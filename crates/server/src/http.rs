@@ -36,22 +36,37 @@ pub fn router(app: Arc<App>) -> Router {
 
 async fn kms_endpoint(State(app): State<Arc<App>>, request: Request<Body>) -> Response {
     let request_id = request_id();
-    let result = serve(&app, request).await;
-    let (status, body) = match result {
-        Ok(body) => (StatusCode::OK, body),
-        Err(err) => {
-            let status = StatusCode::from_u16(err.http_status())
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (status, err.to_json_body())
+    let (parts, body) = request.into_parts();
+    let (status, content_type, body) = match read_body(body).await {
+        Ok(body) if crate::sts::is_sts(&parts) => {
+            let (status, xml) = crate::sts::serve(&app, &parts, &body, &request_id).await;
+            (status, "text/xml", xml.into_bytes())
         }
+        Ok(body) => match serve(&app, &parts, &body).await {
+            Ok(json) => (200, CONTENT_TYPE, json),
+            Err(err) => (err.http_status(), CONTENT_TYPE, err.to_json_body()),
+        },
+        Err(err) => (err.http_status(), CONTENT_TYPE, err.to_json_body()),
     };
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         headers.insert("x-amzn-requestid", v);
     }
     response
+}
+
+/// Reads the whole body, refusing more than `MAX_BODY_BYTES` before anything hashes it.
+async fn read_body(body: Body) -> Result<bytes::Bytes, KmsError> {
+    Ok(http_body_util::Limited::new(body, MAX_BODY_BYTES)
+        .collect()
+        .await
+        .map_err(|_| {
+            KmsError::Validation(format!("The request body exceeds {MAX_BODY_BYTES} bytes."))
+        })?
+        .to_bytes())
 }
 
 /// A random UUID for `x-amzn-RequestId`, from the userspace generator (uuid's own v4 makes a
@@ -66,17 +81,9 @@ fn request_id() -> String {
         .to_string()
 }
 
-async fn serve(app: &App, request: Request<Body>) -> Result<Vec<u8>, KmsError> {
-    let (parts, body) = request.into_parts();
-    let body = http_body_util::Limited::new(body, MAX_BODY_BYTES)
-        .collect()
-        .await
-        .map_err(|_| {
-            KmsError::Validation(format!("The request body exceeds {MAX_BODY_BYTES} bytes."))
-        })?
-        .to_bytes();
+async fn serve(app: &App, parts: &http::request::Parts, body: &[u8]) -> Result<Vec<u8>, KmsError> {
     // Authentication comes first, as at AWS: an unsigned request learns nothing else.
-    let mut caller = app.auth.authenticate(&parts, &body).await?;
+    let mut caller = app.auth.authenticate(parts, body, "kms").await?;
     if let Some(connection) = parts.extensions.get::<ferrokms_core::Connection>() {
         caller.source_ip = Some(connection.peer.ip());
         caller.secure_transport = connection.tls;
@@ -92,5 +99,5 @@ async fn serve(app: &App, request: Request<Body>) -> Result<Vec<u8>, KmsError> {
     let Some(operation) = target.strip_prefix(TARGET_PREFIX) else {
         return Err(KmsError::UnknownOperation(String::new()));
     };
-    app.kms.handle(operation, &caller, &body).await
+    app.kms.handle(operation, &caller, body).await
 }

@@ -9,5 +9,6 @@ pub mod data_dir;
 pub mod http;
 pub mod listener;
 pub mod server;
+pub mod sts;
 
 pub use server::{Running, ServerConfig};
