@@ -7,6 +7,7 @@ pub mod bootstrap;
 pub mod cache;
 pub mod caller;
 pub mod clock;
+pub mod conditions;
 pub mod error;
 pub mod grants;
 pub mod identities;

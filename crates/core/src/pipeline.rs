@@ -7,6 +7,7 @@
 //! nothing about its state.
 
 use crate::authz::{self, AuthorizedKey};
+use crate::conditions;
 use crate::key::{parse_ciphertext_name, Key};
 use crate::key_state::StateRule;
 use crate::{Caller, Kms};
@@ -151,16 +152,16 @@ async fn drive<O: Operation>(kms: &Kms, caller: &Caller, body: &[u8]) -> Result<
     let targets = O::keys(&input)?;
     let now_ms = kms.now_ms();
     if targets.is_empty() && !O::SELF_AUTHORIZED {
-        let mut context = caller_context(caller, now_ms);
+        let mut context = conditions::caller(caller, now_ms);
         O::conditions(&input, O::ACTION, &mut context);
         authz::authorize_account(kms, caller, O::ACTION, &context).await?;
     }
     let mut keys = Vec::with_capacity(targets.len());
     for target in targets {
         let key = resolve(kms, caller, &target.source).await?;
-        let mut context = caller_context(caller, now_ms);
-        key_context(&key, &target.source, &mut context);
-        resource_context(kms, &key, &mut context).await?;
+        let mut context = conditions::caller(caller, now_ms);
+        conditions::key(&key, &target.source, &mut context);
+        conditions::resource(kms, &key, &mut context).await?;
         O::conditions(&input, target.action, &mut context);
         let ec = O::encryption_context(&input, target.action);
         let authorized = authz::authorize(kms, caller, key, target.action, &context, ec).await?;
@@ -182,79 +183,6 @@ async fn drive<O: Operation>(kms: &Kms, caller: &Caller, body: &[u8]) -> Result<
         tracing::error!(error = %e, "response serialisation failed");
         KmsError::internal()
     })
-}
-
-/// Condition keys every request has: who is calling and when.
-fn caller_context(caller: &Caller, now_ms: i64) -> Context {
-    let mut context = Context::new();
-    context
-        .insert("aws:PrincipalArn", caller.principal_arn.as_str())
-        .insert("aws:PrincipalAccount", caller.account_id.as_str())
-        .insert("kms:CallerAccount", caller.account_id.as_str())
-        .insert("aws:RequestedRegion", caller.region.as_str())
-        .insert_epoch("aws:CurrentTime", now_ms / 1000)
-        .insert_number("aws:EpochTime", (now_ms / 1000) as f64)
-        .insert_bool("aws:SecureTransport", caller.secure_transport);
-    if let Some(ip) = caller.source_ip {
-        context.insert_ip("aws:SourceIp", ip);
-    }
-    context
-}
-
-/// Condition keys of the key a request touches, and of how the request named it.
-fn key_context(key: &Key, source: &KeySource, context: &mut Context) {
-    context
-        .insert("kms:KeySpec", key.spec.as_str())
-        .insert("kms:KeyUsage", key.usage.as_str())
-        .insert("kms:KeyOrigin", key.origin.as_str())
-        .insert(
-            "kms:MultiRegion",
-            if key.row.multi_region {
-                "true"
-            } else {
-                "false"
-            },
-        );
-    use ferrokms_types::ids::KeyRef;
-    if let KeySource::Field { value, .. } = source {
-        if let Ok(
-            KeyRef::AliasName(name)
-            | KeyRef::AliasArn {
-                alias_name: name, ..
-            },
-        ) = KeyRef::parse(value)
-        {
-            context.insert("kms:RequestAlias", name);
-        }
-    }
-}
-
-/// The key's tags (`aws:ResourceTag/<key>`) and alias names (`kms:ResourceAliases`).
-async fn resource_context(kms: &Kms, key: &Key, context: &mut Context) -> Result<(), KmsError> {
-    for (k, v) in kms.resource_tags(key.id()).await?.iter() {
-        context.insert(&format!("aws:ResourceTag/{k}"), v.as_str());
-    }
-    let aliases = kms.resource_aliases(key.id()).await?;
-    if !aliases.is_empty() {
-        context.insert_multi(
-            "kms:ResourceAliases",
-            aliases.iter().cloned().collect::<Vec<_>>(),
-        );
-    }
-    Ok(())
-}
-
-/// The encryption-context condition keys: one `kms:EncryptionContext:<key>` per pair, and the
-/// set of keys as `kms:EncryptionContextKeys`.
-pub fn encryption_context_conditions(ec: Option<&EncryptionContext>, context: &mut Context) {
-    let Some(ec) = ec else { return };
-    for (k, v) in ec {
-        context.insert(&format!("kms:EncryptionContext:{k}"), v.as_str());
-    }
-    context.insert_multi(
-        "kms:EncryptionContextKeys",
-        ec.keys().cloned().collect::<Vec<_>>(),
-    );
 }
 
 /// JSON 1.1 body → request shape. An empty body is an empty object, as AWS treats it.

@@ -1,8 +1,8 @@
 //! Decrypt: the key is named inside the ciphertext; a KeyId, when given, must be that key.
 
 use crate::authz::AuthorizedKey;
+use crate::conditions::encryption_context_conditions;
 use crate::key_state::StateRule;
-use crate::pipeline::encryption_context_conditions;
 use crate::pipeline::{KeySource, KeyTarget, Operation};
 use crate::{error, Caller, Kms};
 use async_trait::async_trait;

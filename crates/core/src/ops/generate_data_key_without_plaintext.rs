@@ -2,7 +2,7 @@
 
 use super::generate_data_key::{data_key_target, new_data_key};
 use crate::authz::AuthorizedKey;
-use crate::pipeline::encryption_context_conditions;
+use crate::conditions::encryption_context_conditions;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{Caller, Kms};
 use async_trait::async_trait;

@@ -5,8 +5,8 @@
 use super::decrypt::{ciphertext_target, open};
 use super::encrypt::seal;
 use crate::authz::AuthorizedKey;
+use crate::conditions::encryption_context_conditions;
 use crate::key_state::StateRule;
-use crate::pipeline::encryption_context_conditions;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{Caller, Kms};
 use async_trait::async_trait;
