@@ -2,7 +2,9 @@
 //! adding and removing access keys, and inline identity policies. Used by the admin commands;
 //! every change is visible to a running server at once (see the identity version in the store).
 
-use crate::principals::{check_name, new_access_key, user_arn, Credentials, PrincipalError};
+use crate::principals::{
+    check_iam_name, check_name, new_access_key, user_arn, Credentials, PrincipalError,
+};
 use crate::{error, Kms};
 use ferrokms_store::{PrincipalRow, StoreError};
 
@@ -46,6 +48,39 @@ pub async fn delete_user(kms: &Kms, account_id: &str, name: &str) -> Result<(), 
         .map_err(store_err(user.arn.clone()))
 }
 
+/// The user's access keys, with its ARN.
+async fn user_keys(
+    kms: &Kms,
+    account_id: &str,
+    name: &str,
+) -> Result<(String, Vec<String>), PrincipalError> {
+    let user = user(kms, account_id, name).await?;
+    let rows = kms
+        .store()
+        .list_access_keys(&user.arn)
+        .await
+        .map_err(store_err(user.arn.clone()))?;
+    Ok((
+        user.arn,
+        rows.into_iter().map(|k| k.access_key_id).collect(),
+    ))
+}
+
+/// The user's inline policies as (name, document), with its ARN.
+async fn user_policies(
+    kms: &Kms,
+    account_id: &str,
+    name: &str,
+) -> Result<(String, Vec<(String, String)>), PrincipalError> {
+    let user = user(kms, account_id, name).await?;
+    let policies = kms
+        .store()
+        .list_principal_policies(&user.arn)
+        .await
+        .map_err(store_err(user.arn.clone()))?;
+    Ok((user.arn, policies))
+}
+
 /// A further access key for an existing user (for rotation without downtime).
 pub async fn create_access_key(
     kms: &Kms,
@@ -72,16 +107,10 @@ pub async fn delete_access_key(
     name: &str,
     access_key_id: &str,
 ) -> Result<(), PrincipalError> {
-    let user = user(kms, account_id, name).await?;
-    let keys = kms
-        .store()
-        .list_access_keys(&user.arn)
-        .await
-        .map_err(store_err(user.arn.clone()))?;
-    if !keys.iter().any(|k| k.access_key_id == access_key_id) {
+    let (arn, keys) = user_keys(kms, account_id, name).await?;
+    if !keys.iter().any(|k| k == access_key_id) {
         return Err(PrincipalError::NotFound(format!(
-            "access key {access_key_id} of {}",
-            user.arn
+            "access key {access_key_id} of {arn}"
         )));
     }
     kms.store()
@@ -96,28 +125,12 @@ pub async fn list_access_keys(
     account_id: &str,
     name: &str,
 ) -> Result<Vec<String>, PrincipalError> {
-    let user = user(kms, account_id, name).await?;
-    let keys = kms
-        .store()
-        .list_access_keys(&user.arn)
-        .await
-        .map_err(store_err(user.arn.clone()))?;
-    Ok(keys.into_iter().map(|k| k.access_key_id).collect())
+    Ok(user_keys(kms, account_id, name).await?.1)
 }
 
 /// Policy names follow IAM: 1–128 of letters, digits and `+=,.@_-`.
 fn check_policy_name(name: &str) -> Result<(), PrincipalError> {
-    let ok = (1..=128).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(PrincipalError::InvalidName(format!(
-            "invalid policy name {name:?}: use 1-128 letters, digits and +=,.@_-"
-        )))
-    }
+    check_iam_name("policy", name, 128)
 }
 
 /// An identity policy in the IAM policy language (no Principal element), within IAM's size limit.
@@ -156,17 +169,12 @@ pub async fn get_policy(
     name: &str,
     policy_name: &str,
 ) -> Result<String, PrincipalError> {
-    let user = user(kms, account_id, name).await?;
-    let policies = kms
-        .store()
-        .list_principal_policies(&user.arn)
-        .await
-        .map_err(store_err(user.arn.clone()))?;
-    policies
+    let (arn, policies) = user_policies(kms, account_id, name).await?;
+    let found = policies
         .into_iter()
         .find(|(n, _)| n == policy_name)
-        .map(|(_, doc)| doc)
-        .ok_or_else(|| PrincipalError::NotFound(format!("policy {policy_name} of {}", user.arn)))
+        .map(|(_, doc)| doc);
+    found.ok_or_else(|| PrincipalError::NotFound(format!("policy {policy_name} of {arn}")))
 }
 
 pub async fn list_policies(
@@ -174,12 +182,7 @@ pub async fn list_policies(
     account_id: &str,
     name: &str,
 ) -> Result<Vec<String>, PrincipalError> {
-    let user = user(kms, account_id, name).await?;
-    let policies = kms
-        .store()
-        .list_principal_policies(&user.arn)
-        .await
-        .map_err(store_err(user.arn.clone()))?;
+    let (_, policies) = user_policies(kms, account_id, name).await?;
     Ok(policies.into_iter().map(|(n, _)| n).collect())
 }
 

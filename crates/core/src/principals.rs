@@ -59,17 +59,18 @@ impl std::error::Error for PrincipalError {}
 
 /// IAM user names: 1–64 of letters, digits and `+=,.@_-`.
 pub(crate) fn check_name(name: &str) -> Result<(), PrincipalError> {
-    let ok = (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(PrincipalError::InvalidName(format!(
-            "invalid principal name {name:?}: use 1-64 letters, digits and +=,.@_-"
-        )))
+    check_iam_name("principal", name, 64)
+}
+
+/// IAM's names (users, inline policies): 1–`max` of letters, digits and `+=,.@_-`.
+pub(crate) fn check_iam_name(what: &str, name: &str, max: usize) -> Result<(), PrincipalError> {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b);
+    if (1..=max).contains(&name.len()) && name.bytes().all(allowed) {
+        return Ok(());
     }
+    Err(PrincipalError::InvalidName(format!(
+        "invalid {what} name {name:?}: use 1-{max} letters, digits and +=,.@_-"
+    )))
 }
 
 /// Creates the user `arn:aws:iam::<account>:user/<name>` with one access key.
