@@ -213,3 +213,37 @@ async fn constraints_retiring_and_grants_of_grants() {
         .unwrap();
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retirable_grants_are_listed_per_region() {
+    let server = TestServer::start().await;
+    let (east, west) = (server.client(), server.client_in("eu-west-1"));
+    let (_, dave_arn) = user(&server, "dave").await;
+    let east_key = create_key(&east).await;
+    let west_key = create_key(&west).await;
+    for (kms, key) in [(&east, &east_key), (&west, &west_key)] {
+        let grant = kms
+            .create_grant()
+            .key_id(key)
+            .grantee_principal(&dave_arn)
+            .retiring_principal(&dave_arn);
+        grant
+            .operations(GrantOperation::Encrypt)
+            .send()
+            .await
+            .unwrap();
+    }
+    let listed = west
+        .list_retirable_grants()
+        .retiring_principal(&dave_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.grants().len(), 1);
+    let arn = listed.grants()[0].key_id().unwrap();
+    assert!(
+        arn.starts_with("arn:aws:kms:eu-west-1:") && arn.ends_with(&west_key),
+        "{arn}"
+    );
+    server.shutdown().await;
+}

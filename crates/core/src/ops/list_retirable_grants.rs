@@ -5,7 +5,6 @@ use crate::authz::AuthorizedKey;
 use crate::pipeline::Operation;
 use crate::{error, grants, Caller, Kms};
 use async_trait::async_trait;
-use ferrokms_types::ids::key_arn;
 use ferrokms_types::shapes::grants::{ListGrantsResponse, ListRetirableGrantsRequest};
 use ferrokms_types::KmsError;
 
@@ -32,15 +31,20 @@ impl Operation for ListRetirableGrants {
             .list_retirable_grants(&retiring, input.marker.as_deref(), limit as u32 + 1)
             .await
             .map_err(error::store)?;
+        // The store lists across Regions; like AWS, answer for the caller's Region only. Paging
+        // follows the store's order, so a page may hold fewer entries than the limit.
         let page = page(rows, limit, |g| g.grant_id.clone());
-        let grants = page
-            .items
-            .into_iter()
-            .map(|g| {
-                let arn = key_arn(&caller.region, &g.issuing_account, &g.key_id);
-                grants::entry(g, &arn)
-            })
-            .collect();
+        let mut grants = Vec::with_capacity(page.items.len());
+        for g in page.items {
+            match kms
+                .key_in(&g.issuing_account, &caller.region, &g.key_id)
+                .await
+            {
+                Ok(key) => grants.push(grants::entry(g, key.arn())),
+                Err(KmsError::NotFound(_)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
         Ok(ListGrantsResponse {
             grants,
             truncated: page.next_marker.is_some(),
