@@ -94,8 +94,9 @@ pub async fn create_user(
         account_id: account_id.into(),
         name: name.into(),
         created_at: now,
+        assume_role_policy: None,
     };
-    match kms.store().insert_principal(&principal, &key).await {
+    match kms.store().insert_principal(&principal, Some(&key)).await {
         Ok(()) => Ok(Credentials {
             arn,
             access_key_id,

@@ -219,14 +219,18 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- principals ----
 
-    /// Inserts a principal and its access key in one transaction.
+    /// Inserts a principal and, when given, its first access key in one transaction (a role
+    /// has none).
     ///
     /// Errors: `AlreadyExists` if the ARN or the access key id exists.
     async fn insert_principal(
         &self,
         principal: &PrincipalRow,
-        access_key: &AccessKeyRow,
+        access_key: Option<&AccessKeyRow>,
     ) -> Result<(), StoreError>;
+
+    /// Replaces a role's trust policy. Errors: `NotFound` (no such principal).
+    async fn update_assume_role_policy(&self, arn: &str, document: &str) -> Result<(), StoreError>;
 
     async fn get_principal(&self, arn: &str) -> Result<Option<PrincipalRow>, StoreError>;
 

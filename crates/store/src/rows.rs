@@ -67,13 +67,16 @@ pub struct Tag {
     pub value: String,
 }
 
-/// A principal (an IAM-like user) that may sign requests.
+/// A principal: a user, which signs requests with its access keys, or a role, which has no
+/// access keys and is used through temporary credentials of STS AssumeRole.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PrincipalRow {
     pub arn: String,
     pub account_id: String,
     pub name: String,
     pub created_at: i64,
+    /// A role's trust policy (the IAM policy naming who may assume it); `None` for users.
+    pub assume_role_policy: Option<String>,
 }
 
 /// An access key of a principal; the secret is wrapped (encrypted) by the service layer.

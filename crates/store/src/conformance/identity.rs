@@ -9,7 +9,7 @@ pub(super) async fn access_keys_added_listed_and_deleted(store: &dyn Store) {
     let scope = Scope::new("identity-keys");
     let (alice, first) = principal(&scope, "alice");
     store
-        .insert_principal(&alice, &first)
+        .insert_principal(&alice, Some(&first))
         .await
         .expect("insert");
     let mut second = first.clone();
@@ -55,7 +55,10 @@ pub(super) async fn access_keys_added_listed_and_deleted(store: &dyn Store) {
 pub(super) async fn deleting_a_principal_removes_its_keys_and_policies(store: &dyn Store) {
     let scope = Scope::new("identity-delete");
     let (bob, key) = principal(&scope, "bob");
-    store.insert_principal(&bob, &key).await.expect("insert");
+    store
+        .insert_principal(&bob, Some(&key))
+        .await
+        .expect("insert");
     store
         .put_principal_policy(&bob.arn, "p", "{}", 1)
         .await
@@ -77,7 +80,10 @@ pub(super) async fn deleting_a_principal_removes_its_keys_and_policies(store: &d
 pub(super) async fn policies_put_replace_list_and_delete(store: &dyn Store) {
     let scope = Scope::new("identity-policies");
     let (carol, key) = principal(&scope, "carol");
-    store.insert_principal(&carol, &key).await.expect("insert");
+    store
+        .insert_principal(&carol, Some(&key))
+        .await
+        .expect("insert");
     store
         .put_principal_policy(&carol.arn, "zeta", "{\"z\":1}", 1)
         .await
@@ -124,7 +130,10 @@ pub(super) async fn every_identity_change_moves_the_version(store: &dyn Store) {
         last = now;
     };
     let (dan, key) = principal(&scope, "dan");
-    store.insert_principal(&dan, &key).await.expect("insert");
+    store
+        .insert_principal(&dan, Some(&key))
+        .await
+        .expect("insert");
     moved(
         store.identity_version().await.expect("v"),
         "insert_principal",
@@ -164,5 +173,41 @@ pub(super) async fn every_identity_change_moves_the_version(store: &dyn Store) {
     moved(
         store.identity_version().await.expect("v"),
         "delete_principal",
+    );
+}
+
+pub(super) async fn roles_have_no_access_keys_and_a_replaceable_trust_policy(store: &dyn Store) {
+    let scope = Scope::new("identity-roles");
+    let arn = format!("arn:aws:iam::{}:role/deployer", scope.account);
+    let role = crate::PrincipalRow {
+        arn: arn.clone(),
+        account_id: scope.account.clone(),
+        name: "deployer".into(),
+        created_at: 1_700_000_000_000,
+        assume_role_policy: Some("{\"trust\":1}".into()),
+    };
+    store
+        .insert_principal(&role, None)
+        .await
+        .expect("insert role");
+    assert_eq!(
+        store.get_principal(&arn).await.expect("get"),
+        Some(role.clone())
+    );
+    assert_eq!(store.list_access_keys(&arn).await.expect("keys"), vec![]);
+
+    let before = store.identity_version().await.expect("version");
+    store
+        .update_assume_role_policy(&arn, "{\"trust\":2}")
+        .await
+        .expect("update");
+    assert!(store.identity_version().await.expect("version") > before);
+    let stored = store.get_principal(&arn).await.expect("get").expect("role");
+    assert_eq!(stored.assume_role_policy.as_deref(), Some("{\"trust\":2}"));
+
+    let missing = format!("{arn}-missing");
+    assert_store_err!(
+        store.update_assume_role_policy(&missing, "{}").await,
+        StoreError::NotFound
     );
 }

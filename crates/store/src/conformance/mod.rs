@@ -76,6 +76,7 @@ pub const CASES: &[Case] = &[
     case!(identity::deleting_a_principal_removes_its_keys_and_policies),
     case!(identity::policies_put_replace_list_and_delete),
     case!(identity::every_identity_change_moves_the_version),
+    case!(identity::roles_have_no_access_keys_and_a_replaceable_trust_policy),
     case!(principals::settings_get_and_overwrite),
     case!(principals::ping_answers),
 ];

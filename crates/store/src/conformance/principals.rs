@@ -10,6 +10,7 @@ pub(super) fn principal(scope: &Scope, name: &str) -> (PrincipalRow, AccessKeyRo
         account_id: scope.account.clone(),
         name: name.into(),
         created_at: 1_700_000_000_000,
+        assume_role_policy: None,
     };
     let access_key = AccessKeyRow {
         access_key_id: unique("AKIA"),
@@ -25,7 +26,7 @@ pub(super) async fn insert_and_get_principal(store: &dyn Store) {
     let scope = Scope::new("principals-get");
     let (principal, access_key) = principal(&scope, "alice");
     store
-        .insert_principal(&principal, &access_key)
+        .insert_principal(&principal, Some(&access_key))
         .await
         .expect("insert");
 
@@ -51,13 +52,13 @@ pub(super) async fn duplicate_principal_is_already_exists_and_atomic(store: &dyn
     let scope = Scope::new("principals-dup");
     let (principal, access_key) = principal(&scope, "alice");
     store
-        .insert_principal(&principal, &access_key)
+        .insert_principal(&principal, Some(&access_key))
         .await
         .expect("insert");
 
     // Same ARN, fresh access key: refused, and the fresh access key is not stored.
     let (_, fresh_key) = principal_with_arn(&scope, &principal.arn);
-    let result = store.insert_principal(&principal, &fresh_key).await;
+    let result = store.insert_principal(&principal, Some(&fresh_key)).await;
     assert_store_err!(result, StoreError::AlreadyExists);
     let stored = store
         .get_access_key(&fresh_key.access_key_id)
@@ -68,7 +69,7 @@ pub(super) async fn duplicate_principal_is_already_exists_and_atomic(store: &dyn
     // Fresh ARN, existing access key id: refused, and the fresh principal is not stored.
     let (bob, mut bob_key) = self::principal(&scope, "bob");
     bob_key.access_key_id = access_key.access_key_id.clone();
-    let result = store.insert_principal(&bob, &bob_key).await;
+    let result = store.insert_principal(&bob, Some(&bob_key)).await;
     assert_store_err!(result, StoreError::AlreadyExists);
     assert_eq!(store.get_principal(&bob.arn).await.expect("get"), None);
     let stored = store
@@ -92,14 +93,14 @@ pub(super) async fn list_principals_by_account(store: &dyn Store) {
     for name in ["carol", "alice", "bob"] {
         let (principal, access_key) = principal(&scope, name);
         store
-            .insert_principal(&principal, &access_key)
+            .insert_principal(&principal, Some(&access_key))
             .await
             .expect("insert");
         expected.push(principal);
     }
     let (foreign, foreign_key) = principal(&other, "dave");
     store
-        .insert_principal(&foreign, &foreign_key)
+        .insert_principal(&foreign, Some(&foreign_key))
         .await
         .expect("insert");
     expected.sort_by(|a, b| a.arn.cmp(&b.arn));

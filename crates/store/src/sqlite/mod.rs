@@ -315,9 +315,13 @@ impl Store for SqliteStore {
     async fn insert_principal(
         &self,
         principal: &PrincipalRow,
-        access_key: &AccessKeyRow,
+        access_key: Option<&AccessKeyRow>,
     ) -> Result<(), StoreError> {
         principals::insert(&self.pool, principal, access_key).await
+    }
+
+    async fn update_assume_role_policy(&self, arn: &str, document: &str) -> Result<(), StoreError> {
+        principals::update_assume_role_policy(&self.pool, arn, document).await
     }
 
     async fn get_principal(&self, arn: &str) -> Result<Option<PrincipalRow>, StoreError> {

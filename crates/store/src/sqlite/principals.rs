@@ -9,38 +9,66 @@ use crate::{AccessKeyRow, PrincipalRow, StoreError};
 pub(super) async fn insert(
     pool: &SqlitePool,
     principal: &PrincipalRow,
-    access_key: &AccessKeyRow,
+    access_key: Option<&AccessKeyRow>,
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin_with(BEGIN_WRITE).await?;
-    sqlx::query("INSERT INTO principals (arn, account_id, name, created_at) VALUES (?, ?, ?, ?)")
-        .bind(&principal.arn)
-        .bind(&principal.account_id)
-        .bind(&principal.name)
-        .bind(principal.created_at)
-        .execute(&mut *tx)
-        .await?;
     sqlx::query(
-        "INSERT INTO access_keys \
-         (access_key_id, principal_arn, account_id, wrapped_secret, created_at) \
+        "INSERT INTO principals (arn, account_id, name, created_at, assume_role_policy) \
          VALUES (?, ?, ?, ?, ?)",
     )
-    .bind(&access_key.access_key_id)
-    .bind(&access_key.principal_arn)
-    .bind(&access_key.account_id)
-    .bind(&access_key.wrapped_secret)
-    .bind(access_key.created_at)
+    .bind(&principal.arn)
+    .bind(&principal.account_id)
+    .bind(&principal.name)
+    .bind(principal.created_at)
+    .bind(&principal.assume_role_policy)
     .execute(&mut *tx)
     .await?;
+    if let Some(access_key) = access_key {
+        sqlx::query(
+            "INSERT INTO access_keys \
+         (access_key_id, principal_arn, account_id, wrapped_secret, created_at) \
+         VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&access_key.access_key_id)
+        .bind(&access_key.principal_arn)
+        .bind(&access_key.account_id)
+        .bind(&access_key.wrapped_secret)
+        .bind(access_key.created_at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    super::identity::bump(&mut tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn update_assume_role_policy(
+    pool: &SqlitePool,
+    arn: &str,
+    document: &str,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin_with(BEGIN_WRITE).await?;
+    let updated = sqlx::query("UPDATE principals SET assume_role_policy = ? WHERE arn = ?")
+        .bind(document)
+        .bind(arn)
+        .execute(&mut *tx)
+        .await?;
+    if updated.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
     super::identity::bump(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }
 
 pub(super) async fn get(pool: &SqlitePool, arn: &str) -> Result<Option<PrincipalRow>, StoreError> {
-    let row = sqlx::query("SELECT arn, account_id, name, created_at FROM principals WHERE arn = ?")
-        .bind(arn)
-        .fetch_optional(pool)
-        .await?;
+    let row = sqlx::query(
+        "SELECT arn, account_id, name, created_at, assume_role_policy \
+         FROM principals WHERE arn = ?",
+    )
+    .bind(arn)
+    .fetch_optional(pool)
+    .await?;
     row.as_ref().map(principal_from_row).transpose()
 }
 
@@ -49,7 +77,7 @@ pub(super) async fn list(
     account_id: &str,
 ) -> Result<Vec<PrincipalRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT arn, account_id, name, created_at FROM principals \
+        "SELECT arn, account_id, name, created_at, assume_role_policy FROM principals \
          WHERE account_id = ? ORDER BY arn",
     )
     .bind(account_id)
@@ -85,5 +113,6 @@ fn principal_from_row(row: &SqliteRow) -> Result<PrincipalRow, StoreError> {
         account_id: row.try_get("account_id")?,
         name: row.try_get("name")?,
         created_at: row.try_get("created_at")?,
+        assume_role_policy: row.try_get("assume_role_policy")?,
     })
 }

@@ -67,6 +67,7 @@ fn principal(name: &str) -> (PrincipalRow, AccessKeyRow) {
         account_id: "111122223333".into(),
         name: name.into(),
         created_at: 1,
+        assume_role_policy: None,
     };
     let access_key = AccessKeyRow {
         access_key_id: format!("AKIA{}", name.to_uppercase()),
@@ -134,7 +135,7 @@ async fn data_survives_reopening_the_file() {
         .expect("alias");
     let (principal, access_key) = principal("alice");
     store
-        .insert_principal(&principal, &access_key)
+        .insert_principal(&principal, Some(&access_key))
         .await
         .expect("principal");
     store
@@ -171,7 +172,7 @@ async fn two_stores_on_one_file_see_each_others_writes() {
     let cli = open(&path).await;
 
     let (principal, access_key) = principal("admin");
-    cli.insert_principal(&principal, &access_key)
+    cli.insert_principal(&principal, Some(&access_key))
         .await
         .expect("cli insert");
     let seen = server.get_access_key(&access_key.access_key_id).await;
