@@ -30,6 +30,88 @@ pub struct AuthorizedKey {
 #[derive(Debug)]
 struct Proof;
 
+/// The caller's side of one authorisation: its identity policies (those of the role, for a role
+/// session) and its session policy, evaluated for one request, ready to be combined with a
+/// resource-based policy (a key policy, a role's trust policy).
+pub(crate) struct Authorizer<'a> {
+    request: Request<'a>,
+    identity: Vec<Decision>,
+    /// The session policy's decision, for a role session that has one.
+    session: Option<Decision>,
+}
+
+impl<'a> Authorizer<'a> {
+    pub(crate) async fn new(
+        kms: &Kms,
+        caller: &'a Caller,
+        action: &'a str,
+        resource: &'a str,
+        context: &'a Context,
+    ) -> Result<Self, KmsError> {
+        let policies = kms.identity_policies(caller.identity_arn()).await?;
+        let request = Request {
+            principal_arn: &caller.principal_arn,
+            principal_account: &caller.account_id,
+            action,
+            resource,
+            context,
+        };
+        let identity = policies
+            .iter()
+            .map(|p| p.evaluate_as(&request, PolicyKind::Identity))
+            .collect();
+        let session = caller
+            .session
+            .as_ref()
+            .and_then(|s| s.policy.as_ref())
+            .map(|p| p.evaluate_as(&request, PolicyKind::Identity));
+        Ok(Self {
+            request,
+            identity,
+            session,
+        })
+    }
+
+    /// AWS's combination with a resource-based policy (see `ferrokms_policy::decide`), then the
+    /// session policy, which can only take away: it must allow too.
+    pub(crate) fn decide(&self, resource_policy: &Policy, same_account: bool) -> Decision {
+        let from_resource = resource_policy.evaluate_as(&self.request, PolicyKind::Resource);
+        self.limit_by_session(decide(from_resource, &self.identity, same_account))
+    }
+
+    pub(crate) fn allows(&self, resource_policy: &Policy, same_account: bool) -> bool {
+        self.decide(resource_policy, same_account).is_allow()
+    }
+
+    /// For requests that name no resource: identity policies alone.
+    fn decide_identity_only(&self) -> Decision {
+        let decision = if self.identity.contains(&Decision::ExplicitDeny) {
+            Decision::ExplicitDeny
+        } else if self.identity.iter().any(|d| d.is_allow()) {
+            Decision::Allow {
+                via_account_root: false,
+            }
+        } else {
+            Decision::ImplicitDeny
+        };
+        self.limit_by_session(decision)
+    }
+
+    fn limit_by_session(&self, decision: Decision) -> Decision {
+        match (decision, self.session) {
+            (Decision::ExplicitDeny, _) | (_, None) => decision,
+            (_, Some(Decision::ExplicitDeny)) => Decision::ExplicitDeny,
+            (_, Some(Decision::ImplicitDeny)) => Decision::ImplicitDeny,
+            (allow_or_implicit, Some(Decision::Allow { .. })) => allow_or_implicit,
+        }
+    }
+
+    /// Whether a session policy is what left the request implicitly denied.
+    fn session_denies(&self) -> bool {
+        self.session == Some(Decision::ImplicitDeny)
+    }
+}
+
 /// Authorises `action` on `key` for `caller`, with the request's condition context.
 pub async fn authorize(
     kms: &Kms,
@@ -40,21 +122,9 @@ pub async fn authorize(
     encryption_context: Option<&ferrokms_types::shapes::EncryptionContext>,
 ) -> Result<AuthorizedKey, KmsError> {
     let key_policy = kms.key_policy(&key)?;
-    let identity = kms.identity_policies(&caller.principal_arn).await?;
-    let request = Request {
-        principal_arn: &caller.principal_arn,
-        principal_account: &caller.account_id,
-        action,
-        resource: key.arn(),
-        context,
-    };
-    let from_key = key_policy.evaluate_as(&request, PolicyKind::Resource);
-    let from_identity: Vec<Decision> = identity
-        .iter()
-        .map(|p| p.evaluate_as(&request, PolicyKind::Identity))
-        .collect();
+    let authorizer = Authorizer::new(kms, caller, action, key.arn(), context).await?;
     let same_account = caller.account_id == key.row.account_id;
-    match decide(from_key, &from_identity, same_account) {
+    match authorizer.decide(&key_policy, same_account) {
         Decision::Allow { .. } => Ok(AuthorizedKey {
             key,
             action,
@@ -76,12 +146,16 @@ pub async fn authorize(
                     via_grant: Some(grant),
                     _proof: Proof,
                 }),
-                None => Err(denied(
-                    caller,
-                    action,
-                    key.arn(),
-                    &implicit_reason(action, from_key),
-                )),
+                None => {
+                    let from_key =
+                        key_policy.evaluate_as(&authorizer.request, PolicyKind::Resource);
+                    let reason = if authorizer.session_denies() {
+                        format!("because no session policy allows the {action} action")
+                    } else {
+                        implicit_reason(action, from_key)
+                    };
+                    Err(denied(caller, action, key.arn(), &reason))
+                }
             }
         }
     }
@@ -95,35 +169,29 @@ pub async fn authorize_account(
     action: &'static str,
     context: &Context,
 ) -> Result<(), KmsError> {
-    let identity = kms.identity_policies(&caller.principal_arn).await?;
-    let request = Request {
-        principal_arn: &caller.principal_arn,
-        principal_account: &caller.account_id,
-        action,
-        resource: "*",
-        context,
-    };
-    let decisions: Vec<Decision> = identity
-        .iter()
-        .map(|p| p.evaluate_as(&request, PolicyKind::Identity))
-        .collect();
-    if decisions.contains(&Decision::ExplicitDeny) {
-        return Err(denied(
+    let authorizer = Authorizer::new(kms, caller, action, "*", context).await?;
+    match authorizer.decide_identity_only() {
+        Decision::Allow { .. } => Ok(()),
+        Decision::ExplicitDeny => Err(denied(
             caller,
             action,
             "*",
             "with an explicit deny in an identity-based policy",
-        ));
+        )),
+        Decision::ImplicitDeny => {
+            let kind = if authorizer.session_denies() {
+                "session"
+            } else {
+                "identity-based"
+            };
+            Err(denied(
+                caller,
+                action,
+                "*",
+                &format!("because no {kind} policy allows the {action} action"),
+            ))
+        }
     }
-    if decisions.iter().any(|d| d.is_allow()) {
-        return Ok(());
-    }
-    Err(denied(
-        caller,
-        action,
-        "*",
-        &format!("because no identity-based policy allows the {action} action"),
-    ))
 }
 
 fn implicit_reason(action: &str, from_key: Decision) -> String {

@@ -43,8 +43,15 @@ pub async fn ensure_admin(
         .map_err(setting)?
         .is_none()
     {
-        match identities::put_policy(kms, account_id, ADMIN_NAME, ADMIN_POLICY_NAME, ADMIN_POLICY)
-            .await
+        match identities::put_policy(
+            kms,
+            identities::PrincipalKind::User,
+            account_id,
+            ADMIN_NAME,
+            ADMIN_POLICY_NAME,
+            ADMIN_POLICY,
+        )
+        .await
         {
             // The administrator was deleted on purpose: do not bring its power back.
             Ok(()) | Err(PrincipalError::NotFound(_)) => {}

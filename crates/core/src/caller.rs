@@ -12,6 +12,38 @@ pub struct Caller {
     pub source_ip: Option<std::net::IpAddr>,
     /// Whether the request arrived over TLS (`aws:SecureTransport`).
     pub secure_transport: bool,
+    /// For temporary credentials from STS AssumeRole: the role session behind them.
+    pub session: Option<std::sync::Arc<RoleSession>>,
+}
+
+impl Caller {
+    /// The ARN whose identity policies apply and that `aws:PrincipalArn` names: the role for a
+    /// role session (`principal_arn` is then the session's `assumed-role` ARN), else the caller.
+    pub fn identity_arn(&self) -> &str {
+        match &self.session {
+            Some(session) => &session.role_arn,
+            None => &self.principal_arn,
+        }
+    }
+
+    /// Whether `arn` (a grantee or retiring principal) names this caller: its own ARN, or for a
+    /// role session the role's.
+    pub fn is_named_by(&self, arn: &str) -> bool {
+        arn == self.principal_arn || arn == self.identity_arn()
+    }
+}
+
+/// A role session: who assumed which role, until when, limited by which session policy.
+#[derive(Debug)]
+pub struct RoleSession {
+    /// `arn:aws:iam::<account>:role/<name>`.
+    pub role_arn: String,
+    pub session_name: String,
+    /// When the temporary credentials stop working (epoch ms).
+    pub expires_ms: i64,
+    /// The inline session policy given to AssumeRole, if any: a request must be allowed by it as
+    /// well as by the role's policies.
+    pub policy: Option<ferrokms_policy::Policy>,
 }
 
 /// Where a connection came from, attached by the listener to every request it carries.

@@ -13,7 +13,7 @@ use ferrokms_types::KmsError;
 pub(crate) fn caller(caller: &Caller, now_ms: i64) -> Context {
     let mut context = Context::new();
     context
-        .insert("aws:PrincipalArn", caller.principal_arn.as_str())
+        .insert("aws:PrincipalArn", caller.identity_arn())
         .insert("aws:PrincipalAccount", caller.account_id.as_str())
         .insert("kms:CallerAccount", caller.account_id.as_str())
         .insert("aws:RequestedRegion", caller.region.as_str())

@@ -53,11 +53,20 @@ pub(crate) async fn allowing(
     action: &str,
     ec: Option<&EncryptionContext>,
 ) -> Result<Option<GrantRow>, KmsError> {
-    let rows = kms
+    // A grant names a user, a role (and so every session of it), or one role session.
+    let mut rows = kms
         .store()
         .grants_for_grantee(key.id(), &caller.principal_arn)
         .await
         .map_err(error::store)?;
+    if caller.session.is_some() {
+        rows.extend(
+            kms.store()
+                .grants_for_grantee(key.id(), caller.identity_arn())
+                .await
+                .map_err(error::store)?,
+        );
+    }
     let wanted = operation_of(action);
     // Constraints limit the operations that take an encryption context; a CreateGrant through a
     // constrained grant must instead carry the same constraints (checked by CreateGrant).

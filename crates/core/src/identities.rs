@@ -1,6 +1,7 @@
-//! Managing identities after creation, as `aws iam` does for users: listing and deleting users,
-//! adding and removing access keys, and inline identity policies. Used by the admin commands;
-//! every change is visible to a running server at once (see the identity version in the store).
+//! Managing identities after creation, as `aws iam` does: listing and deleting users and roles,
+//! adding and removing users' access keys, and inline identity policies of users and roles. Used
+//! by the admin commands; every change is visible to a running server at once (see the identity
+//! version in the store).
 
 use crate::principals::{
     check_iam_name, check_name, new_access_key, user_arn, Credentials, PrincipalError,
@@ -12,7 +13,35 @@ use ferrokms_store::{PrincipalRow, StoreError};
 /// count it, which is stricter).
 pub const MAX_POLICY_CHARS: usize = 2048 * 5;
 
-fn store_err(what: String) -> impl FnOnce(StoreError) -> PrincipalError {
+/// Users sign with access keys; roles are assumed through STS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrincipalKind {
+    User,
+    Role,
+}
+
+impl PrincipalKind {
+    pub fn arn(self, account_id: &str, name: &str) -> String {
+        match self {
+            PrincipalKind::User => user_arn(account_id, name),
+            PrincipalKind::Role => crate::roles::role_arn(account_id, name),
+        }
+    }
+
+    /// Which kind an ARN names; `None` for anything but a user or a role.
+    pub fn of(arn: &str) -> Option<Self> {
+        let resource = arn.splitn(6, ':').nth(5)?;
+        if resource.starts_with("user/") {
+            Some(PrincipalKind::User)
+        } else if resource.starts_with("role/") {
+            Some(PrincipalKind::Role)
+        } else {
+            None
+        }
+    }
+}
+
+pub(crate) fn store_err(what: String) -> impl FnOnce(StoreError) -> PrincipalError {
     move |e| match e {
         StoreError::NotFound => PrincipalError::NotFound(what),
         StoreError::AlreadyExists => PrincipalError::AlreadyExists,
@@ -22,8 +51,18 @@ fn store_err(what: String) -> impl FnOnce(StoreError) -> PrincipalError {
 
 /// The stored user `name` of `account_id`.
 pub async fn user(kms: &Kms, account_id: &str, name: &str) -> Result<PrincipalRow, PrincipalError> {
+    principal(kms, PrincipalKind::User, account_id, name).await
+}
+
+/// The stored user or role `name` of `account_id`.
+pub async fn principal(
+    kms: &Kms,
+    kind: PrincipalKind,
+    account_id: &str,
+    name: &str,
+) -> Result<PrincipalRow, PrincipalError> {
     check_name(name)?;
-    let arn = user_arn(account_id, name);
+    let arn = kind.arn(account_id, name);
     let row = kms
         .store()
         .get_principal(&arn)
@@ -32,20 +71,36 @@ pub async fn user(kms: &Kms, account_id: &str, name: &str) -> Result<PrincipalRo
     row.ok_or(PrincipalError::NotFound(arn))
 }
 
-pub async fn list_users(kms: &Kms, account_id: &str) -> Result<Vec<PrincipalRow>, PrincipalError> {
-    kms.store()
+/// The users, or the roles, of an account, ordered by ARN.
+pub async fn list(
+    kms: &Kms,
+    kind: PrincipalKind,
+    account_id: &str,
+) -> Result<Vec<PrincipalRow>, PrincipalError> {
+    let all = kms
+        .store()
         .list_principals(account_id)
         .await
-        .map_err(store_err(account_id.to_string()))
+        .map_err(store_err(account_id.to_string()))?;
+    Ok(all
+        .into_iter()
+        .filter(|p| PrincipalKind::of(&p.arn) == Some(kind))
+        .collect())
 }
 
-/// Deletes a user with its access keys and policies; its requests stop authenticating.
-pub async fn delete_user(kms: &Kms, account_id: &str, name: &str) -> Result<(), PrincipalError> {
-    let user = user(kms, account_id, name).await?;
+/// Deletes a user (with its access keys) or a role (ending its sessions), with its policies;
+/// requests made with its credentials stop authenticating.
+pub async fn delete(
+    kms: &Kms,
+    kind: PrincipalKind,
+    account_id: &str,
+    name: &str,
+) -> Result<(), PrincipalError> {
+    let found = principal(kms, kind, account_id, name).await?;
     kms.store()
-        .delete_principal(&user.arn)
+        .delete_principal(&found.arn)
         .await
-        .map_err(store_err(user.arn.clone()))
+        .map_err(store_err(found.arn.clone()))
 }
 
 /// The user's access keys, with its ARN.
@@ -66,13 +121,14 @@ async fn user_keys(
     ))
 }
 
-/// The user's inline policies as (name, document), with its ARN.
-async fn user_policies(
+/// The principal's inline policies as (name, document), with its ARN.
+async fn policies_of(
     kms: &Kms,
+    kind: PrincipalKind,
     account_id: &str,
     name: &str,
 ) -> Result<(String, Vec<(String, String)>), PrincipalError> {
-    let user = user(kms, account_id, name).await?;
+    let user = principal(kms, kind, account_id, name).await?;
     let policies = kms
         .store()
         .list_principal_policies(&user.arn)
@@ -145,9 +201,10 @@ fn check_policy_document(document: &str) -> Result<(), PrincipalError> {
         .map_err(|e| PrincipalError::MalformedPolicy(e.to_string()))
 }
 
-/// Attaches (or replaces) an inline policy of the user.
+/// Attaches (or replaces) an inline policy of the user or role.
 pub async fn put_policy(
     kms: &Kms,
+    kind: PrincipalKind,
     account_id: &str,
     name: &str,
     policy_name: &str,
@@ -155,7 +212,7 @@ pub async fn put_policy(
 ) -> Result<(), PrincipalError> {
     check_policy_name(policy_name)?;
     check_policy_document(document)?;
-    let user = user(kms, account_id, name).await?;
+    let user = principal(kms, kind, account_id, name).await?;
     let now = kms.now_ms();
     kms.store()
         .put_principal_policy(&user.arn, policy_name, document, now)
@@ -165,11 +222,12 @@ pub async fn put_policy(
 
 pub async fn get_policy(
     kms: &Kms,
+    kind: PrincipalKind,
     account_id: &str,
     name: &str,
     policy_name: &str,
 ) -> Result<String, PrincipalError> {
-    let (arn, policies) = user_policies(kms, account_id, name).await?;
+    let (arn, policies) = policies_of(kms, kind, account_id, name).await?;
     let found = policies
         .into_iter()
         .find(|(n, _)| n == policy_name)
@@ -179,20 +237,22 @@ pub async fn get_policy(
 
 pub async fn list_policies(
     kms: &Kms,
+    kind: PrincipalKind,
     account_id: &str,
     name: &str,
 ) -> Result<Vec<String>, PrincipalError> {
-    let (_, policies) = user_policies(kms, account_id, name).await?;
+    let (_, policies) = policies_of(kms, kind, account_id, name).await?;
     Ok(policies.into_iter().map(|(n, _)| n).collect())
 }
 
 pub async fn delete_policy(
     kms: &Kms,
+    kind: PrincipalKind,
     account_id: &str,
     name: &str,
     policy_name: &str,
 ) -> Result<(), PrincipalError> {
-    let user = user(kms, account_id, name).await?;
+    let user = principal(kms, kind, account_id, name).await?;
     let what = format!("policy {policy_name} of {}", user.arn);
     kms.store()
         .delete_principal_policy(&user.arn, policy_name)

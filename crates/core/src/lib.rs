@@ -18,8 +18,10 @@ pub mod ops;
 pub mod pipeline;
 pub mod principals;
 pub mod registry;
+pub mod roles;
 pub mod scheduler;
 pub mod service;
+pub mod sessions;
 
-pub use caller::{Caller, Connection};
+pub use caller::{Caller, Connection, RoleSession};
 pub use service::Kms;

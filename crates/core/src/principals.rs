@@ -159,20 +159,39 @@ fn secret_aad(access_key_id: &str) -> Vec<u8> {
     format!("ferrokms secret-access-key\0{access_key_id}").into_bytes()
 }
 
+/// The upper-case base32 alphabet AWS's access key ids and unique ids use.
+const ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+fn id_tail(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .take(16)
+        .map(|b| ID_ALPHABET[(*b as usize) % 32] as char)
+        .collect()
+}
+
 /// `AKIA` and 16 characters of the base32 alphabet, as AWS access key ids look.
 fn new_access_key_id() -> Result<String, KmsError> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    random_id("AKIA")
+}
+
+/// `prefix` and 16 random characters of the base32 alphabet (`ASIA…` for session keys).
+pub(crate) fn random_id(prefix: &str) -> Result<String, KmsError> {
     let bytes = ferrokms_crypto::random_bytes(16).map_err(error::crypto)?;
-    let tail: String = bytes
-        .expose()
-        .iter()
-        .map(|b| ALPHABET[(*b as usize) % 32] as char)
-        .collect();
-    Ok(format!("AKIA{tail}"))
+    Ok(format!("{prefix}{}", id_tail(bytes.expose())))
+}
+
+/// `prefix` and 16 characters derived from `arn`: a stable unique id (`AIDA…` for users,
+/// `AROA…` for roles), as STS shows them.
+pub fn derived_id(prefix: &str, arn: &str) -> String {
+    format!(
+        "{prefix}{}",
+        id_tail(&ferrokms_crypto::sha256(arn.as_bytes()))
+    )
 }
 
 /// 40 characters of the base64 alphabet (30 random bytes, 240 bits), as AWS secrets look.
-fn new_secret() -> Result<SecretBytes, KmsError> {
+pub(crate) fn new_secret() -> Result<SecretBytes, KmsError> {
     use base64::Engine;
     let bytes = ferrokms_crypto::random_bytes(30).map_err(error::crypto)?;
     let text = base64::engine::general_purpose::STANDARD.encode(bytes.expose());

@@ -46,3 +46,4 @@ pub use context::{Context, Value};
 pub use document::{Effect, Policy, PolicyKind, Statement, Version};
 pub use error::PolicyError;
 pub use eval::{decide, Decision, Request};
+pub use principal::session_role_arn;

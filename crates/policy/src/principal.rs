@@ -4,7 +4,9 @@
 //! `"arn:aws:iam::111122223333:root"` — names every principal of that account: AWS reads it as
 //! "this account's IAM policies decide", so such a match is reported as [`Match::ViaAccount`] and the
 //! caller combines it with identity policies (see [`crate::decide`]). The account root calling in
-//! person is matched directly. Any other ARN (user, role, assumed-role session) matches exactly;
+//! person is matched directly. Any other ARN (user, role, assumed-role session) matches exactly,
+//! except that a role's ARN also names every session of that role
+//! (`arn:aws:sts::<account>:assumed-role/<role>/<session>`), as in AWS;
 //! `Service`, `Federated` and `CanonicalUser` values are compared literally with the caller's ARN.
 //! Principals take no wildcards besides the lone `*`.
 
@@ -77,6 +79,9 @@ impl Principals {
             .map(|e| match e {
                 Entry::Any => Match::Direct,
                 Entry::Exact(x) if x == arn => Match::Direct,
+                Entry::Exact(x) if session_role_arn(arn).is_some_and(|role| *x == role) => {
+                    Match::Direct
+                }
                 Entry::Account(a) if a == account => {
                     if is_root_of(arn, account) {
                         Match::Direct
@@ -130,6 +135,21 @@ fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The role ARN behind an assumed-role session ARN
+/// (`arn:<p>:sts::<account>:assumed-role/<role>/<session>` → `arn:<p>:iam::<account>:role/<role>`);
+/// `None` for any other ARN.
+pub fn session_role_arn(arn: &str) -> Option<String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ["arn", partition, "sts", "", account, rest] = parts.as_slice() else {
+        return None;
+    };
+    let (role, session) = rest.strip_prefix("assumed-role/")?.split_once('/')?;
+    if role.is_empty() || session.is_empty() || session.contains('/') {
+        return None;
+    }
+    Some(format!("arn:{partition}:iam::{account}:role/{role}"))
+}
+
 /// Is `arn` the root user of `account` (`arn:<partition>:iam::<account>:root`)?
 fn is_root_of(arn: &str, account: &str) -> bool {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
@@ -173,6 +193,28 @@ mod tests {
         assert_eq!(ps.matches(ALICE, "111122223333"), Match::Direct);
         let ps = p(json!({"Service": "logs.amazonaws.com"}));
         assert_eq!(ps.matches("logs.amazonaws.com", ""), Match::Direct);
+    }
+
+    #[test]
+    fn a_role_names_its_sessions_and_only_them() {
+        let role = "arn:aws:iam::111122223333:role/deployer";
+        let session = "arn:aws:sts::111122223333:assumed-role/deployer/ci-run-7";
+        let ps = p(json!({"AWS": role}));
+        assert_eq!(ps.matches(session, "111122223333"), Match::Direct);
+        assert_eq!(ps.matches(role, "111122223333"), Match::Direct);
+        let other = "arn:aws:sts::111122223333:assumed-role/deployer2/ci";
+        assert_eq!(ps.matches(other, "111122223333"), Match::No);
+        // A session ARN names that session only.
+        let ps = p(json!({"AWS": session}));
+        assert_eq!(
+            ps.matches(
+                "arn:aws:sts::111122223333:assumed-role/deployer/other",
+                "111122223333"
+            ),
+            Match::No
+        );
+        assert_eq!(session_role_arn(role), None);
+        assert_eq!(session_role_arn("arn:aws:sts::1:assumed-role/r"), None);
     }
 
     #[test]

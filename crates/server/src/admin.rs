@@ -1,11 +1,15 @@
-//! The admin commands (`ferrokms principal ...`): they open the data dir directly, so they work
-//! whether or not a server is running on it, and print JSON shaped like `aws iam`'s answers.
+//! The admin commands (`ferrokms principal ...`, `ferrokms role ...`): they open the data dir
+//! directly, so they work whether or not a server is running on it, and print JSON shaped like
+//! `aws iam`'s answers.
 
-use crate::cli::{AccountArgs, PrincipalCommand, StoreArgs, UserArgs};
+use crate::cli::{
+    AccountArgs, PolicyArgs, PrincipalCommand, PutPolicyArgs, RoleCommand, StoreArgs, UserArgs,
+};
 use crate::server;
 use ferrokms_core::clock::SystemClock;
+use ferrokms_core::identities::PrincipalKind;
 use ferrokms_core::principals::{self, Credentials};
-use ferrokms_core::{identities, Kms};
+use ferrokms_core::{identities, roles, Kms};
 use ferrokms_types::Timestamp;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -22,7 +26,7 @@ pub async fn principal(command: PrincipalCommand) -> Result<(), String> {
         }
         PrincipalCommand::List(a) => {
             let kms = open(&a.store).await?;
-            let users = identities::list_users(&kms, &a.account_id)
+            let users = identities::list(&kms, PrincipalKind::User, &a.account_id)
                 .await
                 .map_err(text)?;
             let users: Vec<Value> = users
@@ -33,7 +37,7 @@ pub async fn principal(command: PrincipalCommand) -> Result<(), String> {
         }
         PrincipalCommand::Delete(u) => {
             let (kms, account, name) = user(&u).await?;
-            identities::delete_user(&kms, account, name)
+            identities::delete(&kms, PrincipalKind::User, account, name)
                 .await
                 .map_err(text)?;
             return Ok(());
@@ -64,36 +68,108 @@ pub async fn principal(command: PrincipalCommand) -> Result<(), String> {
                 .map_err(text)?;
             return Ok(());
         }
-        PrincipalCommand::PutPolicy(p) => {
-            let document = read_document(&p.policy_document)?;
-            let (kms, account, name) = user(&p.policy.user).await?;
-            identities::put_policy(&kms, account, name, &p.policy.policy_name, &document)
-                .await
-                .map_err(text)?;
-            return Ok(());
-        }
-        PrincipalCommand::GetPolicy(p) => {
-            let (kms, account, name) = user(&p.user).await?;
-            let document = identities::get_policy(&kms, account, name, &p.policy_name)
-                .await
-                .map_err(text)?;
-            let parsed: Value = serde_json::from_str(&document).unwrap_or(Value::String(document));
-            json!({ "UserName": name, "PolicyName": p.policy_name, "PolicyDocument": parsed })
-        }
-        PrincipalCommand::ListPolicies(u) => {
-            let (kms, account, name) = user(&u).await?;
-            json!({ "PolicyNames": identities::list_policies(&kms, account, name).await.map_err(text)? })
-        }
-        PrincipalCommand::DeletePolicy(p) => {
-            let (kms, account, name) = user(&p.user).await?;
-            identities::delete_policy(&kms, account, name, &p.policy_name)
-                .await
-                .map_err(text)?;
-            return Ok(());
-        }
+        PrincipalCommand::PutPolicy(p) => return put_policy(PrincipalKind::User, &p).await,
+        PrincipalCommand::GetPolicy(p) => get_policy(PrincipalKind::User, &p).await?,
+        PrincipalCommand::ListPolicies(u) => list_policies(PrincipalKind::User, &u).await?,
+        PrincipalCommand::DeletePolicy(p) => return delete_policy(PrincipalKind::User, &p).await,
     };
     println!("{}", serde_json::to_string_pretty(&out).map_err(text)?);
     Ok(())
+}
+
+pub async fn role(command: RoleCommand) -> Result<(), String> {
+    let out = match command {
+        RoleCommand::Create(c) => {
+            let document = read_document(&c.assume_role_policy_document)?;
+            let (kms, account, name) = user(&c.role).await?;
+            let row = roles::create_role(&kms, account, name, &document)
+                .await
+                .map_err(text)?;
+            json!({ "Role": role_json(&row) })
+        }
+        RoleCommand::List(a) => {
+            let kms = open(&a.store).await?;
+            let rows = identities::list(&kms, PrincipalKind::Role, &a.account_id)
+                .await
+                .map_err(text)?;
+            json!({ "Roles": rows.iter().map(role_json).collect::<Vec<_>>() })
+        }
+        RoleCommand::Delete(u) => {
+            let (kms, account, name) = user(&u).await?;
+            identities::delete(&kms, PrincipalKind::Role, account, name)
+                .await
+                .map_err(text)?;
+            return Ok(());
+        }
+        RoleCommand::UpdateAssumeRolePolicy(u) => {
+            let document = read_document(&u.policy_document)?;
+            let (kms, account, name) = user(&u.role).await?;
+            roles::update_trust_policy(&kms, account, name, &document)
+                .await
+                .map_err(text)?;
+            return Ok(());
+        }
+        RoleCommand::PutPolicy(p) => return put_policy(PrincipalKind::Role, &p).await,
+        RoleCommand::GetPolicy(p) => get_policy(PrincipalKind::Role, &p).await?,
+        RoleCommand::ListPolicies(u) => list_policies(PrincipalKind::Role, &u).await?,
+        RoleCommand::DeletePolicy(p) => return delete_policy(PrincipalKind::Role, &p).await,
+    };
+    println!("{}", serde_json::to_string_pretty(&out).map_err(text)?);
+    Ok(())
+}
+
+/// A role as `aws iam get-role` shows it.
+fn role_json(row: &ferrokms_store::PrincipalRow) -> Value {
+    let trust = row.assume_role_policy.as_deref().unwrap_or("{}");
+    let trust: Value = serde_json::from_str(trust).unwrap_or(Value::String(trust.into()));
+    json!({
+        "RoleName": row.name,
+        "RoleId": roles::role_id(&row.arn),
+        "Arn": row.arn,
+        "CreateDate": Timestamp(row.created_at),
+        "AssumeRolePolicyDocument": trust,
+        "MaxSessionDuration": ferrokms_core::sessions::MAX_DURATION_SECONDS,
+    })
+}
+
+/// `UserName` or `RoleName`, as `aws iam` labels the owner of a policy.
+fn name_field(kind: PrincipalKind) -> &'static str {
+    match kind {
+        PrincipalKind::User => "UserName",
+        PrincipalKind::Role => "RoleName",
+    }
+}
+
+async fn put_policy(kind: PrincipalKind, p: &PutPolicyArgs) -> Result<(), String> {
+    let document = read_document(&p.policy_document)?;
+    let (kms, account, name) = user(&p.policy.user).await?;
+    identities::put_policy(&kms, kind, account, name, &p.policy.policy_name, &document)
+        .await
+        .map_err(text)
+}
+
+async fn get_policy(kind: PrincipalKind, p: &PolicyArgs) -> Result<Value, String> {
+    let (kms, account, name) = user(&p.user).await?;
+    let document = identities::get_policy(&kms, kind, account, name, &p.policy_name)
+        .await
+        .map_err(text)?;
+    let parsed: Value = serde_json::from_str(&document).unwrap_or(Value::String(document));
+    Ok(json!({ name_field(kind): name, "PolicyName": p.policy_name, "PolicyDocument": parsed }))
+}
+
+async fn list_policies(kind: PrincipalKind, u: &UserArgs) -> Result<Value, String> {
+    let (kms, account, name) = user(u).await?;
+    let names = identities::list_policies(&kms, kind, account, name)
+        .await
+        .map_err(text)?;
+    Ok(json!({ "PolicyNames": names }))
+}
+
+async fn delete_policy(kind: PrincipalKind, p: &PolicyArgs) -> Result<(), String> {
+    let (kms, account, name) = user(&p.user).await?;
+    identities::delete_policy(&kms, kind, account, name, &p.policy_name)
+        .await
+        .map_err(text)
 }
 
 fn text(e: impl std::fmt::Display) -> String {

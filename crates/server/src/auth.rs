@@ -1,9 +1,13 @@
 //! Authentication of every request by AWS Signature Version 4: parse the claim, find the access
 //! key, recompute the signature with its secret (constant-time comparison inside ferrokms-sigv4),
 //! and hand the service an authenticated `Caller` whose Region is the credential scope's.
+//!
+//! Temporary credentials (STS AssumeRole) carry their secret in the sealed session token
+//! (`X-Amz-Security-Token`): the token is opened with the root key, must belong to the access key
+//! id that signed, must not have expired, and its role must still exist.
 
-use ferrokms_core::principals::{self, AccessKey};
-use ferrokms_core::{Caller, Kms};
+use ferrokms_core::principals;
+use ferrokms_core::{sessions, Caller, Kms, RoleSession};
 use ferrokms_sigv4::{SigV4Error, SigningKey};
 use ferrokms_types::KmsError;
 use http::request::Parts;
@@ -18,10 +22,19 @@ const CACHE_TTL: Duration = Duration::from_secs(30);
 /// Past this many entries the cache is emptied rather than grown.
 const CACHE_MAX: usize = 10_000;
 
-/// An access key with its signing key for one (date, Region) scope.
+/// Who an access key (or a session's temporary key) authenticates.
+struct Identity {
+    principal_arn: String,
+    account_id: String,
+    /// For temporary credentials: the role session, and the digest of the token that carried it
+    /// (a cached session key is used only with that same token).
+    session: Option<(Arc<RoleSession>, [u8; 32])>,
+}
+
+/// An access key's identity with its signing key for one (date, Region) scope.
 struct Entry {
     at: Instant,
-    key: Arc<AccessKey>,
+    identity: Arc<Identity>,
     signing: Arc<SigningKey>,
 }
 
@@ -76,45 +89,65 @@ impl Authenticator {
                 claim.region
             )));
         }
-        if claim.session_token.is_some() {
-            // Long-term access keys carry no session token; temporary credentials come later.
-            return Err(unrecognized());
-        }
         let scope = (
             claim.access_key_id.clone(),
             claim.date.clone(),
             claim.region.clone(),
             claim.service.clone(),
         );
-        let (key, signing) = self.signing_key(scope, &claim.service).await?;
+        let token = claim.session_token.as_deref();
+        let (identity, signing) = self.signing_key(scope, &claim.service, token).await?;
         ferrokms_sigv4::verify_with_key(&claim, parts, body, &signing, SystemTime::now())
             .map_err(sigv4_error)?;
         Ok(Caller {
-            principal_arn: key.principal_arn.clone(),
-            account_id: key.account_id.clone(),
+            principal_arn: identity.principal_arn.clone(),
+            account_id: identity.account_id.clone(),
             access_key_id: claim.access_key_id,
             region: claim.region,
+            session: identity.session.as_ref().map(|(s, _)| s.clone()),
             ..Caller::default()
         })
     }
 
-    /// The access key and its signing key for this scope, derived once per scope and cached.
+    /// The identity and signing key for this scope (and session token), derived once per scope
+    /// and cached.
     async fn signing_key(
         &self,
         scope: Scope,
         service: &str,
-    ) -> Result<(Arc<AccessKey>, Arc<SigningKey>), KmsError> {
+        token: Option<&str>,
+    ) -> Result<(Arc<Identity>, Arc<SigningKey>), KmsError> {
         self.forget_if_identities_changed().await?;
-        if let Some(hit) = self.cached(&scope) {
-            return Ok(hit);
+        let digest = token.map(|t| ferrokms_crypto::sha256(t.as_bytes()));
+        if let Some((identity, signing)) = self.cached(&scope) {
+            let same_token = identity.session.as_ref().map(|(_, d)| *d) == digest;
+            if !same_token {
+                return Err(unrecognized());
+            }
+            if let Some((session, _)) = &identity.session {
+                if session.expires_ms <= self.kms.now_ms() {
+                    return Err(sessions::expired());
+                }
+            }
+            return Ok((identity, signing));
         }
-        let Some(key) = principals::access_key(&self.kms, &scope.0).await? else {
-            return Err(unrecognized());
+        let (identity, secret) = match (token, digest) {
+            (Some(token), Some(digest)) => self.session_identity(&scope.0, token, digest).await?,
+            _ => {
+                let Some(key) = principals::access_key(&self.kms, &scope.0).await? else {
+                    return Err(unrecognized());
+                };
+                let identity = Identity {
+                    principal_arn: key.principal_arn,
+                    account_id: key.account_id,
+                    session: None,
+                };
+                (identity, key.secret_access_key)
+            }
         };
-        let secret = std::str::from_utf8(key.secret_access_key.expose())
-            .map_err(|_| KmsError::internal())?;
+        let secret = std::str::from_utf8(secret.expose()).map_err(|_| KmsError::internal())?;
         let signing = Arc::new(SigningKey::derive(secret, &scope.1, &scope.2, service));
-        let key = Arc::new(key);
+        let key = Arc::new(identity);
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= CACHE_MAX {
                 cache.clear();
@@ -123,12 +156,51 @@ impl Authenticator {
                 scope,
                 Entry {
                     at: Instant::now(),
-                    key: key.clone(),
+                    identity: key.clone(),
                     signing: signing.clone(),
                 },
             );
         }
         Ok((key, signing))
+    }
+
+    /// Opens a session token: it must be intact, belong to the access key id that signed, not be
+    /// expired, and name a role that still exists.
+    async fn session_identity(
+        &self,
+        access_key_id: &str,
+        token: &str,
+        digest: [u8; 32],
+    ) -> Result<(Identity, ferrokms_crypto::SecretBytes), KmsError> {
+        let opened = sessions::open_token(&self.kms, token)?;
+        if opened.access_key_id != access_key_id {
+            return Err(unrecognized());
+        }
+        if opened.expires_ms <= self.kms.now_ms() {
+            return Err(sessions::expired());
+        }
+        let role = self
+            .kms
+            .store()
+            .get_principal(&opened.role_arn)
+            .await
+            .map_err(ferrokms_core::error::store)?;
+        if role.is_none_or(|r| r.assume_role_policy.is_none()) {
+            return Err(unrecognized());
+        }
+        let session = RoleSession {
+            role_arn: opened.role_arn.clone(),
+            session_name: opened.session_name.clone(),
+            expires_ms: opened.expires_ms,
+            policy: opened.parsed_policy(),
+        };
+        let identity = Identity {
+            principal_arn: opened.assumed_role_arn(),
+            account_id: opened.account_id.clone(),
+            session: Some((Arc::new(session), digest)),
+        };
+        let secret = ferrokms_crypto::SecretBytes::new(opened.secret.as_bytes().to_vec());
+        Ok((identity, secret))
     }
 
     /// Reads the identity version at most every `IDENTITY_CHECK_INTERVAL` and empties the cache
@@ -163,10 +235,10 @@ impl Authenticator {
         Ok(())
     }
 
-    fn cached(&self, scope: &Scope) -> Option<(Arc<AccessKey>, Arc<SigningKey>)> {
+    fn cached(&self, scope: &Scope) -> Option<(Arc<Identity>, Arc<SigningKey>)> {
         let cache = self.cache.lock().ok()?;
         let entry = cache.get(scope)?;
-        (entry.at.elapsed() < CACHE_TTL).then(|| (entry.key.clone(), entry.signing.clone()))
+        (entry.at.elapsed() < CACHE_TTL).then(|| (entry.identity.clone(), entry.signing.clone()))
     }
 }
 
@@ -219,5 +291,154 @@ mod tests {
         assert!(is_region("us-east-1"));
         assert!(!is_region("US_EAST"));
         assert!(!is_region(""));
+    }
+
+    /// Temporary credentials end at their expiry (checked against the service's clock, also for
+    /// a session whose signing key is cached) and when their role is deleted.
+    mod sessions {
+        use super::*;
+        use ferrokms_core::clock::ManualClock;
+        use ferrokms_core::sessions::{assume_role, AssumeRoleRequest};
+        use ferrokms_crypto::RootKey;
+        use ferrokms_store::SqliteStore;
+
+        const ACCOUNT: &str = "111122223333";
+
+        fn signed(akid: &str, secret: &str, token: &str) -> Parts {
+            use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+            let body = b"{}";
+            let mut headers = vec![
+                ("host".to_string(), "127.0.0.1:1".to_string()),
+                (
+                    "x-amz-target".to_string(),
+                    "TrentService.ListKeys".to_string(),
+                ),
+            ];
+            let identity = aws_credential_types::Credentials::new(
+                akid,
+                secret,
+                Some(token.to_string()),
+                None,
+                "test",
+            )
+            .into();
+            let params = aws_sigv4::sign::v4::SigningParams::builder()
+                .identity(&identity)
+                .region("us-east-1")
+                .name("kms")
+                .time(SystemTime::now())
+                .settings(SigningSettings::default())
+                .build()
+                .expect("params")
+                .into();
+            let signable = SignableRequest::new(
+                "POST",
+                "/",
+                headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+                SignableBody::Bytes(body),
+            )
+            .expect("signable");
+            let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
+            for (name, value) in instructions.headers() {
+                headers.push((name.to_string(), value.to_string()));
+            }
+            let mut request = http::Request::builder().method("POST").uri("/");
+            for (name, value) in &headers {
+                request = request.header(name, value);
+            }
+            request.body(()).expect("request").into_parts().0
+        }
+
+        #[tokio::test]
+        async fn expired_or_orphaned_sessions_are_refused() {
+            let store = SqliteStore::open_in_memory().await.expect("store");
+            let clock = Arc::new(ManualClock::new(
+                SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .expect("after 1970")
+                    .as_millis() as i64,
+            ));
+            let kms = Arc::new(Kms::new(
+                Arc::new(store),
+                RootKey::generate().expect("root"),
+                clock.clone(),
+            ));
+            let user = ferrokms_core::principals::create_user(&kms, ACCOUNT, "alice")
+                .await
+                .expect("user");
+            let trust = format!(
+                r#"{{"Statement":{{"Effect":"Allow","Principal":{{"AWS":"{}"}},"Action":"sts:AssumeRole"}}}}"#,
+                user.arn
+            );
+            ferrokms_core::roles::create_role(&kms, ACCOUNT, "ops", &trust)
+                .await
+                .expect("role");
+            let caller = Caller {
+                principal_arn: user.arn.clone(),
+                account_id: ACCOUNT.into(),
+                region: "us-east-1".into(),
+                ..Caller::default()
+            };
+            let request = AssumeRoleRequest {
+                role_arn: Some(format!("arn:aws:iam::{ACCOUNT}:role/ops")),
+                role_session_name: Some("s1".into()),
+                duration_seconds: Some("900".into()),
+                policy: None,
+            };
+            let session = assume_role(&kms, &caller, &request).await.expect("assume");
+            let secret = std::str::from_utf8(session.secret_access_key.expose()).expect("text");
+            let parts = signed(&session.access_key_id, secret, &session.session_token);
+            let auth = Authenticator::new(kms.clone());
+
+            let caller = auth
+                .authenticate(&parts, b"{}", "kms")
+                .await
+                .expect("valid");
+            assert_eq!(
+                caller.principal_arn,
+                format!("arn:aws:sts::{ACCOUNT}:assumed-role/ops/s1")
+            );
+            assert_eq!(
+                caller.identity_arn(),
+                format!("arn:aws:iam::{ACCOUNT}:role/ops")
+            );
+
+            // Cached now; expiry still applies.
+            clock.advance_ms(900 * 1000);
+            let expired = auth.authenticate(&parts, b"{}", "kms").await.unwrap_err();
+            assert_eq!(expired.wire_name(), "ExpiredTokenException");
+            let fresh = Authenticator::new(kms.clone());
+            let expired = fresh.authenticate(&parts, b"{}", "kms").await.unwrap_err();
+            assert_eq!(expired.wire_name(), "ExpiredTokenException");
+
+            // A live session of a deleted role: refused.
+            let session = assume_role(&kms, &caller_of(&user.arn), &request)
+                .await
+                .expect("assume again");
+            let secret = std::str::from_utf8(session.secret_access_key.expose()).expect("text");
+            let parts = signed(&session.access_key_id, secret, &session.session_token);
+            ferrokms_core::identities::delete(
+                &kms,
+                ferrokms_core::identities::PrincipalKind::Role,
+                ACCOUNT,
+                "ops",
+            )
+            .await
+            .expect("delete role");
+            let refused = Authenticator::new(kms.clone())
+                .authenticate(&parts, b"{}", "kms")
+                .await
+                .unwrap_err();
+            assert_eq!(refused.wire_name(), "UnrecognizedClientException");
+        }
+
+        fn caller_of(arn: &str) -> Caller {
+            Caller {
+                principal_arn: arn.into(),
+                account_id: ACCOUNT.into(),
+                region: "us-east-1".into(),
+                ..Caller::default()
+            }
+        }
     }
 }

@@ -23,6 +23,9 @@ pub enum Command {
     /// Manage principals (users) and their access keys.
     #[command(subcommand)]
     Principal(PrincipalCommand),
+    /// Manage roles, which callers assume through STS AssumeRole for temporary credentials.
+    #[command(subcommand)]
+    Role(RoleCommand),
 }
 
 /// Where the data lives and how it is unlocked; shared by every command.
@@ -94,6 +97,46 @@ pub enum PrincipalCommand {
     DeletePolicy(PolicyArgs),
 }
 
+/// The role commands, modelled on `aws iam` (roles, trust policies, inline role policies).
+/// They work while the server runs; a running server sees each change within 250 ms.
+#[derive(Subcommand, Debug)]
+pub enum RoleCommand {
+    /// Create a role with its trust policy; prints {"Role": {...}} as JSON.
+    Create(CreateRoleArgs),
+    /// List the roles of an account.
+    List(AccountArgs),
+    /// Delete a role with its policies; its sessions stop working within 250 ms.
+    Delete(UserArgs),
+    /// Replace a role's trust policy (who may assume it).
+    UpdateAssumeRolePolicy(UpdateTrustArgs),
+    /// Attach (or replace) an inline identity policy of a role.
+    PutPolicy(PutPolicyArgs),
+    /// Print an inline policy of a role.
+    GetPolicy(PolicyArgs),
+    /// List the names of a role's inline policies.
+    ListPolicies(UserArgs),
+    /// Delete an inline policy of a role.
+    DeletePolicy(PolicyArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CreateRoleArgs {
+    #[command(flatten)]
+    pub role: UserArgs,
+    /// The trust policy: JSON text, or file://PATH as with the AWS CLI.
+    #[arg(long)]
+    pub assume_role_policy_document: String,
+}
+
+#[derive(Args, Debug)]
+pub struct UpdateTrustArgs {
+    #[command(flatten)]
+    pub role: UserArgs,
+    /// The trust policy: JSON text, or file://PATH as with the AWS CLI.
+    #[arg(long)]
+    pub policy_document: String,
+}
+
 #[derive(Args, Debug)]
 pub struct AccountArgs {
     #[command(flatten)]
@@ -107,7 +150,7 @@ pub struct AccountArgs {
 pub struct UserArgs {
     #[command(flatten)]
     pub account: AccountArgs,
-    /// User name (the ARN is arn:aws:iam::ACCOUNT:user/NAME).
+    /// Name of the user (arn:aws:iam::ACCOUNT:user/NAME) or role (arn:aws:iam::ACCOUNT:role/NAME).
     #[arg(long)]
     pub name: String,
 }

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve(args).await,
             Command::Principal(command) => admin::principal(command).await,
+            Command::Role(command) => admin::role(command).await,
         }
     });
     match result {

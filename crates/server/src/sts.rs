@@ -1,9 +1,11 @@
-//! The part of AWS STS that SDK users reach for first: GetCallerIdentity, over STS's Query
-//! protocol (form-encoded POST, XML answer), signed for service `sts`. Other actions are answered
-//! with STS's own error for an action it does not know.
+//! The part of AWS STS that SDK users reach for: GetCallerIdentity, and AssumeRole for temporary
+//! credentials (see `ferrokms_core::sessions`), over STS's Query protocol (form-encoded POST, XML
+//! answer), signed for service `sts`. Other actions are answered with STS's own error for an
+//! action it does not know.
 
 use crate::http::App;
-use ferrokms_core::Caller;
+use ferrokms_core::sessions::{self, AssumeRoleRequest, IssuedSession};
+use ferrokms_core::{principals, roles, Caller};
 use ferrokms_types::KmsError;
 use http::request::Parts;
 
@@ -23,14 +25,20 @@ pub fn is_sts(parts: &Parts) -> bool {
 /// Answers an STS request: the status and the XML body.
 pub async fn serve(app: &App, parts: &Parts, body: &[u8], request_id: &str) -> (u16, String) {
     match run(app, parts, body).await {
-        Ok(caller) => (200, identity_xml(&caller, request_id)),
+        Ok(Answer::Identity(caller)) => (200, identity_xml(&caller, request_id)),
+        Ok(Answer::Session(session)) => (200, session_xml(&session, request_id)),
         Err((status, code, message)) => (status, error_xml(code, &message, request_id)),
     }
 }
 
+enum Answer {
+    Identity(Caller),
+    Session(IssuedSession),
+}
+
 type StsError = (u16, &'static str, String);
 
-async fn run(app: &App, parts: &Parts, body: &[u8]) -> Result<Caller, StsError> {
+async fn run(app: &App, parts: &Parts, body: &[u8]) -> Result<Answer, StsError> {
     let caller = app
         .auth
         .authenticate(parts, body, "sts")
@@ -40,20 +48,48 @@ async fn run(app: &App, parts: &Parts, body: &[u8]) -> Result<Caller, StsError> 
     let field = |name: &str| {
         form.iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.to_string())
     };
-    let (action, version) = (
-        field("Action").unwrap_or_default(),
-        field("Version").unwrap_or(VERSION),
-    );
-    if action == "GetCallerIdentity" && version == VERSION {
-        return Ok(caller);
+    let action = field("Action").unwrap_or_default();
+    let version = field("Version").unwrap_or_else(|| VERSION.into());
+    match (action.as_str(), version == VERSION) {
+        ("GetCallerIdentity", true) => Ok(Answer::Identity(caller)),
+        ("AssumeRole", true) => {
+            if field("PolicyArns.member.1.arn").is_some() {
+                return Err((
+                    400,
+                    "ValidationError",
+                    "PolicyArns: ferrokms has no managed policies; pass an inline Policy".into(),
+                ));
+            }
+            let request = AssumeRoleRequest {
+                role_arn: field("RoleArn"),
+                role_session_name: field("RoleSessionName"),
+                duration_seconds: field("DurationSeconds"),
+                policy: field("Policy"),
+            };
+            sessions::assume_role(&app.kms, &caller, &request)
+                .await
+                .map(Answer::Session)
+                .map_err(action_error)
+        }
+        _ => Err((
+            400,
+            "InvalidAction",
+            format!("Could not find operation {action} for version {version}"),
+        )),
     }
-    Err((
-        400,
-        "InvalidAction",
-        format!("Could not find operation {action} for version {version}"),
-    ))
+}
+
+/// STS's names for the failures of an action.
+fn action_error(e: KmsError) -> StsError {
+    let message = e.message().to_string();
+    match e {
+        KmsError::AccessDenied(_) => (403, "AccessDenied", message),
+        KmsError::Validation(_) => (400, "ValidationError", message),
+        KmsError::MalformedPolicyDocument(_) => (400, "MalformedPolicyDocument", message),
+        other => auth_error(other),
+    }
 }
 
 /// STS's names for the authentication failures.
@@ -61,6 +97,7 @@ fn auth_error(e: KmsError) -> StsError {
     let message = e.message().to_string();
     match e {
         KmsError::UnrecognizedClient(_) => (403, "InvalidClientTokenId", message),
+        KmsError::ExpiredToken(_) => (400, "ExpiredToken", message),
         KmsError::InvalidSignature(_) => (403, "SignatureDoesNotMatch", message),
         KmsError::IncompleteSignature(_) => (400, "IncompleteSignature", message),
         KmsError::MissingAuthenticationToken(_) => (403, "MissingAuthenticationToken", message),
@@ -72,24 +109,46 @@ fn auth_error(e: KmsError) -> StsError {
     }
 }
 
-/// A stable, AWS-looking unique id for a user: `AIDA` and 16 characters derived from its ARN.
-fn user_id(arn: &str) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let digest = ferrokms_crypto::sha256(arn.as_bytes());
-    let tail: String = digest
-        .iter()
-        .take(16)
-        .map(|b| ALPHABET[(*b as usize) % 32] as char)
-        .collect();
-    format!("AIDA{tail}")
+/// The UserId STS shows: `AIDA…` for a user, `AROA…:<session>` for a role session.
+fn user_id(caller: &Caller) -> String {
+    match &caller.session {
+        Some(session) => format!(
+            "{}:{}",
+            roles::role_id(&session.role_arn),
+            session.session_name
+        ),
+        None => principals::derived_id("AIDA", &caller.principal_arn),
+    }
 }
 
 fn identity_xml(caller: &Caller, request_id: &str) -> String {
     format!(
         "<GetCallerIdentityResponse xmlns=\"{NAMESPACE}\">\n  <GetCallerIdentityResult>\n    <Arn>{}</Arn>\n    <UserId>{}</UserId>\n    <Account>{}</Account>\n  </GetCallerIdentityResult>\n  <ResponseMetadata>\n    <RequestId>{}</RequestId>\n  </ResponseMetadata>\n</GetCallerIdentityResponse>\n",
         escape(&caller.principal_arn),
-        user_id(&caller.principal_arn),
+        user_id(caller),
         escape(&caller.account_id),
+        escape(request_id)
+    )
+}
+
+fn session_xml(session: &IssuedSession, request_id: &str) -> String {
+    let expiration = time::OffsetDateTime::from_unix_timestamp(session.expires_ms / 1000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default();
+    // The secret is base64 text made by ferrokms; it needs no escaping, but gets it anyway.
+    let secret = String::from_utf8_lossy(session.secret_access_key.expose());
+    format!(
+        "<AssumeRoleResponse xmlns=\"{NAMESPACE}\">\n  <AssumeRoleResult>\n    <Credentials>\n      <AccessKeyId>{}</AccessKeyId>\n      <SecretAccessKey>{}</SecretAccessKey>\n      <SessionToken>{}</SessionToken>\n      <Expiration>{}</Expiration>\n    </Credentials>\n    <AssumedRoleUser>\n      <AssumedRoleId>{}</AssumedRoleId>\n      <Arn>{}</Arn>\n    </AssumedRoleUser>\n  </AssumeRoleResult>\n  <ResponseMetadata>\n    <RequestId>{}</RequestId>\n  </ResponseMetadata>\n</AssumeRoleResponse>\n",
+        escape(&session.access_key_id),
+        escape(&secret),
+        escape(&session.session_token),
+        expiration,
+        escape(&session.assumed_role_id),
+        escape(&session.assumed_role_arn),
         escape(request_id)
     )
 }
@@ -145,9 +204,15 @@ mod tests {
 
     #[test]
     fn user_ids_are_stable_and_look_like_aws() {
-        let id = user_id("arn:aws:iam::111122223333:user/admin");
-        assert_eq!(id, user_id("arn:aws:iam::111122223333:user/admin"));
-        assert_ne!(id, user_id("arn:aws:iam::111122223333:user/bob"));
+        let user = |arn: &str| {
+            user_id(&Caller {
+                principal_arn: arn.into(),
+                ..Caller::default()
+            })
+        };
+        let id = user("arn:aws:iam::111122223333:user/admin");
+        assert_eq!(id, user("arn:aws:iam::111122223333:user/admin"));
+        assert_ne!(id, user("arn:aws:iam::111122223333:user/bob"));
         assert_eq!(id.len(), 20);
         assert!(id.starts_with("AIDA"));
     }

@@ -60,6 +60,26 @@ async fn a_grant_opens_exactly_its_operations_and_revoking_closes_them() {
     assert_eq!(again.grant_id(), Some(grant_id.as_str()));
 
     assert_eq!(encrypt_code(&bob, &key, None).await, "ok");
+    // The grant's token is accepted at once; a token ferrokms did not issue is refused.
+    let token = grant.grant_token().unwrap();
+    assert_eq!(token.len(), 64);
+    let with_token = bob
+        .encrypt()
+        .key_id(&key)
+        .plaintext(aws_sdk_kms::primitives::Blob::new(b"x".to_vec()))
+        .grant_tokens(token)
+        .send()
+        .await;
+    assert!(with_token.is_ok(), "{with_token:?}");
+    let err = bob
+        .encrypt()
+        .key_id(&key)
+        .plaintext(aws_sdk_kms::primitives::Blob::new(b"x".to_vec()))
+        .grant_tokens("not-a-token-ferrokms-issued")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidGrantTokenException");
     let blob = encrypt(&bob, &key, b"by grant").await;
     assert_eq!(decrypt(&bob, &blob).await, b"by grant");
     let err = bob

@@ -14,6 +14,8 @@ pub enum KmsError {
     IncompleteSignature(String),
     InvalidSignature(String),
     UnrecognizedClient(String),
+    /// Temporary credentials (an STS session token) past their expiration.
+    ExpiredToken(String),
     AccessDenied(String),
     UnknownOperation(String),
     Serialization(String),
@@ -50,6 +52,7 @@ impl KmsError {
             KmsError::IncompleteSignature(_) => "IncompleteSignatureException",
             KmsError::InvalidSignature(_) => "InvalidSignatureException",
             KmsError::UnrecognizedClient(_) => "UnrecognizedClientException",
+            KmsError::ExpiredToken(_) => "ExpiredTokenException",
             KmsError::AccessDenied(_) => "AccessDeniedException",
             KmsError::UnknownOperation(_) => "UnknownOperationException",
             KmsError::Serialization(_) => "SerializationException",
@@ -85,6 +88,7 @@ impl KmsError {
             | KmsError::IncompleteSignature(_)
             | KmsError::InvalidSignature(_)
             | KmsError::UnrecognizedClient(_)
+            | KmsError::ExpiredToken(_)
             | KmsError::AccessDenied(_)
             | KmsError::UnknownOperation(_)
             | KmsError::Serialization(_)
@@ -118,6 +122,7 @@ impl KmsError {
             | KmsError::IncompleteSignature(m)
             | KmsError::InvalidSignature(m)
             | KmsError::UnrecognizedClient(m)
+            | KmsError::ExpiredToken(m)
             | KmsError::AccessDenied(m)
             | KmsError::UnknownOperation(m)
             | KmsError::Serialization(m)
@@ -198,6 +203,7 @@ mod tests {
                 "UnrecognizedClientException",
                 400,
             ),
+            (KmsError::ExpiredToken(m()), "ExpiredTokenException", 400),
             (KmsError::AccessDenied(m()), "AccessDeniedException", 400),
             (
                 KmsError::UnknownOperation(m()),

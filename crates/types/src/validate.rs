@@ -8,6 +8,9 @@ use crate::KmsError;
 #[derive(Default)]
 pub struct Validator {
     errors: Vec<String>,
+    /// A grant token that ferrokms could not have issued (InvalidGrantTokenException, reported
+    /// only when nothing else is wrong, as AWS validates fields first).
+    bad_grant_token: bool,
 }
 
 /// AWS shows string values in messages but never secret or binary ones.
@@ -125,9 +128,17 @@ impl Validator {
         }
     }
 
+    /// Notes a grant token that is not of the form ferrokms issues.
+    pub fn bad_grant_token(&mut self) {
+        self.bad_grant_token = true;
+    }
+
     /// The request's verdict: one ValidationException listing every violation.
     pub fn finish(self) -> Result<(), KmsError> {
         match self.errors.len() {
+            0 if self.bad_grant_token => Err(KmsError::InvalidGrantToken(
+                "The grant token is not valid.".into(),
+            )),
             0 => Ok(()),
             1 => Err(KmsError::Validation(format!(
                 "1 validation error detected: {}",

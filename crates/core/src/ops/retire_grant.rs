@@ -29,8 +29,11 @@ impl Operation for RetireGrant {
         _: Vec<AuthorizedKey>,
     ) -> Result<Self::Output, KmsError> {
         let grant = find(kms, caller, &input).await?;
-        let may_retire = grant.retiring_principal.as_deref() == Some(caller.principal_arn.as_str())
-            || (grant.grantee_principal == caller.principal_arn
+        let may_retire = grant
+            .retiring_principal
+            .as_deref()
+            .is_some_and(|p| caller.is_named_by(p))
+            || (caller.is_named_by(&grant.grantee_principal)
                 && grants::operations(&grant)
                     .iter()
                     .any(|op| op == "RetireGrant"));

@@ -93,9 +93,16 @@ pub async fn create_user(running: &Running, account: &str, name: &str) -> Creds 
         .expect("create_user");
     // A new user has no permissions, as at AWS: give test users every KMS action in their own
     // account's identity policies (key policies still decide across accounts).
-    ferrokms_core::identities::put_policy(&running.kms, account, name, "test-kms-all", ALL_KMS)
-        .await
-        .expect("put_policy");
+    ferrokms_core::identities::put_policy(
+        &running.kms,
+        ferrokms_core::identities::PrincipalKind::User,
+        account,
+        name,
+        "test-kms-all",
+        ALL_KMS,
+    )
+    .await
+    .expect("put_policy");
     Creds {
         arn: c.arn,
         access_key_id: c.access_key_id,
@@ -117,9 +124,16 @@ pub async fn user_with_policy(
         .await
         .expect("create_user");
     if let Some(policy) = policy {
-        ferrokms_core::identities::put_policy(kms, account, name, "p", policy)
-            .await
-            .expect("put_policy");
+        ferrokms_core::identities::put_policy(
+            kms,
+            ferrokms_core::identities::PrincipalKind::User,
+            account,
+            name,
+            "p",
+            policy,
+        )
+        .await
+        .expect("put_policy");
     }
     let secret = String::from_utf8(made.secret_access_key.expose().to_vec()).expect("UTF-8");
     let arn = made.arn.clone();

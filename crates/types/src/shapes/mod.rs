@@ -57,6 +57,12 @@ pub(crate) fn grant_tokens(v: &mut Validator, value: Option<&Vec<String>>) {
     v.list("grantTokens", Some(tokens.len()), 0, 10);
     for (i, t) in tokens.iter().enumerate() {
         v.string(&format!("grantTokens.{}.member", i + 1), Some(t), 1, 8192);
+        if !(1..=8192).contains(&t.len()) {
+            continue;
+        }
+        if !crate::ids::is_grant_token(t) {
+            v.bad_grant_token();
+        }
     }
 }
 
