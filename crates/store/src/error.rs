@@ -3,7 +3,9 @@
 //! Backend errors are classified by sqlx's error-kind API (never by parsing messages): a unique
 //! or primary-key violation is `AlreadyExists`, a foreign-key violation (a row referring to a
 //! key or principal that does not exist) is `NotFound`, and everything else is `Backend`, whose
-//! text is for logs only and must not reach a client.
+//! text is for logs only and must not reach a client. The kind comes from SQLite's extended
+//! result code and from PostgreSQL's SQLSTATE (23505 unique, 23503 foreign key; see the
+//! PostgreSQL integration tests).
 
 /// Why a [`Store`](crate::Store) call failed.
 #[derive(Debug, thiserror::Error)]

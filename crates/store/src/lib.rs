@@ -1,30 +1,77 @@
 //! Persistence for ferrokms: the [`Store`] trait, its plain row types and its error enum.
 //!
-//! The trait is the only thing the service layer sees. It is backend-agnostic: SQLite (the
-//! embedded default, [`sqlite::SqliteStore`]) implements it today and PostgreSQL will later,
-//! and both must pass the same [`conformance`] suite (enabled by the `conformance` feature).
+//! The trait is the only thing the service layer sees. It is backend-agnostic and has two
+//! implementations, which pass the same [`conformance`] suite (enabled by the `conformance`
+//! feature):
+//!
+//! - [`sqlite::SqliteStore`], the embedded default: one file shared by the server and the admin
+//!   CLI of one machine;
+//! - [`postgres::PgStore`], for cluster mode: several stateless ferrokms nodes on one PostgreSQL
+//!   database, each with its own connection pool, all seeing one consistent KMS.
+//!
+//! [`open_store`] opens either from one string: a `postgres://` or `postgresql://` URL opens
+//! PostgreSQL (pool settings may ride along in the URL, see [`postgres::PgOptions`]), anything
+//! else is the path of a SQLite file. Both backends keep their versioned migrations under
+//! `migrations/sqlite/` and `migrations/postgres/` (same numbering, same schema) and apply them
+//! when opened; several nodes opening one fresh database at once is safe.
 //!
 //! The store keeps what it is given and no more. Enumerations (key state, usage, spec, origin)
 //! are stored as text whose meaning belongs to the service layer; key material and secret access
 //! keys arrive already wrapped (encrypted) and are stored as opaque bytes. Times are epoch
 //! milliseconds. The single exception to "text without meaning" is
 //! [`PENDING_DELETION_STATE`], which [`Store::keys_due_for_deletion`] filters on.
+//!
+//! # Work that must happen once per cluster
+//!
+//! Background work (the deletion sweep, later rotation) runs on every node but must take effect
+//! once. Two tools give that, and a caller uses both:
+//!
+//! 1. A lease ([`Store::try_acquire_lease`], [`Store::release_lease`]) elects one node to do the
+//!    work and hands it to another when that node stops renewing (it died, hung or lost the
+//!    database). A lease is time-based, so it keeps duplicate work rare, not impossible: a node
+//!    paused past its lease's expiry may still finish a step it started.
+//! 2. Every per-item step is conditional, so doing it twice has no second effect: the sweep
+//!    destroys a key with [`Store::destroy_key_if_version`], passing the `row_version` of the
+//!    row [`Store::keys_due_for_deletion`] returned. Exactly one caller gets `Ok`; the others
+//!    get `NotFound` (already destroyed) or `Conflict` (the key changed since it was read, e.g.
+//!    its deletion was cancelled, so it must not be destroyed). Changes to a key go through
+//!    [`Store::update_key`], which is compare-and-swap on the same `row_version`.
 
 mod error;
+pub mod postgres;
 mod rows;
 pub mod sqlite;
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 
+use std::path::Path;
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 pub use error::StoreError;
+pub use postgres::PgStore;
 pub use rows::{AccessKeyRow, AliasRow, GrantRow, KeyRow, KeyVersionRow, PrincipalRow, Tag};
 pub use sqlite::SqliteStore;
 
 /// The `state` text of a key scheduled for deletion; see [`Store::keys_due_for_deletion`].
 pub const PENDING_DELETION_STATE: &str = "PendingDeletion";
+
+/// Opens (and migrates) the store that `spec` names: a `postgres://` or `postgresql://` URL
+/// (scheme case-insensitive) opens a [`PgStore`] with [`PgStore::open`]; anything else is the
+/// path of a SQLite file, opened with [`SqliteStore::open`] (created if missing; its directory
+/// must exist).
+///
+/// Errors: `Backend` if the database cannot be reached, opened or migrated, or the URL is
+/// malformed; the message never repeats the URL (it may hold a password).
+pub async fn open_store(spec: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if postgres::is_postgres_url(spec) {
+        Ok(Arc::new(PgStore::open(spec).await?))
+    } else {
+        Ok(Arc::new(SqliteStore::open(Path::new(spec)).await?))
+    }
+}
 
 /// Everything ferrokms persists. Every method is one atomic unit: either all of it happens or,
 /// on error, none of it does.
@@ -81,6 +128,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Keys in [`PENDING_DELETION_STATE`] whose `deletion_date <= now_ms`, across all accounts
     /// and regions, ordered by deletion_date then key_id.
+    ///
+    /// A plain read that claims nothing: several nodes calling it see the same keys. A sweeper
+    /// destroys each with [`Store::destroy_key_if_version`] and the row_version read here, which
+    /// lets exactly one of them succeed; a lease keeps the others from trying.
     async fn keys_due_for_deletion(
         &self,
         now_ms: i64,
@@ -88,10 +139,40 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<KeyRow>, StoreError>;
 
     /// Deletes, in one transaction, the key's material versions, its aliases, its tags, its
-    /// grants and the key row. The wrapped material must not remain readable in the backend's files afterwards.
+    /// grants and the key row. Of two concurrent calls for one key, one succeeds and the other
+    /// gets `NotFound`.
+    ///
+    /// What "deleted" means for the wrapped material differs by backend, and is the honest
+    /// guarantee, not an aim:
+    /// - SQLite: freed pages are zeroed (`secure_delete`) and the WAL is checkpointed and
+    ///   truncated, so the bytes are gone from the database files when this returns (if another
+    ///   connection holds an old snapshot, once the next checkpoint completes); a copy of the
+    ///   file taken before, e.g. a backup, still holds them.
+    /// - PostgreSQL: at commit the rows are unreachable through SQL on every node. Under MVCC the
+    ///   deleted tuples' bytes stay in the table's data files until VACUUM prunes them (the
+    ///   material tables are tuned for autovacuum to do that within minutes, but pruning frees
+    ///   the space without zeroing it, so the bytes may persist on disk until overwritten), and
+    ///   they stay in WAL until it is recycled, and for good in any base backup, WAL archive or
+    ///   replica. Overwriting the bytes before deleting would not help: an UPDATE writes a new
+    ///   tuple version and leaves the old one in place just the same.
+    ///
+    /// On both, what keeps destroyed material unusable is that it is wrapped under the root key:
+    /// recovering it takes a stale copy of the database and the root key.
     ///
     /// Errors: `NotFound` if the key does not exist.
     async fn destroy_key(&self, key_id: &str) -> Result<(), StoreError>;
+
+    /// [`Store::destroy_key`], but only if the key's `row_version` is still `row_version`: the
+    /// conditional step that makes a deletion sweep run by several nodes destroy each key once,
+    /// and never one whose deletion was cancelled after the sweep read it (see the crate docs).
+    ///
+    /// Errors: `NotFound` if the key does not exist (already destroyed), `Conflict`, with
+    /// nothing changed, if its row_version moved on.
+    async fn destroy_key_if_version(
+        &self,
+        key_id: &str,
+        row_version: i64,
+    ) -> Result<(), StoreError>;
 
     // ---- aliases ----
 
@@ -280,6 +361,31 @@ pub trait Store: Send + Sync + 'static {
     /// it is unchanged.
     async fn identity_version(&self) -> Result<i64, StoreError>;
 
+    // ---- leases (one holder at a time across every process on the database) ----
+
+    /// Takes or renews the lease `name` for `holder` until `now_ms + ttl_ms` (saturating), in
+    /// one atomic step, and says whether `holder` now holds it. Granted when nobody holds the
+    /// lease, when `holder` already holds it (a renewal, even if it had expired meanwhile) or when
+    /// the current holder's lease has expired (`expires_at <= now_ms`); refused, with nothing
+    /// changed, while another holder's lease runs. Of several callers racing for a free or
+    /// expired lease, exactly one is granted.
+    ///
+    /// Times are the callers' clocks: nodes' clocks must agree to well within `ttl_ms`, and a
+    /// holder should renew every fraction of `ttl_ms` (say a third) and stop the work as soon as
+    /// a renewal is refused or fails. `holder` must be unique per running process (e.g. a node
+    /// name plus a random id), or two processes would share the lease.
+    async fn try_acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Ends the lease `name` if `holder` holds it (expired or not), so that another node may
+    /// take it at once; a lease held by someone else, or by nobody, is left alone (no error).
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
+
     // ---- settings (small key/value for server metadata) ----
 
     async fn get_setting(&self, name: &str) -> Result<Option<String>, StoreError>;
@@ -291,4 +397,48 @@ pub trait Store: Send + Sync + 'static {
 
     /// A cheap round trip to the backend.
     async fn ping(&self) -> Result<(), StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn opening_is_a_send_future() {
+        // A server spawns these; sqlx's migrator has made such futures !Send before.
+        assert_send(&open_store("unused"));
+        assert_send(&PgStore::open("postgres://unused"));
+        assert_send(&SqliteStore::open(Path::new("unused")));
+    }
+
+    #[tokio::test]
+    async fn open_store_opens_a_sqlite_file_for_anything_but_a_postgres_url() {
+        let dir = tempfile::TempDir::new().expect("tempdir");
+        let path = dir.path().join("ferrokms.db");
+        let spec = path.to_str().expect("utf-8 path");
+        let store = open_store(spec).await.expect("open");
+        store.set_setting("backend", "sqlite").await.expect("set");
+        assert!(path.exists());
+        drop(store);
+        let again = SqliteStore::open(&path).await.expect("reopen");
+        assert_eq!(
+            again.get_setting("backend").await.expect("get").as_deref(),
+            Some("sqlite")
+        );
+    }
+
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let sqlite = sqlx::migrate!("./migrations/sqlite");
+        let postgres = sqlx::migrate!("./migrations/postgres");
+        let list = |migrator: &sqlx::migrate::Migrator| -> Vec<(i64, String)> {
+            migrator
+                .iter()
+                .map(|m| (m.version, m.description.to_string()))
+                .collect()
+        };
+        assert_eq!(list(&sqlite), list(&postgres));
+    }
 }

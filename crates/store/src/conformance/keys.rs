@@ -359,3 +359,89 @@ pub(super) async fn destroy_key_removes_everything_it_owns(store: &dyn Store) {
         .await;
     assert_eq!(alias.expect("get_alias"), Some(kept_alias));
 }
+
+pub(super) async fn destroy_key_if_version_checks_the_row_version(store: &dyn Store) {
+    let scope = Scope::new("keys-destroy-if");
+    let mut key = scope.key("a");
+    key.state = PENDING_DELETION_STATE.into();
+    key.deletion_date = Some(1_000);
+    key.pending_window_days = Some(7);
+    store
+        .insert_key(
+            &key,
+            &version(&key.key_id, 1, b"material"),
+            &[tag("t", "1")],
+        )
+        .await
+        .expect("insert");
+    let due = store
+        .keys_due_for_deletion(1_000, 10_000)
+        .await
+        .expect("due");
+    let seen = due
+        .into_iter()
+        .find(|row| row.key_id == key.key_id)
+        .expect("due");
+
+    // The deletion is cancelled after the sweep read the key: the sweep must not destroy it.
+    let mut cancelled = seen.clone();
+    cancelled.state = "Disabled".into();
+    cancelled.deletion_date = None;
+    cancelled.pending_window_days = None;
+    let cancelled = store.update_key(&cancelled).await.expect("cancel");
+    assert_store_err!(
+        store
+            .destroy_key_if_version(&key.key_id, seen.row_version)
+            .await,
+        StoreError::Conflict
+    );
+    let (account, region) = (&scope.account, &scope.region);
+    assert_eq!(
+        store
+            .get_key(account, region, &key.key_id)
+            .await
+            .expect("get"),
+        Some(cancelled.clone())
+    );
+    assert!(store
+        .get_key_version(&key.key_id, 1)
+        .await
+        .expect("version")
+        .is_some());
+    assert_eq!(
+        store.list_tags(&key.key_id, None, 10).await.expect("tags"),
+        vec![tag("t", "1")]
+    );
+
+    store
+        .destroy_key_if_version(&key.key_id, cancelled.row_version)
+        .await
+        .expect("destroy at the current version");
+    assert_eq!(
+        store
+            .get_key(account, region, &key.key_id)
+            .await
+            .expect("get"),
+        None
+    );
+    assert_eq!(
+        store.get_key_version(&key.key_id, 1).await.expect("get"),
+        None
+    );
+    assert_eq!(
+        store.list_tags(&key.key_id, None, 10).await.expect("tags"),
+        vec![]
+    );
+    assert_store_err!(
+        store
+            .destroy_key_if_version(&key.key_id, cancelled.row_version)
+            .await,
+        StoreError::NotFound
+    );
+    assert_store_err!(
+        store
+            .destroy_key_if_version(&scope.key_id("missing"), 1)
+            .await,
+        StoreError::NotFound
+    );
+}

@@ -4,19 +4,29 @@
 //! Run it with [`run_all`], or case by case through [`CASES`]. Cases panic on failure. They may
 //! share one store, even one that other cases or earlier runs have written to: each case works in
 //! its own freshly named account and keys, and the one case that needs global state (the deletion
-//! sweep) asserts only about its own rows plus ordering. Still, run it only against a scratch
-//! database: it writes rows and never removes the principals and settings it creates.
+//! sweep) asserts only about its own rows plus ordering. Cases may even run concurrently, on one
+//! store or on several stores of one database (the nodes of a cluster). Still, run it only
+//! against a scratch database: it writes rows and never removes the principals, settings and
+//! leases it creates.
+//!
+//! The `races` and `leases` cases race calls against each other with [`join_all`]: the calls
+//! are polled together, each on its own pooled connection, so the backend sees them at once,
+//! as it would from several processes. (A case gets `&dyn Store`, which cannot be moved into
+//! spawned tasks; a backend's own tests can add spawned races across several stores.)
 
 mod aliases;
 mod grants;
 mod identity;
 mod keys;
+mod leases;
 mod principals;
+mod races;
 mod tags;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::{AliasRow, KeyRow, KeyVersionRow, Store, Tag};
@@ -51,6 +61,7 @@ pub const CASES: &[Case] = &[
     case!(keys::update_missing_key_is_not_found),
     case!(keys::keys_due_for_deletion_respects_time_and_state),
     case!(keys::destroy_key_removes_everything_it_owns),
+    case!(keys::destroy_key_if_version_checks_the_row_version),
     case!(aliases::insert_get_and_duplicate),
     case!(aliases::alias_to_missing_key_is_not_found),
     case!(aliases::update_alias_retargets),
@@ -60,6 +71,7 @@ pub const CASES: &[Case] = &[
     case!(tags::put_tags_over_limit_leaves_old_tags_intact),
     case!(tags::put_tags_on_missing_key_is_not_found),
     case!(tags::list_tags_paginates_in_key_order),
+    case!(tags::text_is_ordered_by_bytes_whatever_the_locale),
     case!(grants::insert_get_and_get_by_token_round_trip),
     case!(grants::duplicate_grant_id_or_token_is_already_exists),
     case!(grants::grant_on_missing_key_is_not_found),
@@ -79,6 +91,15 @@ pub const CASES: &[Case] = &[
     case!(identity::roles_have_no_access_keys_and_a_replaceable_trust_policy),
     case!(principals::settings_get_and_overwrite),
     case!(principals::ping_answers),
+    case!(leases::lease_is_granted_renewed_refused_and_taken_over_on_expiry),
+    case!(leases::release_lease_frees_only_the_holders_lease),
+    case!(leases::racing_acquirers_of_a_free_lease_get_exactly_one),
+    case!(leases::racing_acquirers_of_an_expired_lease_get_exactly_one),
+    case!(races::racing_insert_alias_of_one_name_admits_exactly_one),
+    case!(races::racing_update_key_on_one_row_version_admits_exactly_one),
+    case!(races::racing_put_tags_never_exceed_max_tags),
+    case!(races::racing_destroy_key_if_version_destroys_once),
+    case!(races::racing_identity_changes_each_move_the_version),
 ];
 
 /// Runs every case against `store`, naming each on stderr before it starts.
@@ -99,6 +120,31 @@ macro_rules! assert_store_err {
     };
 }
 use assert_store_err;
+
+/// Runs `futures` concurrently within the calling task and returns their outputs in order.
+pub async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(value) => *output = Some(value),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    // Every slot is filled: poll_fn only returns once no future is pending.
+    outputs.into_iter().flatten().collect()
+}
 
 /// A name no other case or earlier run has used: `label`, the wall clock and a counter.
 fn unique(label: &str) -> String {
@@ -207,6 +253,19 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), CASES.len());
+    }
+
+    #[tokio::test]
+    async fn join_all_keeps_the_order_of_its_futures() {
+        let slow_first = vec![
+            Box::pin(async {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                1
+            }) as Pin<Box<dyn Future<Output = i32> + Send>>,
+            Box::pin(async { 2 }),
+        ];
+        assert_eq!(join_all(slow_first).await, vec![1, 2]);
+        assert_eq!(join_all(Vec::<std::future::Ready<()>>::new()).await, vec![]);
     }
 
     #[test]

@@ -115,3 +115,47 @@ pub(super) async fn list_tags_paginates_in_key_order(store: &dyn Store) {
     );
     assert_eq!(store.list_tags(id, None, 0).await.expect("list"), vec![]);
 }
+
+pub(super) async fn text_is_ordered_by_bytes_whatever_the_locale(store: &dyn Store) {
+    // Byte order (what SQLite compares): "B" < "Z" < "_" < "a" < "b" < "é". A locale-aware
+    // collation would interleave cases and put "_" first.
+    let scope = Scope::new("tags-bytes");
+    let key = scope.insert_key(store, "a").await;
+    let id = &key.key_id;
+    let put: Vec<_> = ["b", "é", "_", "B", "a", "Z"]
+        .iter()
+        .map(|k| tag(k, "v"))
+        .collect();
+    store.put_tags(id, &put, 50).await.expect("put");
+    let order: Vec<String> = store
+        .list_tags(id, None, 100)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|t| t.key)
+        .collect();
+    assert_eq!(order, ["B", "Z", "_", "a", "b", "é"]);
+    let after_underscore: Vec<String> = store
+        .list_tags(id, Some("_"), 100)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|t| t.key)
+        .collect();
+    assert_eq!(after_underscore, ["a", "b", "é"]);
+
+    let mut ids = Vec::new();
+    for suffix in ["b", "_", "B", "Z"] {
+        ids.push(scope.insert_key(store, suffix).await.key_id);
+    }
+    ids.push(key.key_id.clone());
+    ids.sort(); // Rust orders strings by bytes too.
+    let listed: Vec<String> = store
+        .list_keys(&scope.account, &scope.region, None, 100)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|k| k.key_id)
+        .collect();
+    assert_eq!(listed, ids);
+}

@@ -181,27 +181,38 @@ pub(super) async fn due_for_deletion(
     rows.iter().map(key_from_row).collect()
 }
 
-/// Deletes the key and everything it owns explicitly (not relying on ON DELETE CASCADE).
-pub(super) async fn destroy(pool: &SqlitePool, key_id: &str) -> Result<(), StoreError> {
+/// Deletes the key and everything it owns explicitly (not relying on ON DELETE CASCADE); when
+/// `expected_row_version` is given, only if the key still has it (`Conflict` otherwise).
+pub(super) async fn destroy(
+    pool: &SqlitePool,
+    key_id: &str,
+    expected_row_version: Option<i64>,
+) -> Result<(), StoreError> {
+    // BEGIN IMMEDIATE holds the write lock from here on, so the check and the deletes are one
+    // step for every other connection and process.
     let mut tx = pool.begin_with(BEGIN_WRITE).await?;
+    let row_version: Option<i64> = sqlx::query("SELECT row_version FROM keys WHERE key_id = ?")
+        .bind(key_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|row| row.try_get("row_version"))
+        .transpose()?;
+    match (row_version, expected_row_version) {
+        (None, _) => return Err(StoreError::NotFound),
+        (Some(stored), Some(expected)) if stored != expected => return Err(StoreError::Conflict),
+        _ => {}
+    }
     for statement in [
         "DELETE FROM key_versions WHERE key_id = ?",
         "DELETE FROM aliases WHERE target_key_id = ?",
         "DELETE FROM key_tags WHERE key_id = ?",
         "DELETE FROM grants WHERE key_id = ?",
+        "DELETE FROM keys WHERE key_id = ?",
     ] {
         sqlx::query(statement)
             .bind(key_id)
             .execute(&mut *tx)
             .await?;
-    }
-    let deleted = sqlx::query("DELETE FROM keys WHERE key_id = ?")
-        .bind(key_id)
-        .execute(&mut *tx)
-        .await?;
-    if deleted.rows_affected() == 0 {
-        tx.rollback().await?;
-        return Err(StoreError::NotFound);
     }
     tx.commit().await?;
     Ok(())

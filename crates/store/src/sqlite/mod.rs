@@ -6,7 +6,7 @@
 //! destroyed key material does not linger) and a busy timeout, so a second process writing the
 //! same file waits instead of failing. Multi-statement writes start with `BEGIN IMMEDIATE`,
 //! taking the write lock up front, which keeps the busy timeout effective for them too.
-//! Migrations under `migrations/` are embedded and run at open.
+//! Migrations under `migrations/sqlite/` are embedded and run at open.
 //!
 //! The queries live in one file per table group; this file owns opening and the trait impl.
 
@@ -14,6 +14,7 @@ mod aliases;
 mod grants;
 mod identity;
 mod keys;
+mod leases;
 mod principals;
 mod settings;
 mod tags;
@@ -90,7 +91,7 @@ impl SqliteStore {
     }
 
     async fn migrated(pool: SqlitePool, file_backed: bool) -> Result<Self, StoreError> {
-        let migrator = sqlx::migrate!("./migrations");
+        let migrator = sqlx::migrate!("./migrations/sqlite");
         // Two processes opening a fresh file at once may both try the first migration; the
         // loser fails, and on the retry sees it applied.
         if migrator.run(&pool).await.is_err() {
@@ -162,7 +163,17 @@ impl Store for SqliteStore {
     }
 
     async fn destroy_key(&self, key_id: &str) -> Result<(), StoreError> {
-        keys::destroy(&self.pool, key_id).await?;
+        keys::destroy(&self.pool, key_id, None).await?;
+        self.checkpoint_truncate().await;
+        Ok(())
+    }
+
+    async fn destroy_key_if_version(
+        &self,
+        key_id: &str,
+        row_version: i64,
+    ) -> Result<(), StoreError> {
+        keys::destroy(&self.pool, key_id, Some(row_version)).await?;
         self.checkpoint_truncate().await;
         Ok(())
     }
@@ -382,6 +393,20 @@ impl Store for SqliteStore {
         access_key_id: &str,
     ) -> Result<Option<AccessKeyRow>, StoreError> {
         principals::get_access_key(&self.pool, access_key_id).await
+    }
+
+    async fn try_acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<bool, StoreError> {
+        leases::try_acquire(&self.pool, name, holder, now_ms, ttl_ms).await
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        leases::release(&self.pool, name, holder).await
     }
 
     async fn get_setting(&self, name: &str) -> Result<Option<String>, StoreError> {

@@ -311,3 +311,71 @@ async fn in_memory_stores_are_private() {
     first.set_setting("who", "first").await.expect("set");
     assert_eq!(second.get_setting("who").await.expect("get"), None);
 }
+
+/// SHA-384 of the released migrations, as sqlx records them in every existing database: moving
+/// or editing a released file must not change them, or those databases stop opening.
+const RELEASED_CHECKSUMS: [(i64, &str); 4] = [
+    (1, "b3305806fb8a4a54ec8c4d4c58171ce5d86f8fdcddcbb0dd5eb5cf25c0e59200c69711d7947b6508f6a5eff4f1d0d6e9"),
+    (2, "1fe3b6a7a37e10414e4994cf2a660d29a2591187b84aa2577f75071108a8febcb4338332404bcf0b1fa95c3f9d1e7022"),
+    (3, "83330255d69664c6413836e1340f503b00a9d33e2d44efc3a21f9283ef528fbaa23b4d820e684cd0cd852ec03774145a"),
+    (4, "713f41f19ed1219300806634b8069a6e49a57d35e53a4256ae08b24c782e08aad4294264e059426f1c93ef1431ab5e5c"),
+];
+
+#[test]
+fn released_migrations_keep_their_checksums() {
+    let migrator = sqlx::migrate!("./migrations/sqlite");
+    for (version, checksum) in RELEASED_CHECKSUMS {
+        let migration = migrator
+            .iter()
+            .find(|m| m.version == version)
+            .expect("released migration present");
+        assert_eq!(hex(&migration.checksum), checksum, "migration {version}");
+    }
+}
+
+#[tokio::test]
+async fn a_database_migrated_before_leases_opens_and_gains_them() {
+    let dir = TempDir::new().expect("tempdir");
+    let path = db_path(&dir);
+    {
+        // The database as the release before leases left it: migrations 1 to 4 applied.
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(options).await.expect("pool");
+        let mut old = sqlx::migrate!("./migrations/sqlite");
+        old.migrations = old
+            .migrations
+            .iter()
+            .filter(|m| m.version <= 4)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        old.run(&pool).await.expect("old migrations");
+        pool.close().await;
+    }
+    let store = open(&path).await;
+    assert!(store
+        .try_acquire_lease("sweep", "node-a", 0, 1_000)
+        .await
+        .expect("leases table"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_all_cases_on_two_stores_of_one_file_at_once() {
+    let dir = TempDir::new().expect("tempdir");
+    let path = db_path(&dir);
+    let stores = [open(&path).await, open(&path).await];
+    let runs: Vec<_> = stores
+        .iter()
+        .cloned()
+        .map(|store| tokio::spawn(async move { run_all(&store).await }))
+        .collect();
+    for run in runs {
+        run.await.expect("a store's run panicked");
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,137 @@
+//! Conformance cases for leases: granting, renewal, refusal, takeover on expiry, release, and
+//! races between would-be holders.
+
+use super::{join_all, unique};
+use crate::Store;
+
+pub(super) async fn lease_is_granted_renewed_refused_and_taken_over_on_expiry(store: &dyn Store) {
+    let name = unique("lease-cycle");
+    let acquire = |holder: &'static str, now: i64| store.try_acquire_lease(&name, holder, now, 100);
+
+    assert!(
+        acquire("a", 1_000).await.expect("free lease"),
+        "free: granted"
+    );
+    assert!(
+        !acquire("b", 1_050).await.expect("held"),
+        "held by a: refused"
+    );
+    assert!(
+        acquire("a", 1_090).await.expect("renew"),
+        "renewal: granted"
+    );
+    // The renewal moved the expiry to 1_190: b is refused where it would have won before.
+    assert!(
+        !acquire("b", 1_150).await.expect("renewed"),
+        "renewed: refused"
+    );
+    assert!(
+        !acquire("b", 1_189).await.expect("renewed"),
+        "just before expiry"
+    );
+    assert!(
+        acquire("b", 1_190).await.expect("expired"),
+        "at expiry: taken over"
+    );
+    assert!(
+        !acquire("a", 1_200).await.expect("lost"),
+        "the old holder lost it"
+    );
+
+    // Renewal is granted to the holder even after its own expiry, if nobody took the lease.
+    assert!(acquire("b", 5_000).await.expect("late renewal"));
+    // A huge ttl saturates instead of overflowing.
+    assert!(store
+        .try_acquire_lease(&name, "b", 5_001, i64::MAX)
+        .await
+        .expect("saturating"));
+    assert!(!acquire("a", i64::MAX - 1).await.expect("still held"));
+}
+
+pub(super) async fn release_lease_frees_only_the_holders_lease(store: &dyn Store) {
+    let name = unique("lease-release");
+    assert!(store
+        .try_acquire_lease(&name, "a", 0, 1_000)
+        .await
+        .expect("acquire"));
+    store
+        .release_lease(&name, "b")
+        .await
+        .expect("not the holder");
+    assert!(
+        !store
+            .try_acquire_lease(&name, "b", 1, 1_000)
+            .await
+            .expect("still a's"),
+        "a release by a non-holder must not free the lease"
+    );
+    store.release_lease(&name, "a").await.expect("release");
+    assert!(
+        store
+            .try_acquire_lease(&name, "b", 2, 1_000)
+            .await
+            .expect("free"),
+        "a released lease is free at once"
+    );
+    store.release_lease(&name, "b").await.expect("release");
+    store.release_lease(&name, "b").await.expect("twice: no-op");
+    store
+        .release_lease(&unique("lease-never"), "a")
+        .await
+        .expect("never held: no-op");
+}
+
+pub(super) async fn racing_acquirers_of_a_free_lease_get_exactly_one(store: &dyn Store) {
+    let name = unique("lease-race-free");
+    let holders: Vec<String> = (0..12).map(|i| format!("node-{i}")).collect();
+    let results = join_all(
+        holders
+            .iter()
+            .map(|holder| store.try_acquire_lease(&name, holder, 1_000, 60_000))
+            .collect(),
+    )
+    .await;
+    let winners: Vec<&String> = holders
+        .iter()
+        .zip(&results)
+        .filter(|(_, result)| *result.as_ref().expect("acquire"))
+        .map(|(holder, _)| holder)
+        .collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    // The winner holds it: it renews, everyone else is refused.
+    assert!(store
+        .try_acquire_lease(&name, winners[0], 2_000, 60_000)
+        .await
+        .expect("renew"));
+    for holder in holders.iter().filter(|h| *h != winners[0]) {
+        assert!(!store
+            .try_acquire_lease(&name, holder, 2_000, 60_000)
+            .await
+            .expect("refused"));
+    }
+}
+
+pub(super) async fn racing_acquirers_of_an_expired_lease_get_exactly_one(store: &dyn Store) {
+    let name = unique("lease-race-expired");
+    assert!(store
+        .try_acquire_lease(&name, "dead-node", 0, 10)
+        .await
+        .expect("acquire"));
+    let holders: Vec<String> = (0..12).map(|i| format!("node-{i}")).collect();
+    let results = join_all(
+        holders
+            .iter()
+            .map(|holder| store.try_acquire_lease(&name, holder, 1_000, 60_000))
+            .collect(),
+    )
+    .await;
+    let granted = results
+        .iter()
+        .filter(|result| *result.as_ref().expect("acquire"))
+        .count();
+    assert_eq!(granted, 1, "{results:?}");
+    assert!(!store
+        .try_acquire_lease(&name, "dead-node", 1_001, 10)
+        .await
+        .expect("taken over"));
+}

@@ -1,0 +1,245 @@
+//! Queries on `keys` and `key_versions`: insert with first version and tags, scoped reads,
+//! compare-and-swap update, the deletion sweep and destruction of a key with everything it owns.
+
+use sqlx::postgres::{PgPool, PgRow};
+use sqlx::Row;
+
+use super::tags;
+use crate::{KeyRow, KeyVersionRow, StoreError, Tag, PENDING_DELETION_STATE};
+
+/// The columns of `keys` in the order [`key_from_row`] reads them (a macro so that it can be
+/// `concat!`ed into static SQL).
+macro_rules! key_columns {
+    () => {
+        "key_id, account_id, region, arn, description, key_usage, key_spec, origin, state, \
+         policy, creation_date, deletion_date, pending_window_days, current_version, \
+         multi_region, row_version"
+    };
+}
+
+pub(super) async fn insert(
+    pool: &PgPool,
+    key: &KeyRow,
+    version: &KeyVersionRow,
+    tags: &[Tag],
+) -> Result<(), StoreError> {
+    if version.key_id != key.key_id {
+        return Err(StoreError::Backend(
+            "insert_key: the version row belongs to another key".into(),
+        ));
+    }
+    let mut tx = pool.begin().await?;
+    sqlx::query(concat!(
+        "INSERT INTO keys (",
+        key_columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1)"
+    ))
+    .bind(&key.key_id)
+    .bind(&key.account_id)
+    .bind(&key.region)
+    .bind(&key.arn)
+    .bind(&key.description)
+    .bind(&key.key_usage)
+    .bind(&key.key_spec)
+    .bind(&key.origin)
+    .bind(&key.state)
+    .bind(&key.policy)
+    .bind(key.creation_date)
+    .bind(key.deletion_date)
+    .bind(key.pending_window_days)
+    .bind(key.current_version)
+    .bind(key.multi_region)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO key_versions (key_id, version, wrapped_material, created_at) \
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&version.key_id)
+    .bind(version.version)
+    .bind(&version.wrapped_material)
+    .bind(version.created_at)
+    .execute(&mut *tx)
+    .await?;
+    tags::upsert(&mut tx, &key.key_id, tags).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn get(
+    pool: &PgPool,
+    account_id: &str,
+    region: &str,
+    key_id: &str,
+) -> Result<Option<KeyRow>, StoreError> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        key_columns!(),
+        " FROM keys WHERE account_id = $1 AND region = $2 AND key_id = $3"
+    ))
+    .bind(account_id)
+    .bind(region)
+    .bind(key_id)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(key_from_row).transpose()
+}
+
+pub(super) async fn list(
+    pool: &PgPool,
+    account_id: &str,
+    region: &str,
+    after_key_id: Option<&str>,
+    limit: u32,
+) -> Result<Vec<KeyRow>, StoreError> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        key_columns!(),
+        " FROM keys WHERE account_id = $1 AND region = $2 \
+         AND ($3::text IS NULL OR key_id > $3) ORDER BY key_id LIMIT $4"
+    ))
+    .bind(account_id)
+    .bind(region)
+    .bind(after_key_id)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(key_from_row).collect()
+}
+
+/// One conditional UPDATE: under READ COMMITTED a concurrent writer of the same row waits for
+/// this one to commit, then re-evaluates `row_version = $n` against the new row and matches
+/// nothing, so exactly one of them succeeds.
+pub(super) async fn update(pool: &PgPool, key: &KeyRow) -> Result<KeyRow, StoreError> {
+    let updated = sqlx::query(concat!(
+        "UPDATE keys SET description = $1, key_usage = $2, state = $3, policy = $4, \
+         deletion_date = $5, pending_window_days = $6, current_version = $7, \
+         row_version = row_version + 1 \
+         WHERE key_id = $8 AND account_id = $9 AND region = $10 AND row_version = $11 \
+         RETURNING ",
+        key_columns!()
+    ))
+    .bind(&key.description)
+    .bind(&key.key_usage)
+    .bind(&key.state)
+    .bind(&key.policy)
+    .bind(key.deletion_date)
+    .bind(key.pending_window_days)
+    .bind(key.current_version)
+    .bind(&key.key_id)
+    .bind(&key.account_id)
+    .bind(&key.region)
+    .bind(key.row_version)
+    .fetch_optional(pool)
+    .await?;
+    match updated {
+        Some(row) => key_from_row(&row),
+        None => match get(pool, &key.account_id, &key.region, &key.key_id).await? {
+            Some(_) => Err(StoreError::Conflict),
+            None => Err(StoreError::NotFound),
+        },
+    }
+}
+
+pub(super) async fn get_version(
+    pool: &PgPool,
+    key_id: &str,
+    version: i64,
+) -> Result<Option<KeyVersionRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT key_id, version, wrapped_material, created_at FROM key_versions \
+         WHERE key_id = $1 AND version = $2",
+    )
+    .bind(key_id)
+    .bind(version)
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(KeyVersionRow {
+        key_id: row.try_get("key_id")?,
+        version: row.try_get("version")?,
+        wrapped_material: row.try_get("wrapped_material")?,
+        created_at: row.try_get("created_at")?,
+    }))
+}
+
+pub(super) async fn due_for_deletion(
+    pool: &PgPool,
+    now_ms: i64,
+    limit: u32,
+) -> Result<Vec<KeyRow>, StoreError> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        key_columns!(),
+        " FROM keys WHERE state = $1 AND deletion_date <= $2 \
+         ORDER BY deletion_date, key_id LIMIT $3"
+    ))
+    .bind(PENDING_DELETION_STATE)
+    .bind(now_ms)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(key_from_row).collect()
+}
+
+/// Deletes the key and everything it owns explicitly (not relying on ON DELETE CASCADE); when
+/// `expected_row_version` is given, only if the key still has it (`Conflict` otherwise).
+///
+/// The key row is locked first (`FOR UPDATE`), so that a concurrent `put_tags`, `update_key` or
+/// second destruction waits; a second destruction then finds no row and is `NotFound`. Rows of
+/// aliases, tags or grants inserted concurrently either commit before the lock, and are deleted
+/// here, or fail their foreign-key check after this commits.
+pub(super) async fn destroy(
+    pool: &PgPool,
+    key_id: &str,
+    expected_row_version: Option<i64>,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    let row_version: Option<i64> =
+        sqlx::query("SELECT row_version FROM keys WHERE key_id = $1 FOR UPDATE")
+            .bind(key_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|row| row.try_get("row_version"))
+            .transpose()?;
+    match (row_version, expected_row_version) {
+        (None, _) => return Err(StoreError::NotFound),
+        (Some(stored), Some(expected)) if stored != expected => return Err(StoreError::Conflict),
+        _ => {}
+    }
+    for statement in [
+        "DELETE FROM key_versions WHERE key_id = $1",
+        "DELETE FROM aliases WHERE target_key_id = $1",
+        "DELETE FROM key_tags WHERE key_id = $1",
+        "DELETE FROM grants WHERE key_id = $1",
+        "DELETE FROM keys WHERE key_id = $1",
+    ] {
+        sqlx::query(statement)
+            .bind(key_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+fn key_from_row(row: &PgRow) -> Result<KeyRow, StoreError> {
+    Ok(KeyRow {
+        key_id: row.try_get("key_id")?,
+        account_id: row.try_get("account_id")?,
+        region: row.try_get("region")?,
+        arn: row.try_get("arn")?,
+        description: row.try_get("description")?,
+        key_usage: row.try_get("key_usage")?,
+        key_spec: row.try_get("key_spec")?,
+        origin: row.try_get("origin")?,
+        state: row.try_get("state")?,
+        policy: row.try_get("policy")?,
+        creation_date: row.try_get("creation_date")?,
+        deletion_date: row.try_get("deletion_date")?,
+        pending_window_days: row.try_get("pending_window_days")?,
+        current_version: row.try_get("current_version")?,
+        multi_region: row.try_get("multi_region")?,
+        row_version: row.try_get("row_version")?,
+    })
+}
