@@ -27,14 +27,18 @@ pub async fn ensure_admin(
         .map_err(setting)?;
     let created = match existing {
         Some(_) => None,
-        None => {
-            let creds = create_user(kms, account_id, ADMIN_NAME).await?;
-            kms.store()
-                .set_setting(ADMIN_SETTING, &creds.arn)
-                .await
-                .map_err(setting)?;
-            Some(creds)
-        }
+        None => match create_user(kms, account_id, ADMIN_NAME).await {
+            Ok(creds) => {
+                kms.store()
+                    .set_setting(ADMIN_SETTING, &creds.arn)
+                    .await
+                    .map_err(setting)?;
+                Some(creds)
+            }
+            // Another node of a cluster, starting at the same time on a fresh store, made it.
+            Err(PrincipalError::AlreadyExists) => None,
+            Err(e) => return Err(e),
+        },
     };
     if kms
         .store()

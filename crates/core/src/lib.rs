@@ -2,6 +2,7 @@
 //! pipeline (`pipeline`): parse → validate → resolve keys → check state and usage → authorise →
 //! run → log. No HTTP here: the server hands in an authenticated caller and a JSON body.
 
+pub mod audit;
 pub mod authz;
 pub mod bootstrap;
 pub mod cache;
@@ -22,6 +23,8 @@ pub mod roles;
 pub mod scheduler;
 pub mod service;
 pub mod sessions;
+#[cfg(test)]
+mod testing;
 
 pub use caller::{Caller, Connection, RoleSession};
 pub use service::Kms;

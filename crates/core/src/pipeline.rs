@@ -1,11 +1,12 @@
 //! The one generic driver every operation runs through. An operation declares its name, its
 //! shapes, the keys it touches (with the action, state rule and usage each needs) and its `run`;
 //! the driver does the rest: parse → validate → resolve keys → authorise → check state and usage
-//! → dry run → run → serialise, and one log line per request.
+//! → dry run → run → serialise, gathering the request's audit facts on the way.
 //!
 //! Authorisation comes before the state check so that a caller who may not use a key learns
 //! nothing about its state.
 
+use crate::audit::{scrubbed_json, AuditFacts};
 use crate::authz::{self, AuthorizedKey};
 use crate::conditions;
 use crate::key::{parse_ciphertext_name, Key};
@@ -22,7 +23,6 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Instant;
 
 /// One API operation.
 #[async_trait]
@@ -115,35 +115,37 @@ impl KeyTarget {
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// What handling a request gives: the JSON answer or the error, and the audit facts.
+#[derive(Debug)]
+pub struct Handled {
+    pub result: Result<Vec<u8>, KmsError>,
+    pub audit: AuditFacts,
+}
+
 /// The type-erased entry of the registry: JSON body in, JSON body out.
-pub type Handler =
-    for<'a> fn(&'a Kms, &'a Caller, &'a [u8]) -> BoxFuture<'a, Result<Vec<u8>, KmsError>>;
+pub type Handler = for<'a> fn(&'a Kms, &'a Caller, &'a [u8]) -> BoxFuture<'a, Handled>;
 
 pub fn handle<'a, O: Operation>(
     kms: &'a Kms,
     caller: &'a Caller,
     body: &'a [u8],
-) -> BoxFuture<'a, Result<Vec<u8>, KmsError>> {
+) -> BoxFuture<'a, Handled> {
     Box::pin(async move {
-        let started = Instant::now();
-        let result = drive::<O>(kms, caller, body).await;
-        let outcome = match &result {
-            Ok(_) => "ok",
-            Err(e) => e.wire_name(),
-        };
-        tracing::info!(
-            operation = O::NAME,
-            principal = %caller.principal_arn,
-            region = %caller.region,
-            outcome,
-            latency_us = started.elapsed().as_micros() as u64,
-            "request"
-        );
-        result
+        let mut audit = AuditFacts::new(O::NAME, body);
+        let result = drive::<O>(kms, caller, body, &mut audit).await;
+        if let (Ok(answer), false) = (&result, audit.read_only) {
+            audit.response_elements = scrubbed_json(answer);
+        }
+        Handled { result, audit }
     })
 }
 
-async fn drive<O: Operation>(kms: &Kms, caller: &Caller, body: &[u8]) -> Result<Vec<u8>, KmsError> {
+async fn drive<O: Operation>(
+    kms: &Kms,
+    caller: &Caller,
+    body: &[u8],
+    audit: &mut AuditFacts,
+) -> Result<Vec<u8>, KmsError> {
     let input: O::Input = parse(body)?;
     let mut v = Validator::new();
     input.validate(&mut v);
@@ -159,6 +161,7 @@ async fn drive<O: Operation>(kms: &Kms, caller: &Caller, body: &[u8]) -> Result<
     let mut keys = Vec::with_capacity(targets.len());
     for target in targets {
         let key = resolve(kms, caller, &target.source).await?;
+        audit.resources.push(key.arn().to_string());
         let mut context = conditions::caller(caller, now_ms);
         conditions::key(&key, &target.source, &mut context);
         conditions::resource(kms, &key, &mut context).await?;

@@ -1,10 +1,12 @@
 //! The service object: the store, the root key and the clock, plus the few things every operation
 //! needs of them (resolving a key reference, unwrapping key material for an authorised key).
 
+use crate::audit::AuditFacts;
 use crate::authz::AuthorizedKey;
 use crate::cache::{scoped, Caches};
 use crate::clock::Clock;
 use crate::key::Key;
+use crate::pipeline::Handled;
 use crate::{error, registry, Caller};
 use ferrokms_crypto::{RootKey, SecretBytes};
 use ferrokms_store::Store;
@@ -61,14 +63,12 @@ impl Kms {
     }
 
     /// Runs the operation named by `X-Amz-Target` for an authenticated caller.
-    pub async fn handle(
-        &self,
-        operation: &str,
-        caller: &Caller,
-        body: &[u8],
-    ) -> Result<Vec<u8>, KmsError> {
+    pub async fn handle(&self, operation: &str, caller: &Caller, body: &[u8]) -> Handled {
         let Some(handler) = registry::lookup(operation) else {
-            return Err(KmsError::UnknownOperation(String::new()));
+            return Handled {
+                result: Err(KmsError::UnknownOperation(String::new())),
+                audit: AuditFacts::new(operation, body),
+            };
         };
         handler(self, caller, body).await
     }
@@ -233,16 +233,25 @@ impl Kms {
     }
 
     /// Destroys a key (after its waiting period) and drops everything cached of it.
+    /// Destroys the key if its row is still at `row_version` (so a deletion cancelled since the
+    /// caller read the row is not carried out): `Conflict` → KMSInvalidState, `NotFound` when
+    /// another node got there first.
     pub async fn destroy_key(
         &self,
         account_id: &str,
         region: &str,
         key_id: &str,
+        row_version: i64,
     ) -> Result<(), KmsError> {
         self.caches.forget_key(account_id, region, key_id);
-        let result = self.store.destroy_key(key_id).await;
+        let result = self.store.destroy_key_if_version(key_id, row_version).await;
         self.caches.forget_key(account_id, region, key_id);
-        result.map_err(error::store)
+        match result {
+            Err(ferrokms_store::StoreError::Conflict) => Err(KmsError::KmsInvalidState(format!(
+                "Key {key_id} changed while its deletion was being carried out."
+            ))),
+            other => other.map_err(error::store),
+        }
     }
 
     /// Records that this process created, repointed or deleted an alias.

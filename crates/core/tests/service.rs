@@ -46,7 +46,7 @@ impl Fixture {
         body: Value,
     ) -> Result<Value, (String, String)> {
         let bytes = serde_json::to_vec(&body).unwrap();
-        match self.kms.handle(op, caller, &bytes).await {
+        match self.kms.handle(op, caller, &bytes).await.result {
             Ok(out) => Ok(serde_json::from_slice(&out).unwrap()),
             Err(e) => Err((e.wire_name().to_string(), e.message().to_string())),
         }
@@ -302,6 +302,7 @@ async fn unknown_operation_and_bad_bodies() {
         .kms
         .handle("DescribeKey", &f.caller, b"{\"KeyId\":")
         .await
+        .result
         .unwrap_err();
     assert_eq!(err.wire_name(), "SerializationException");
     let (name, msg) = f.call("DescribeKey", json!({})).await.unwrap_err();

@@ -179,6 +179,7 @@ fn text(e: impl std::fmt::Display) -> String {
 async fn open(store: &StoreArgs) -> Result<Kms, String> {
     server::open(
         &store.data_dir,
+        store.store.as_deref(),
         &store.root_key_source(),
         Arc::new(SystemClock),
     )

@@ -38,6 +38,10 @@ pub struct StoreArgs {
     /// first start. FERROKMS_ROOT_KEY (the key itself) takes precedence.
     #[arg(long, env = "FERROKMS_ROOT_KEY_FILE")]
     pub root_key_file: Option<PathBuf>,
+    /// Where keys and identities live: a PostgreSQL URL (postgres://USER:PASSWORD@HOST/DB) shared
+    /// by the nodes of a cluster. Default: the SQLite file DATA_DIR/ferrokms.db.
+    #[arg(long, env = "FERROKMS_STORE", hide_env_values = true)]
+    pub store: Option<String>,
 }
 
 impl StoreArgs {

@@ -1,18 +1,24 @@
 //! The HTTP front door of the AWS JSON 1.1 protocol: `POST /` with `X-Amz-Target:
 //! TrentService.<Operation>`. Caps the body before hashing it, authenticates, routes, and writes
-//! every error as `{"__type", "message"}` with AWS's status.
+//! every error as `{"__type", "message"}` with AWS's status. Every request, whatever its fate,
+//! is counted in the metrics and logged in one line.
+//!
+//! Beside the API: `GET /metrics` (Prometheus text), `GET /healthz` (the process answers) and
+//! `GET /readyz` (the store answers; the root key is loaded before the listener opens).
 
 use crate::auth::Authenticator;
+use crate::metrics::{Gauges, Metrics};
 use axum::body::Body;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::{any, get};
 use axum::Router;
-use ferrokms_core::Kms;
+use ferrokms_core::{Caller, Kms};
 use ferrokms_types::KmsError;
 use http::{header, HeaderValue, Request, StatusCode};
 use http_body_util::BodyExt;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// The largest request body read: well above the largest KMS request (a 128 KiB key policy,
 /// JSON-escaped), far below what could exhaust memory.
@@ -24,30 +30,111 @@ const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 pub struct App {
     pub kms: Arc<Kms>,
     pub auth: Authenticator,
+    pub metrics: Metrics,
 }
 
 pub fn router(app: Arc<App>) -> Router {
-    // Every path and method reaches the endpoint, so that even a wrong one is answered in AWS's shape.
+    // Every other path and method reaches the endpoint, so that even a wrong one is answered in
+    // AWS's shape.
     Router::new()
         .route("/", any(kms_endpoint))
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
         .fallback(kms_endpoint)
         .with_state(app)
 }
 
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let keys_by_state = match app.kms.store().count_keys_by_state().await {
+        Ok(counts) => counts,
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: counting keys failed");
+            Vec::new()
+        }
+    };
+    let gauges = Gauges {
+        keys_by_state,
+        audit_bytes: 0,
+        audit_records: 0,
+    };
+    let text = app.metrics.render(&gauges);
+    let mut response = text.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    response
+}
+
+async fn ready(State(app): State<Arc<App>>) -> Response {
+    match app.kms.store().ping().await {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: the store does not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, "store unreachable\n").into_response()
+        }
+    }
+}
+
+/// What the endpoint learned of a request, for the log line, the metrics and the audit trail.
+#[derive(Default)]
+pub struct Exchange {
+    pub operation: String,
+    pub caller: Option<Caller>,
+    pub audit: Option<ferrokms_core::audit::AuditFacts>,
+}
+
 async fn kms_endpoint(State(app): State<Arc<App>>, request: Request<Body>) -> Response {
+    let started = Instant::now();
     let request_id = request_id();
     let (parts, body) = request.into_parts();
-    let (status, content_type, body) = match read_body(body).await {
+    let mut exchange = Exchange::default();
+    let (status, content_type, body, outcome) = match read_body(body).await {
         Ok(body) if crate::sts::is_sts(&parts) => {
-            let (status, xml) = crate::sts::serve(&app, &parts, &body, &request_id).await;
-            (status, "text/xml", xml.into_bytes())
+            let (status, xml, outcome) =
+                crate::sts::serve(&app, &parts, &body, &request_id, &mut exchange).await;
+            (status, "text/xml", xml.into_bytes(), outcome)
         }
-        Ok(body) => match serve(&app, &parts, &body).await {
-            Ok(json) => (200, CONTENT_TYPE, json),
-            Err(err) => (err.http_status(), CONTENT_TYPE, err.to_json_body()),
+        Ok(body) => match serve(&app, &parts, &body, &mut exchange).await {
+            Ok(json) => (200, CONTENT_TYPE, json, "ok"),
+            Err(err) => (
+                err.http_status(),
+                CONTENT_TYPE,
+                err.to_json_body(),
+                err.wire_name(),
+            ),
         },
-        Err(err) => (err.http_status(), CONTENT_TYPE, err.to_json_body()),
+        Err(err) => (
+            err.http_status(),
+            CONTENT_TYPE,
+            err.to_json_body(),
+            err.wire_name(),
+        ),
     };
+    let latency = started.elapsed();
+    app.metrics.record(&exchange.operation, outcome, latency);
+    let key = exchange
+        .audit
+        .as_ref()
+        .and_then(|a| a.resources.first())
+        .map(String::as_str)
+        .unwrap_or("-");
+    let principal = exchange
+        .caller
+        .as_ref()
+        .map(|c| c.principal_arn.as_str())
+        .unwrap_or("-");
+    tracing::info!(
+        request_id = %request_id,
+        operation = %exchange.operation,
+        principal,
+        key,
+        status,
+        outcome,
+        latency_us = latency.as_micros() as u64,
+        "request"
+    );
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
@@ -81,7 +168,19 @@ fn request_id() -> String {
         .to_string()
 }
 
-async fn serve(app: &App, parts: &http::request::Parts, body: &[u8]) -> Result<Vec<u8>, KmsError> {
+async fn serve(
+    app: &App,
+    parts: &http::request::Parts,
+    body: &[u8],
+    exchange: &mut Exchange,
+) -> Result<Vec<u8>, KmsError> {
+    exchange.operation = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.strip_prefix(TARGET_PREFIX))
+        .unwrap_or_default()
+        .to_string();
     // Authentication comes first, as at AWS: an unsigned request learns nothing else.
     let mut caller = app.auth.authenticate(parts, body, "kms").await?;
     if let Some(connection) = parts.extensions.get::<ferrokms_core::Connection>() {
@@ -99,5 +198,8 @@ async fn serve(app: &App, parts: &http::request::Parts, body: &[u8]) -> Result<V
     let Some(operation) = target.strip_prefix(TARGET_PREFIX) else {
         return Err(KmsError::UnknownOperation(String::new()));
     };
-    app.kms.handle(operation, &caller, body).await
+    let handled = app.kms.handle(operation, &caller, body).await;
+    exchange.caller = Some(caller);
+    exchange.audit = Some(handled.audit);
+    handled.result
 }

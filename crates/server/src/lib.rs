@@ -8,6 +8,7 @@ pub mod cli;
 pub mod data_dir;
 pub mod http;
 pub mod listener;
+pub mod metrics;
 pub mod server;
 pub mod sts;
 

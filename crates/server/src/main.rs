@@ -61,6 +61,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     config.listen = args.listen;
     config.account_id = args.account_id;
     config.root_key = args.store.root_key_source();
+    config.store = args.store.store.clone();
     config.tls = args.tls_cert.zip(args.tls_key);
     let running = server::start(config.clone()).await?;
     print_banner(&running, &config);

@@ -5,13 +5,14 @@ use crate::auth::Authenticator;
 use crate::data_dir::{self, RootKeySource};
 use crate::http::{router, App};
 use crate::listener;
+use crate::metrics::Metrics;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use ferrokms_core::clock::{Clock, SystemClock};
 use ferrokms_core::{bootstrap, scheduler, Kms};
 use ferrokms_crypto::RootKey;
 use ferrokms_store::sqlite::SqliteStore;
-use ferrokms_store::Store;
+use ferrokms_store::{open_store, Store};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,6 +26,8 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     pub account_id: String,
     pub root_key: RootKeySource,
+    /// A PostgreSQL URL; `None` is the SQLite file in the data dir.
+    pub store: Option<String>,
     pub tls: Option<(PathBuf, PathBuf)>,
     /// How often the scheduler looks for keys whose deletion date has passed.
     pub deletion_interval: Duration,
@@ -39,6 +42,7 @@ impl ServerConfig {
             data_dir,
             account_id: "111122223333".into(),
             root_key: RootKeySource::default(),
+            store: None,
             tls: None,
             deletion_interval: Duration::from_secs(60),
             default_region: "us-east-1".into(),
@@ -71,27 +75,37 @@ impl Running {
     }
 }
 
-/// Opens the store of a data dir with its root key (shared by `serve` and the admin commands).
+/// Opens the store (`store`: a PostgreSQL URL, or `None` for the data dir's SQLite file) with
+/// the root key (shared by `serve` and the admin commands).
 pub async fn open(
     data_dir: &Path,
+    store: Option<&str>,
     root_key: &RootKeySource,
     clock: Arc<dyn Clock>,
 ) -> Result<Kms, String> {
     data_dir::ensure_dir(data_dir).map_err(|e| e.to_string())?;
     let (root, _created) =
         data_dir::load_or_create_root_key(data_dir, root_key).map_err(|e| e.to_string())?;
-    let store = SqliteStore::open(&data_dir::store_path(data_dir))
-        .await
-        .map_err(|e| format!("cannot open the store in {}: {e}", data_dir.display()))?;
-    check_root_key(&store, &root).await?;
-    Ok(Kms::new(Arc::new(store), root, clock))
+    let store: Arc<dyn Store> = match store {
+        // The URL may hold a password: it is never repeated in messages.
+        Some(url) => open_store(url)
+            .await
+            .map_err(|e| format!("cannot open the PostgreSQL store: {e}"))?,
+        None => Arc::new(
+            SqliteStore::open(&data_dir::store_path(data_dir))
+                .await
+                .map_err(|e| format!("cannot open the store in {}: {e}", data_dir.display()))?,
+        ),
+    };
+    check_root_key(store.as_ref(), &root).await?;
+    Ok(Kms::new(store, root, clock))
 }
 
 const ROOT_CHECK_SETTING: &str = "root_key.check";
 const ROOT_CHECK_AAD: &[u8] = b"ferrokms root-key-check";
 
 /// A store opened with another root key would fail on every key; refuse it up front instead.
-async fn check_root_key(store: &SqliteStore, root: &RootKey) -> Result<(), String> {
+async fn check_root_key(store: &dyn Store, root: &RootKey) -> Result<(), String> {
     let existing = store
         .get_setting(ROOT_CHECK_SETTING)
         .await
@@ -117,12 +131,29 @@ async fn check_root_key(store: &SqliteStore, root: &RootKey) -> Result<(), Strin
     }
 }
 
+/// A name for this process among the nodes of a cluster (the holder of background-work leases).
+fn node_id() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "node".into());
+    let nonce = ferrokms_crypto::random_bytes(6)
+        .map(|b| hex::encode(b.expose()))
+        .unwrap_or_default();
+    format!("{host}-{}-{nonce}", std::process::id())
+}
+
 pub async fn start(config: ServerConfig) -> Result<Running, String> {
     let tls = match &config.tls {
         Some((cert, key)) => Some(listener::tls_acceptor(cert, key)?),
         None => None,
     };
-    let kms = Arc::new(open(&config.data_dir, &config.root_key, Arc::new(SystemClock)).await?);
+    let kms = Arc::new(
+        open(
+            &config.data_dir,
+            config.store.as_deref(),
+            &config.root_key,
+            Arc::new(SystemClock),
+        )
+        .await?,
+    );
     let new_credentials = match bootstrap::ensure_admin(&kms, &config.account_id)
         .await
         .map_err(|e| e.to_string())?
@@ -138,13 +169,22 @@ pub async fn start(config: ServerConfig) -> Result<Running, String> {
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = tcp.local_addr().map_err(|e| e.to_string())?;
     let (stop, stopped) = watch::channel(false);
+    let metrics = Metrics::default();
+    let scheduler_stats = metrics.scheduler.clone();
     let app = Arc::new(App {
         kms: kms.clone(),
         auth: Authenticator::new(kms.clone()),
+        metrics,
     });
     let scheme = if tls.is_some() { "https" } else { "http" };
     let serving = tokio::spawn(listener::serve(tcp, tls, router(app), stopped.clone()));
-    let scheduler = scheduler::spawn(kms.clone(), config.deletion_interval, stopped);
+    let scheduler = scheduler::spawn(
+        kms.clone(),
+        config.deletion_interval,
+        node_id(),
+        scheduler_stats,
+        stopped,
+    );
     Ok(Running {
         addr,
         scheme,

@@ -3,7 +3,7 @@
 //! answer), signed for service `sts`. Other actions are answered with STS's own error for an
 //! action it does not know.
 
-use crate::http::App;
+use crate::http::{App, Exchange};
 use ferrokms_core::sessions::{self, AssumeRoleRequest, IssuedSession};
 use ferrokms_core::{principals, roles, Caller};
 use ferrokms_types::KmsError;
@@ -22,12 +22,18 @@ pub fn is_sts(parts: &Parts) -> bool {
     form && !parts.headers.contains_key("x-amz-target")
 }
 
-/// Answers an STS request: the status and the XML body.
-pub async fn serve(app: &App, parts: &Parts, body: &[u8], request_id: &str) -> (u16, String) {
-    match run(app, parts, body).await {
-        Ok(Answer::Identity(caller)) => (200, identity_xml(&caller, request_id)),
-        Ok(Answer::Session(session)) => (200, session_xml(&session, request_id)),
-        Err((status, code, message)) => (status, error_xml(code, &message, request_id)),
+/// Answers an STS request: the status, the XML body and the outcome (`ok` or the error code).
+pub async fn serve(
+    app: &App,
+    parts: &Parts,
+    body: &[u8],
+    request_id: &str,
+    exchange: &mut Exchange,
+) -> (u16, String, &'static str) {
+    match run(app, parts, body, exchange).await {
+        Ok(Answer::Identity(caller)) => (200, identity_xml(&caller, request_id), "ok"),
+        Ok(Answer::Session(session)) => (200, session_xml(&session, request_id), "ok"),
+        Err((status, code, message)) => (status, error_xml(code, &message, request_id), code),
     }
 }
 
@@ -38,12 +44,12 @@ enum Answer {
 
 type StsError = (u16, &'static str, String);
 
-async fn run(app: &App, parts: &Parts, body: &[u8]) -> Result<Answer, StsError> {
-    let caller = app
-        .auth
-        .authenticate(parts, body, "sts")
-        .await
-        .map_err(auth_error)?;
+async fn run(
+    app: &App,
+    parts: &Parts,
+    body: &[u8],
+    exchange: &mut Exchange,
+) -> Result<Answer, StsError> {
     let form = parse_form(body);
     let field = |name: &str| {
         form.iter()
@@ -51,6 +57,13 @@ async fn run(app: &App, parts: &Parts, body: &[u8]) -> Result<Answer, StsError> 
             .map(|(_, v)| v.to_string())
     };
     let action = field("Action").unwrap_or_default();
+    exchange.operation = format!("sts:{action}");
+    let caller = app
+        .auth
+        .authenticate(parts, body, "sts")
+        .await
+        .map_err(auth_error)?;
+    exchange.caller = Some(caller.clone());
     let version = field("Version").unwrap_or_else(|| VERSION.into());
     match (action.as_str(), version == VERSION) {
         ("GetCallerIdentity", true) => Ok(Answer::Identity(caller)),

@@ -138,6 +138,10 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<KeyRow>, StoreError>;
 
+    /// How many keys are in each state, across all accounts and regions, ordered by state
+    /// (states with no key are absent). For metrics.
+    async fn count_keys_by_state(&self) -> Result<Vec<(String, i64)>, StoreError>;
+
     /// Deletes, in one transaction, the key's material versions, its aliases, its tags, its
     /// grants and the key row. Of two concurrent calls for one key, one succeeds and the other
     /// gets `NotFound`.

@@ -17,6 +17,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use ferrokms_store::conformance::databases::create_database;
 use ferrokms_store::conformance::{run_all, CASES};
 use ferrokms_store::{
     open_store, AliasRow, KeyRow, KeyVersionRow, PgStore, Store, StoreError, Tag,
@@ -54,16 +55,6 @@ fn fresh_name(label: &str) -> String {
     format!("ferrokms_test_{label}_{nanos:x}")
 }
 
-/// `url` with its database replaced by `database`.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (url, String::new()),
-    };
-    let (server, _) = base.rsplit_once('/').expect("a URL with a database");
-    format!("{server}/{database}{query}")
-}
-
 /// A database created for one test and dropped, with its connections, when this is dropped.
 struct ScratchDatabase {
     admin_url: String,
@@ -76,20 +67,17 @@ impl ScratchDatabase {
     /// refuses `extra` (e.g. no ICU support).
     async fn create(server: &str, label: &str, extra: &str) -> Option<Self> {
         let name = fresh_name(label);
-        let mut admin = PgConnection::connect(server).await.expect("connect");
-        let created = sqlx::query(&format!("CREATE DATABASE {name} {extra}"))
-            .execute(&mut admin)
-            .await;
-        admin.close().await.expect("close");
-        if let Err(err) = created {
-            eprintln!("note: CREATE DATABASE ... {extra} refused: {err}");
-            return None;
+        match create_database(server, &name, extra).await {
+            Ok(url) => Some(Self {
+                admin_url: server.to_owned(),
+                url,
+                name,
+            }),
+            Err(err) => {
+                eprintln!("note: CREATE DATABASE ... {extra} refused: {err}");
+                None
+            }
         }
-        Some(Self {
-            admin_url: server.to_owned(),
-            url: with_database(server, &name),
-            name,
-        })
     }
 
     async fn drop_now(self) {

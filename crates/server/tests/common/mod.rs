@@ -81,10 +81,30 @@ impl TestServer {
 }
 
 /// Starts a server on an ephemeral port over an existing data dir.
+///
+/// With FERROKMS_TEST_BACKEND=postgres (and FERROKMS_TEST_POSTGRES_URL, as scripts/test.sh sets
+/// them) the store is a PostgreSQL database of its own per data dir, so that the whole suite runs
+/// on both backends and a restart over the same dir finds the same database.
 pub async fn start_in(dir: &Path) -> Running {
     let mut cfg = ServerConfig::new(dir.to_path_buf());
     cfg.listen = "127.0.0.1:0".parse().expect("address");
+    cfg.store = postgres_store_for(dir).await;
     server::start(cfg).await.expect("server starts")
+}
+
+/// The PostgreSQL database of a data dir when the suite runs on PostgreSQL; `None` for SQLite.
+pub async fn postgres_store_for(dir: &Path) -> Option<String> {
+    if std::env::var("FERROKMS_TEST_BACKEND").ok()? != "postgres" {
+        return None;
+    }
+    let server = std::env::var("FERROKMS_TEST_POSTGRES_URL")
+        .expect("FERROKMS_TEST_BACKEND=postgres needs FERROKMS_TEST_POSTGRES_URL");
+    let digest = ferrokms_crypto::sha256(dir.to_string_lossy().as_bytes());
+    let name = format!("api_{}", hex::encode(&digest[..10]));
+    let url = ferrokms_store::conformance::databases::create_database(&server, &name, "")
+        .await
+        .expect("create the test database");
+    Some(url)
 }
 
 pub async fn create_user(running: &Running, account: &str, name: &str) -> Creds {

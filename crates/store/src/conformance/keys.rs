@@ -445,3 +445,23 @@ pub(super) async fn destroy_key_if_version_checks_the_row_version(store: &dyn St
         StoreError::NotFound
     );
 }
+
+pub(super) async fn keys_are_counted_by_state(store: &dyn Store) {
+    let scope = Scope::new("keys-count");
+    // States are opaque text to the store: fresh ones isolate this case from other rows.
+    let (busy, idle) = (super::unique("StateA"), super::unique("StateB"));
+    for (name, state) in [("a", &busy), ("b", &busy), ("c", &idle)] {
+        let mut key = scope.key(name);
+        key.state = state.clone();
+        let first = version(&key.key_id, 1, &[1]);
+        store.insert_key(&key, &first, &[]).await.expect("insert");
+    }
+    let counts = store.count_keys_by_state().await.expect("count");
+    let count = |state: &str| counts.iter().find(|(s, _)| s == state).map(|(_, n)| *n);
+    assert_eq!(count(&busy), Some(2));
+    assert_eq!(count(&idle), Some(1));
+    let states: Vec<&String> = counts.iter().map(|(s, _)| s).collect();
+    let mut sorted = states.clone();
+    sorted.sort();
+    assert_eq!(states, sorted, "ordered by state");
+}

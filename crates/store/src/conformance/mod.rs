@@ -15,6 +15,7 @@
 //! spawned tasks; a backend's own tests can add spawned races across several stores.)
 
 mod aliases;
+pub mod databases;
 mod grants;
 mod identity;
 mod keys;
@@ -60,6 +61,7 @@ pub const CASES: &[Case] = &[
     case!(keys::update_key_writes_every_mutable_column_only),
     case!(keys::update_missing_key_is_not_found),
     case!(keys::keys_due_for_deletion_respects_time_and_state),
+    case!(keys::keys_are_counted_by_state),
     case!(keys::destroy_key_removes_everything_it_owns),
     case!(keys::destroy_key_if_version_checks_the_row_version),
     case!(aliases::insert_get_and_duplicate),

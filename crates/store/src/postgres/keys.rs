@@ -163,6 +163,15 @@ pub(super) async fn get_version(
     }))
 }
 
+pub(super) async fn count_by_state(pool: &PgPool) -> Result<Vec<(String, i64)>, StoreError> {
+    let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM keys GROUP BY state ORDER BY state")
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("state")?, row.try_get("n")?)))
+        .collect()
+}
+
 pub(super) async fn due_for_deletion(
     pool: &PgPool,
     now_ms: i64,

@@ -162,6 +162,10 @@ impl Store for SqliteStore {
         keys::due_for_deletion(&self.pool, now_ms, limit).await
     }
 
+    async fn count_keys_by_state(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        keys::count_by_state(&self.pool).await
+    }
+
     async fn destroy_key(&self, key_id: &str) -> Result<(), StoreError> {
         keys::destroy(&self.pool, key_id, None).await?;
         self.checkpoint_truncate().await;
