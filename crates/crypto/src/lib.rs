@@ -8,12 +8,16 @@
 //! - [`RootKey`]: wraps key material and stored secrets at rest;
 //! - [`ciphertext`]: the customer-facing blob of symmetric encryption,
 //!   specified byte by byte in `docs/ciphertext-format.md`;
-//! - [`encode_encryption_context`]: the canonical bytes of a context.
+//! - [`encode_encryption_context`]: the canonical bytes of a context;
+//! - [`asymmetric`]: every other key spec (RSA, ECC, Ed25519, SM2, ML-DSA,
+//!   ML-KEM, HMAC): key generation, public keys, Sign/Verify, RSA and SM2
+//!   encryption, MAC, ECDH, KEM and data key pairs.
 //!
 //! The primitives themselves (AES-256-GCM, HKDF-SHA256) sit behind the
 //! private `symmetric` module, the seam where a hardware-backed
 //! implementation can later take over.
 
+pub mod asymmetric;
 pub mod ciphertext;
 mod context;
 mod error;
@@ -50,5 +54,6 @@ mod tests {
         assert_send_sync::<SecretBytes>();
         assert_send_sync::<CryptoError>();
         assert_send_sync::<ciphertext::Header>();
+        assert_send_sync::<asymmetric::DataKeyPair>();
     }
 }

@@ -1,4 +1,7 @@
 //! Randomness from aws-lc's system generator: salts, nonces and new keys.
+//!
+//! [`SystemRng`] hands the same generator to the RustCrypto crates (k256, sm2, ml-dsa), so every
+//! random byte of this crate comes from one source.
 
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
@@ -27,6 +30,43 @@ pub(crate) fn fill_random(out: &mut [u8]) -> Result<(), CryptoError> {
         .map_err(|_| CryptoError::Internal("system random generator failed"))
 }
 
+/// aws-lc's system generator behind `rand_core`'s fallible traits, for the RustCrypto crates.
+pub(crate) struct SystemRng;
+
+/// The system generator failed; carries nothing else.
+#[derive(Debug)]
+pub(crate) struct RngFailure;
+
+impl std::fmt::Display for RngFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("system random generator failed")
+    }
+}
+
+impl std::error::Error for RngFailure {}
+
+impl rand_core::TryRng for SystemRng {
+    type Error = RngFailure;
+
+    fn try_next_u32(&mut self) -> Result<u32, RngFailure> {
+        let mut b = [0u8; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, RngFailure> {
+        let mut b = [0u8; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), RngFailure> {
+        fill_random(dst).map_err(|_| RngFailure)
+    }
+}
+
+impl rand_core::TryCryptoRng for SystemRng {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -36,6 +76,17 @@ mod tests {
         for n in [0, 1, 12, 32, 1024] {
             assert_eq!(random_bytes(n).expect("rng").len(), n);
         }
+    }
+
+    #[test]
+    fn system_rng_fills_through_rand_core() {
+        use rand_core::TryRng;
+        let mut a = [0u8; 32];
+        let mut b = [0u8; 32];
+        SystemRng.try_fill_bytes(&mut a).expect("rng");
+        SystemRng.try_fill_bytes(&mut b).expect("rng");
+        assert_ne!(a, b);
+        assert_ne!(SystemRng.try_next_u64().expect("rng"), 0);
     }
 
     #[test]

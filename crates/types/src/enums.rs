@@ -54,6 +54,7 @@ wire_enum!(
         EncryptDecrypt = "ENCRYPT_DECRYPT",
         GenerateVerifyMac = "GENERATE_VERIFY_MAC",
         KeyAgreement = "KEY_AGREEMENT",
+        EncapsulateDecapsulate = "ENCAPSULATE_DECAPSULATE",
     }
 );
 
@@ -77,6 +78,9 @@ wire_enum!(
         MlDsa65 = "ML_DSA_65",
         MlDsa87 = "ML_DSA_87",
         EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
+        MlKem512 = "ML_KEM_512",
+        MlKem768 = "ML_KEM_768",
+        MlKem1024 = "ML_KEM_1024",
     }
 );
 
@@ -134,6 +138,83 @@ wire_enum!(
 );
 
 wire_enum!(
+    /// Signing algorithms of Sign and Verify.
+    SigningAlgorithmSpec {
+        RsassaPssSha256 = "RSASSA_PSS_SHA_256",
+        RsassaPssSha384 = "RSASSA_PSS_SHA_384",
+        RsassaPssSha512 = "RSASSA_PSS_SHA_512",
+        RsassaPkcs1V15Sha256 = "RSASSA_PKCS1_V1_5_SHA_256",
+        RsassaPkcs1V15Sha384 = "RSASSA_PKCS1_V1_5_SHA_384",
+        RsassaPkcs1V15Sha512 = "RSASSA_PKCS1_V1_5_SHA_512",
+        EcdsaSha256 = "ECDSA_SHA_256",
+        EcdsaSha384 = "ECDSA_SHA_384",
+        EcdsaSha512 = "ECDSA_SHA_512",
+        Sm2dsa = "SM2DSA",
+        MlDsaShake256 = "ML_DSA_SHAKE_256",
+        Ed25519Sha512 = "ED25519_SHA_512",
+        Ed25519PhSha512 = "ED25519_PH_SHA_512",
+    }
+);
+
+wire_enum!(
+    /// What the `Message` of Sign and Verify is: the message itself, its digest, or ML-DSA's μ.
+    MessageType {
+        Raw = "RAW",
+        Digest = "DIGEST",
+        ExternalMu = "EXTERNAL_MU",
+    }
+);
+
+wire_enum!(
+    /// MAC algorithms of GenerateMac and VerifyMac.
+    MacAlgorithmSpec {
+        HmacSha224 = "HMAC_SHA_224",
+        HmacSha256 = "HMAC_SHA_256",
+        HmacSha384 = "HMAC_SHA_384",
+        HmacSha512 = "HMAC_SHA_512",
+    }
+);
+
+wire_enum!(
+    /// Key agreement algorithms of DeriveSharedSecret.
+    KeyAgreementAlgorithmSpec {
+        Ecdh = "ECDH",
+    }
+);
+
+wire_enum!(
+    /// Key encapsulation algorithms of Encapsulate and Decapsulate.
+    EncapsulationAlgorithmSpec {
+        MlKem = "ML_KEM",
+    }
+);
+
+wire_enum!(
+    /// The kinds of key pair GenerateDataKeyPair makes.
+    DataKeyPairSpec {
+        Rsa2048 = "RSA_2048",
+        Rsa3072 = "RSA_3072",
+        Rsa4096 = "RSA_4096",
+        EccNistP256 = "ECC_NIST_P256",
+        EccNistP384 = "ECC_NIST_P384",
+        EccNistP521 = "ECC_NIST_P521",
+        EccSecgP256k1 = "ECC_SECG_P256K1",
+        Sm2 = "SM2",
+        EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
+        MlKem512 = "ML_KEM_512",
+        MlKem768 = "ML_KEM_768",
+        MlKem1024 = "ML_KEM_1024",
+    }
+);
+
+wire_enum!(
+    /// How a Recipient's (Nitro attestation) public key encrypts what is returned to it.
+    KeyEncryptionMechanism {
+        RsaesOaepSha256 = "RSAES_OAEP_SHA_256",
+    }
+);
+
+wire_enum!(
     /// The data key lengths of GenerateDataKey.
     DataKeySpec {
         Aes256 = "AES_256",
@@ -161,6 +242,8 @@ wire_enum!(
         GenerateMac = "GenerateMac",
         VerifyMac = "VerifyMac",
         DeriveSharedSecret = "DeriveSharedSecret",
+        Encapsulate = "Encapsulate",
+        Decapsulate = "Decapsulate",
     }
 );
 

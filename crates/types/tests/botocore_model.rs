@@ -1,0 +1,153 @@
+//! Guards the wire enums against AWS's own service model: botocore's `kms/2014-11-01/service-2.json`
+//! (plain or gzipped). A value the model names that ferrokms does not parse fails this test, so a
+//! botocore upgrade that adds a key spec or algorithm shows up here before a client meets it.
+//!
+//! The model is found through `FERROKMS_BOTOCORE_MODEL` (a path to the file), else in the
+//! workspace's `.venv/lib/python3*/site-packages/botocore/`. Without it the test is skipped with a
+//! note, except under CI (`CI` set), where a missing model is a failure.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use ferrokms_types::enums::*;
+use ferrokms_types::key_specs;
+use serde_json::Value;
+
+const MODEL_DIR: &str = "site-packages/botocore/data/kms/2014-11-01";
+
+#[test]
+fn every_enum_value_of_the_botocore_model_is_handled() {
+    let Some(model) = load_model() else { return };
+    let shapes = &model["shapes"];
+    let mut problems = Vec::new();
+    let mut check = |shape: &str, ours: Vec<&'static str>| {
+        let Some(theirs) = shapes[shape]["enum"].as_array() else {
+            problems.push(format!("{shape}: not an enum shape in the model"));
+            return;
+        };
+        let theirs: Vec<&str> = theirs.iter().filter_map(Value::as_str).collect();
+        let missing: Vec<&str> = theirs
+            .iter()
+            .copied()
+            .filter(|v| !ours.contains(v))
+            .collect();
+        let extra: Vec<&str> = ours
+            .iter()
+            .copied()
+            .filter(|v| !theirs.contains(v))
+            .collect();
+        if !missing.is_empty() {
+            problems.push(format!("{shape}: ferrokms does not handle {missing:?}"));
+        }
+        if !extra.is_empty() {
+            problems.push(format!("{shape}: {extra:?} are not in the model"));
+        }
+        if missing.is_empty() && extra.is_empty() && theirs != ours {
+            problems.push(format!(
+                "{shape}: order differs from the model (validation messages list it): {theirs:?}"
+            ));
+        }
+    };
+    check("KeySpec", names(KeySpec::ALL, |v| v.as_str()));
+    check(
+        "CustomerMasterKeySpec",
+        names(CustomerMasterKeySpec::ALL, |v| v.as_str()),
+    );
+    check("KeyUsageType", names(KeyUsage::ALL, |v| v.as_str()));
+    check(
+        "SigningAlgorithmSpec",
+        names(SigningAlgorithmSpec::ALL, |v| v.as_str()),
+    );
+    check(
+        "MacAlgorithmSpec",
+        names(MacAlgorithmSpec::ALL, |v| v.as_str()),
+    );
+    check(
+        "KeyAgreementAlgorithmSpec",
+        names(KeyAgreementAlgorithmSpec::ALL, |v| v.as_str()),
+    );
+    check(
+        "EncryptionAlgorithmSpec",
+        names(EncryptionAlgorithm::ALL, |v| v.as_str()),
+    );
+    check(
+        "EncapsulationAlgorithmSpec",
+        names(EncapsulationAlgorithmSpec::ALL, |v| v.as_str()),
+    );
+    check(
+        "DataKeyPairSpec",
+        names(DataKeyPairSpec::ALL, |v| v.as_str()),
+    );
+    check("MessageType", names(MessageType::ALL, |v| v.as_str()));
+    check(
+        "KeyEncryptionMechanism",
+        names(KeyEncryptionMechanism::ALL, |v| v.as_str()),
+    );
+    check("GrantOperation", names(GrantOperation::ALL, |v| v.as_str()));
+    check("DataKeySpec", names(DataKeySpec::ALL, |v| v.as_str()));
+    check("OriginType", names(Origin::ALL, |v| v.as_str()));
+    check("KeyState", names(KeyState::ALL, |v| v.as_str()));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    // Every key spec of the model has a row in the key spec table.
+    for spec in shapes["KeySpec"]["enum"].as_array().into_iter().flatten() {
+        let spec = spec
+            .as_str()
+            .and_then(KeySpec::parse)
+            .expect("checked above");
+        assert!(!key_specs::key_usages(spec).is_empty(), "{spec:?}");
+    }
+}
+
+fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<&'static str> {
+    all.iter().map(|v| name(*v)).collect()
+}
+
+/// The parsed model, or `None` (after a note) when it is absent outside CI.
+fn load_model() -> Option<Value> {
+    let Some(path) = model_path() else {
+        let msg = "botocore's KMS service model not found: set FERROKMS_BOTOCORE_MODEL or create \
+                   the workspace .venv with botocore";
+        if std::env::var_os("CI").is_some() {
+            panic!("{msg}");
+        }
+        eprintln!("skipping: {msg}");
+        return None;
+    };
+    let mut raw = Vec::new();
+    File::open(&path)
+        .and_then(|mut f| f.read_to_end(&mut raw))
+        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut text = Vec::new();
+        flate2::read::GzDecoder::new(raw.as_slice())
+            .read_to_end(&mut text)
+            .unwrap_or_else(|e| panic!("gunzip {}: {e}", path.display()));
+        raw = text;
+    }
+    let model =
+        serde_json::from_slice(&raw).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()));
+    Some(model)
+}
+
+fn model_path() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("FERROKMS_BOTOCORE_MODEL") {
+        return Some(PathBuf::from(p));
+    }
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let lib = workspace.join(".venv/lib");
+    let mut pythons: Vec<PathBuf> = std::fs::read_dir(&lib)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("python3"))
+        .map(|e| e.path())
+        .collect();
+    pythons.sort();
+    pythons.iter().rev().find_map(|python| {
+        ["service-2.json", "service-2.json.gz"]
+            .iter()
+            .map(|file| python.join(MODEL_DIR).join(file))
+            .find(|p| p.is_file())
+    })
+}
