@@ -14,6 +14,7 @@
 //! private `symmetric` module, the seam where a hardware-backed
 //! implementation can later take over.
 
+mod audit_signing;
 pub mod ciphertext;
 mod context;
 mod error;
@@ -24,6 +25,9 @@ mod symmetric;
 #[cfg(test)]
 mod testing;
 
+pub use audit_signing::{
+    verify_audit_signature, AuditSigningKey, Sha256Hasher, AUDIT_SIGNATURE_LEN,
+};
 pub use context::encode_encryption_context;
 pub use error::CryptoError;
 pub use random::{generate_symmetric_key, random_bytes, SYMMETRIC_KEY_LEN};
