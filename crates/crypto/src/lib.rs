@@ -18,6 +18,7 @@
 //! implementation can later take over.
 
 pub mod asymmetric;
+mod audit_signing;
 pub mod ciphertext;
 mod context;
 mod error;
@@ -28,6 +29,9 @@ mod symmetric;
 #[cfg(test)]
 mod testing;
 
+pub use audit_signing::{
+    verify_audit_signature, AuditSigningKey, Sha256Hasher, AUDIT_SIGNATURE_LEN,
+};
 pub use context::encode_encryption_context;
 pub use error::CryptoError;
 pub use random::{generate_symmetric_key, random_bytes, SYMMETRIC_KEY_LEN};
