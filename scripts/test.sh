@@ -3,13 +3,16 @@
 #
 #   1. a Python venv at .venv with the AWS CLI (v1), boto3 and pytest pinned in
 #      scripts/requirements-test.txt (reinstalled only when that file changes)
-#   2. cargo test --workspace (with the venv first on PATH, so the botocore signing test runs)
-#   3. builds the ferrokms and loadgen binaries
-#   4. tests/e2e/run.sh: the AWS CLI and boto3 against a real `ferrokms serve` on a free loopback
+#   2. a throwaway PostgreSQL 15 (scripts/pg.sh) on a free loopback port, stopped at exit
+#   3. cargo test --workspace (with the venv first on PATH, so the botocore tests run): the store
+#      conformance suite on SQLite and PostgreSQL, the 3-node cluster test, everything else on
+#      SQLite; then the server's API suite again with PostgreSQL as the store
+#   4. builds the ferrokms and loadgen binaries
+#   5. tests/e2e/run.sh: the AWS CLI and boto3 against a real `ferrokms serve` on a free loopback
 #      port with a temporary data dir, restarts and kill -9, a loadgen smoke run, the secrets check
 #
-# Needs only what a new machine has: the Rust toolchain, python3 (3.11) with venv and pip, gcc, and
-# the package registries. Ends with the e2e line "e2e: N passed, M failed, K skipped"; exits non-zero
+# Needs only what a new machine has: the Rust toolchain, python3 (3.11) with venv and pip, gcc,
+# PostgreSQL 15's server binaries (initdb, pg_ctl), and the package registries. Ends with the e2e line "e2e: N passed, M failed, K skipped"; exits non-zero
 # if anything failed.
 
 set -euo pipefail
@@ -33,18 +36,31 @@ export PATH="$VENV/bin:$PATH"
 export PYTHONDONTWRITEBYTECODE=1
 aws --version
 
-# --- 2. Rust tests -------------------------------------------------------------------------------
+# --- 2. PostgreSQL --------------------------------------------------------------------------------
+PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ferrokms-pg.XXXXXX")
+stop_postgres() {
+    bash "$ROOT/scripts/pg.sh" stop "$PG_DIR" >/dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
+}
+trap stop_postgres EXIT
+echo "== PostgreSQL (scripts/pg.sh)"
+FERROKMS_TEST_POSTGRES_URL=$(bash "$ROOT/scripts/pg.sh" start "$PG_DIR")
+export FERROKMS_TEST_POSTGRES_URL
+
+# --- 3. Rust tests -------------------------------------------------------------------------------
 echo "== cargo test --workspace"
 cargo_status=0
 cargo test --workspace --locked || cargo_status=$?
+echo "== cargo test -p ferrokms, the API suite on PostgreSQL"
+FERROKMS_TEST_BACKEND=postgres cargo test --locked -p ferrokms || cargo_status=$?
 
-# --- 3. binaries ---------------------------------------------------------------------------------
+# --- 4. binaries ---------------------------------------------------------------------------------
 echo "== cargo build (ferrokms, loadgen)"
 cargo build --locked -p ferrokms -p loadgen
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 
-# --- 4. end to end -------------------------------------------------------------------------------
+# --- 5. end to end -------------------------------------------------------------------------------
 echo "== end-to-end tests (tests/e2e/run.sh)"
 e2e_status=0
 if [ "$cargo_status" -ne 0 ]; then

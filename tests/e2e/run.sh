@@ -131,6 +131,45 @@ status=0
 stop_server || status=$?
 check_that "the shared server exits 0 on SIGTERM (exit $status)" "$status"
 
+# --- 4b. audit trail --------------------------------------------------------------------------
+echo "== audit trail"
+audit_verify() { "$FERROKMS_BIN" audit verify --data-dir "$1" >"$E2E_WORK/verify.out" 2>&1; }
+check "audit verify: the shared server's trail is intact" audit_verify "$SHARED_DIR"
+events_of() {
+    "$FERROKMS_BIN" audit query --data-dir "$SHARED_DIR" --event "$1" |
+        python3 -c 'import json,sys; events=[json.loads(l) for l in sys.stdin]; assert events, "no events"; assert all(e["eventSource"] and e["requestID"] and e["userIdentity"]["arn"] for e in events); print(len(events))'
+}
+check "audit query --event Encrypt finds CloudTrail-shaped events" events_of Encrypt
+check "audit query --event CreateKey finds CloudTrail-shaped events" events_of CreateKey
+# Tampering with a copy: each change is caught, and the report names the file.
+tampered() {
+    rm -rf "$E2E_WORK/tampered" && cp -a "$SHARED_DIR" "$E2E_WORK/tampered"
+    local file
+    file=$(ls "$E2E_WORK/tampered/audit/"*.jsonl | head -1)
+    python3 - "$file" "$1" <<'PY'
+import sys
+path, how = sys.argv[1], sys.argv[2]
+lines = open(path, "rb").read().splitlines(keepends=True)
+if how == "edit":
+    line = bytearray(lines[1]); line[len(line) // 2] ^= 1; lines[1] = bytes(line)
+elif how == "delete-line":
+    del lines[1]
+elif how == "swap":
+    lines[0], lines[1] = lines[1], lines[0]
+if how == "delete-file":
+    import os; os.remove(path)
+else:
+    open(path, "wb").write(b"".join(lines))
+PY
+    if "$FERROKMS_BIN" audit verify --data-dir "$E2E_WORK/tampered" >"$E2E_WORK/tampered.out" 2>&1; then
+        echo "      verify passed a trail with $1"; return 1
+    fi
+    grep -q "$(basename "$file" .jsonl)" "$E2E_WORK/tampered.out" || { cat "$E2E_WORK/tampered.out"; return 1; }
+}
+for how in edit delete-line swap delete-file; do
+    check "audit verify catches a tampered trail ($how) and names the file" tampered "$how"
+done
+
 # --- 5. secrets --------------------------------------------------------------------------------
 echo "== secrets in data dirs and logs"
 status=0

@@ -58,7 +58,9 @@ impl Kms {
             .await
     }
 
-    pub(crate) fn root(&self) -> &RootKey {
+    /// The root key, for the server's own secrets at rest (the audit signing key); key material
+    /// is reached only through `key_material`.
+    pub fn root(&self) -> &RootKey {
         &self.root
     }
 

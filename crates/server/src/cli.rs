@@ -26,6 +26,60 @@ pub enum Command {
     /// Manage roles, which callers assume through STS AssumeRole for temporary credentials.
     #[command(subcommand)]
     Role(RoleCommand),
+    /// Verify and search the audit trail (DATA_DIR/audit).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// The audit trail commands. They read the files only, so they work while the server runs.
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Prove the trail intact: every record chained to the one before, every closed file signed.
+    /// Names exactly which file and record were altered, removed or reordered; exits 1 if any.
+    Verify(AuditVerifyArgs),
+    /// Print the events that match every filter given, oldest first, one JSON object a line.
+    Query(AuditQueryArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AuditVerifyArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Start at the file holding events of this time (RFC 3339, or YYYY-MM-DD for midnight UTC).
+    #[arg(long, value_parser = instant)]
+    pub from: Option<std::time::SystemTime>,
+    /// Verify against this public key (PEM) instead of the one of the data dir's signing key
+    /// (which needs the root key). Use a copy kept apart from the server.
+    #[arg(long)]
+    pub public_key: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct AuditQueryArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// A key id or key ARN (or an alias, as the request named it).
+    #[arg(long)]
+    pub key_id: Option<String>,
+    /// The caller's ARN.
+    #[arg(long)]
+    pub principal: Option<String>,
+    /// The operation, e.g. Decrypt.
+    #[arg(long)]
+    pub event: Option<String>,
+    /// Only events at or after this time (RFC 3339, or YYYY-MM-DD).
+    #[arg(long, value_parser = instant)]
+    pub since: Option<std::time::SystemTime>,
+}
+
+/// RFC 3339 (`2026-01-02T03:04:05Z`) or a date (`2026-01-02`, midnight UTC).
+fn instant(text: &str) -> Result<std::time::SystemTime, String> {
+    use time::format_description::well_known::Rfc3339;
+    let parsed = time::OffsetDateTime::parse(text, &Rfc3339)
+        .or_else(|_| time::OffsetDateTime::parse(&format!("{text}T00:00:00Z"), &Rfc3339));
+    parsed
+        .map(std::time::SystemTime::from)
+        .map_err(|_| "expected RFC 3339 (2026-01-02T03:04:05Z) or a date (2026-01-02)".into())
 }
 
 /// Where the data lives and how it is unlocked; shared by every command.

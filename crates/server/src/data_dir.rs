@@ -103,7 +103,7 @@ pub fn write_credentials(
 }
 
 /// Creates a file readable by its owner only; never replaces an existing file.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), DataDirError> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), DataDirError> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

@@ -6,6 +6,7 @@
 //! Beside the API: `GET /metrics` (Prometheus text), `GET /healthz` (the process answers) and
 //! `GET /readyz` (the store answers; the root key is loaded before the listener opens).
 
+use crate::audit_trail::{self, Ending};
 use crate::auth::Authenticator;
 use crate::metrics::{Gauges, Metrics};
 use axum::body::Body;
@@ -13,6 +14,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
+use ferrokms_audit::AuditLog;
 use ferrokms_core::{Caller, Kms};
 use ferrokms_types::KmsError;
 use http::{header, HeaderValue, Request, StatusCode};
@@ -31,6 +33,7 @@ pub struct App {
     pub kms: Arc<Kms>,
     pub auth: Authenticator,
     pub metrics: Metrics,
+    pub audit: AuditLog,
 }
 
 pub fn router(app: Arc<App>) -> Router {
@@ -53,10 +56,11 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
             Vec::new()
         }
     };
+    let audit = app.audit.stats();
     let gauges = Gauges {
         keys_by_state,
-        audit_bytes: 0,
-        audit_records: 0,
+        audit_bytes: audit.bytes_written,
+        audit_records: audit.records_written,
     };
     let text = app.metrics.render(&gauges);
     let mut response = text.into_response();
@@ -83,6 +87,8 @@ pub struct Exchange {
     pub operation: String,
     pub caller: Option<Caller>,
     pub audit: Option<ferrokms_core::audit::AuditFacts>,
+    /// The error message answered, when the request failed.
+    pub error_message: Option<String>,
 }
 
 async fn kms_endpoint(State(app): State<Arc<App>>, request: Request<Body>) -> Response {
@@ -98,19 +104,24 @@ async fn kms_endpoint(State(app): State<Arc<App>>, request: Request<Body>) -> Re
         }
         Ok(body) => match serve(&app, &parts, &body, &mut exchange).await {
             Ok(json) => (200, CONTENT_TYPE, json, "ok"),
-            Err(err) => (
-                err.http_status(),
-                CONTENT_TYPE,
-                err.to_json_body(),
-                err.wire_name(),
-            ),
+            Err(err) => failed(err, &mut exchange),
         },
-        Err(err) => (
-            err.http_status(),
-            CONTENT_TYPE,
-            err.to_json_body(),
-            err.wire_name(),
-        ),
+        Err(err) => failed(err, &mut exchange),
+    };
+    // The event is on disk before the answer leaves; if it cannot be written, the caller is
+    // told the request failed rather than have it go unaudited.
+    let ending = Ending {
+        request_id: &request_id,
+        error: (outcome != "ok")
+            .then(|| (outcome, exchange.error_message.clone().unwrap_or_default())),
+    };
+    let event = audit_trail::event(&parts, &exchange, &ending, app.kms.now_ms());
+    let (status, content_type, body, outcome) = match app.audit.append(&event).await {
+        Ok(()) => (status, content_type, body, outcome),
+        Err(e) => {
+            tracing::error!(error = %e, request_id = %request_id, "audit trail write failed");
+            failed(KmsError::internal(), &mut exchange)
+        }
     };
     let latency = started.elapsed();
     app.metrics.record(&exchange.operation, outcome, latency);
@@ -143,6 +154,17 @@ async fn kms_endpoint(State(app): State<Arc<App>>, request: Request<Body>) -> Re
         headers.insert("x-amzn-requestid", v);
     }
     response
+}
+
+/// The answer to a failed request, noting its message for the audit trail.
+fn failed(err: KmsError, exchange: &mut Exchange) -> (u16, &'static str, Vec<u8>, &'static str) {
+    exchange.error_message = Some(err.message().to_string());
+    (
+        err.http_status(),
+        CONTENT_TYPE,
+        err.to_json_body(),
+        err.wire_name(),
+    )
 }
 
 /// Reads the whole body, refusing more than `MAX_BODY_BYTES` before anything hashes it.

@@ -23,6 +23,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve(args).await,
             Command::Principal(command) => admin::principal(command).await,
             Command::Role(command) => admin::role(command).await,
+            Command::Audit(command) => admin::audit(command).await,
         }
     });
     match result {

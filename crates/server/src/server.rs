@@ -1,6 +1,7 @@
 //! Starting and stopping a server: open the data dir and store, check the root key against it,
 //! create the administrator on first start, then serve until told to stop.
 
+use crate::audit_trail;
 use crate::auth::Authenticator;
 use crate::data_dir::{self, RootKeySource};
 use crate::http::{router, App};
@@ -8,6 +9,7 @@ use crate::listener;
 use crate::metrics::Metrics;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use ferrokms_audit::AuditLog;
 use ferrokms_core::clock::{Clock, SystemClock};
 use ferrokms_core::{bootstrap, scheduler, Kms};
 use ferrokms_crypto::RootKey;
@@ -57,6 +59,7 @@ pub struct Running {
     /// Set on first start: where the administrator's credentials were written.
     pub new_credentials: Option<PathBuf>,
     pub kms: Arc<Kms>,
+    pub audit: AuditLog,
     stop: watch::Sender<bool>,
     serving: JoinHandle<()>,
     scheduler: JoinHandle<()>,
@@ -68,10 +71,15 @@ impl Running {
     }
 
     /// Stops accepting, waits for requests in flight, stops background work.
+    /// Stops accepting, waits for requests in flight, stops background work, then closes (and
+    /// signs) the audit trail's open file.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.serving.await;
         let _ = self.scheduler.await;
+        if let Err(e) = self.audit.close().await {
+            tracing::error!(error = %e, "closing the audit trail failed");
+        }
     }
 }
 
@@ -169,12 +177,14 @@ pub async fn start(config: ServerConfig) -> Result<Running, String> {
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = tcp.local_addr().map_err(|e| e.to_string())?;
     let (stop, stopped) = watch::channel(false);
+    let audit = audit_trail::open(&config.data_dir, kms.root()).await?;
     let metrics = Metrics::default();
     let scheduler_stats = metrics.scheduler.clone();
     let app = Arc::new(App {
         kms: kms.clone(),
         auth: Authenticator::new(kms.clone()),
         metrics,
+        audit: audit.clone(),
     });
     let scheme = if tls.is_some() { "https" } else { "http" };
     let serving = tokio::spawn(listener::serve(tcp, tls, router(app), stopped.clone()));
@@ -190,6 +200,7 @@ pub async fn start(config: ServerConfig) -> Result<Running, String> {
         scheme,
         new_credentials,
         kms,
+        audit,
         stop,
         serving,
         scheduler,

@@ -33,7 +33,11 @@ pub async fn serve(
     match run(app, parts, body, exchange).await {
         Ok(Answer::Identity(caller)) => (200, identity_xml(&caller, request_id), "ok"),
         Ok(Answer::Session(session)) => (200, session_xml(&session, request_id), "ok"),
-        Err((status, code, message)) => (status, error_xml(code, &message, request_id), code),
+        Err((status, code, message)) => {
+            let xml = error_xml(code, &message, request_id);
+            exchange.error_message = Some(message);
+            (status, xml, code)
+        }
     }
 }
 
@@ -75,6 +79,7 @@ async fn run(
                     "PolicyArns: ferrokms has no managed policies; pass an inline Policy".into(),
                 ));
             }
+            exchange.audit = Some(assume_role_facts(&form));
             let request = AssumeRoleRequest {
                 role_arn: field("RoleArn"),
                 role_session_name: field("RoleSessionName"),
@@ -91,6 +96,27 @@ async fn run(
             "InvalidAction",
             format!("Could not find operation {action} for version {version}"),
         )),
+    }
+}
+
+/// AssumeRole's audit facts: the role, session name and duration (the session policy and the
+/// credentials stay out).
+fn assume_role_facts(form: &[(String, String)]) -> ferrokms_core::audit::AuditFacts {
+    let mut parameters = serde_json::Map::new();
+    for (field, name) in [
+        ("RoleArn", "roleArn"),
+        ("RoleSessionName", "roleSessionName"),
+        ("DurationSeconds", "durationSeconds"),
+    ] {
+        if let Some((_, value)) = form.iter().find(|(k, _)| k == field) {
+            parameters.insert(name.into(), serde_json::Value::String(value.clone()));
+        }
+    }
+    ferrokms_core::audit::AuditFacts {
+        operation: "AssumeRole".into(),
+        read_only: false,
+        request_parameters: Some(serde_json::Value::Object(parameters)),
+        ..Default::default()
     }
 }
 

@@ -10,12 +10,15 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn ferrokms(data_dir: &Path, args: &[&str]) -> (bool, Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ferrokms"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ferrokms"));
+    command
         .args(["principal"])
         .args(args)
-        .args(["--data-dir", data_dir.to_str().unwrap()])
-        .output()
-        .expect("run ferrokms");
+        .args(["--data-dir", data_dir.to_str().unwrap()]);
+    if let Some(store) = common::store_env_for(data_dir) {
+        command.env("FERROKMS_STORE", store);
+    }
+    let out = command.output().expect("run ferrokms");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let json = serde_json::from_str(&stdout).unwrap_or(Value::Null);
     (

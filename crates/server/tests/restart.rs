@@ -251,6 +251,7 @@ async fn another_root_key_is_refused() {
     let dir = server.shutdown().await;
     let mut cfg = ServerConfig::new(dir.path().to_path_buf());
     cfg.listen = "127.0.0.1:0".parse().unwrap();
+    cfg.store = common::postgres_store_for(dir.path()).await;
     cfg.root_key = RootKeySource {
         inline: Some(ferrokms_crypto::RootKey::generate().unwrap().encode()),
         file: None,

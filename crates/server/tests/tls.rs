@@ -22,6 +22,7 @@ async fn sdk_over_tls_with_a_self_signed_certificate() {
     let mut config = ServerConfig::new(dir.path().join("data"));
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.tls = Some((cert_file, key_file));
+    config.store = common::postgres_store_for(&dir.path().join("data")).await;
     let running = start(config).await.unwrap();
     assert_eq!(running.scheme, "https");
     let creds = read_credentials_file(running.new_credentials.as_ref().unwrap());

@@ -76,6 +76,11 @@ impl Validator {
         let head: String = v.chars().take(64).collect();
         let len = v.chars().count() as i64;
         self.bounds(field, Some(&head), len, min as i64, max as i64, "length");
+        // No KMS identifier or name has one, and PostgreSQL's text cannot hold one: refused on
+        // every backend alike rather than failing in one of them.
+        if v.contains('\0') {
+            self.fail(None, field, "not contain the NUL character (U+0000)");
+        }
     }
 
     /// A blob (or secret) member's length in bytes, within [min, max]; its value is never shown.

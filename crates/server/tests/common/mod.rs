@@ -92,19 +92,34 @@ pub async fn start_in(dir: &Path) -> Running {
     server::start(cfg).await.expect("server starts")
 }
 
-/// The PostgreSQL database of a data dir when the suite runs on PostgreSQL; `None` for SQLite.
+/// The PostgreSQL database of a data dir when the suite runs on PostgreSQL (created if
+/// missing); `None` for SQLite.
 pub async fn postgres_store_for(dir: &Path) -> Option<String> {
+    let (server, name) = postgres_database_of(dir)?;
+    let url = ferrokms_store::conformance::databases::create_database(&server, &name, "")
+        .await
+        .expect("create the test database");
+    Some(url)
+}
+
+/// The `--store` of a data dir's server, for admin commands run as the binary: the
+/// FERROKMS_STORE value to set, when the suite runs on PostgreSQL.
+pub fn store_env_for(dir: &Path) -> Option<String> {
+    let (server, name) = postgres_database_of(dir)?;
+    Some(ferrokms_store::conformance::databases::with_database(
+        &server, &name,
+    ))
+}
+
+/// (server URL, database name) of a data dir when the suite runs on PostgreSQL.
+fn postgres_database_of(dir: &Path) -> Option<(String, String)> {
     if std::env::var("FERROKMS_TEST_BACKEND").ok()? != "postgres" {
         return None;
     }
     let server = std::env::var("FERROKMS_TEST_POSTGRES_URL")
         .expect("FERROKMS_TEST_BACKEND=postgres needs FERROKMS_TEST_POSTGRES_URL");
     let digest = ferrokms_crypto::sha256(dir.to_string_lossy().as_bytes());
-    let name = format!("api_{}", hex::encode(&digest[..10]));
-    let url = ferrokms_store::conformance::databases::create_database(&server, &name, "")
-        .await
-        .expect("create the test database");
-    Some(url)
+    Some((server, format!("api_{}", hex::encode(&digest[..10]))))
 }
 
 pub async fn create_user(running: &Running, account: &str, name: &str) -> Creds {

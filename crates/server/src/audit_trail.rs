@@ -1,0 +1,254 @@
+//! The server's side of the audit trail (the `ferrokms-audit` crate keeps the files): the audit
+//! signing key in the data dir, and one CloudTrail-shaped event per request, success or failure —
+//! authentication failures and denials included — written durably before the answer leaves.
+//!
+//! Each node keeps its own trail in DATA_DIR/audit, signed with its own key: the private key is
+//! stored only wrapped under the root key (DATA_DIR/audit-signing.key); the public key is
+//! exported as DATA_DIR/audit/audit-public-key.pem for anyone who verifies the trail.
+
+use crate::data_dir;
+use crate::http::Exchange;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use ferrokms_audit::{AuditEvent, AuditLog, AuditOptions, AuditSigningKey, Resource, UserIdentity};
+use ferrokms_core::{principals, roles, Caller};
+use ferrokms_crypto::RootKey;
+use http::request::Parts;
+use std::path::{Path, PathBuf};
+
+/// The wrapped audit signing key.
+pub const SIGNING_KEY_FILE: &str = "audit-signing.key";
+const SIGNING_KEY_AAD: &[u8] = b"ferrokms audit-signing-key";
+/// The longest User-Agent recorded.
+const MAX_USER_AGENT: usize = 1024;
+
+/// Where a data dir's audit trail lives.
+pub fn audit_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("audit")
+}
+
+/// Opens the data dir's audit trail, creating its signing key on first start.
+pub async fn open(data_dir: &Path, root: &RootKey) -> Result<AuditLog, String> {
+    let signer = load_or_create_signing_key(data_dir, root)?;
+    AuditLog::open(&audit_dir(data_dir), signer, AuditOptions::default())
+        .await
+        .map_err(|e| format!("cannot open the audit trail: {e}"))
+}
+
+fn load_or_create_signing_key(data_dir: &Path, root: &RootKey) -> Result<AuditSigningKey, String> {
+    let path = data_dir.join(SIGNING_KEY_FILE);
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let wrapped = STANDARD
+            .decode(text.trim())
+            .map_err(|_| format!("{} is corrupt", path.display()))?;
+        let pkcs8 = root
+            .unwrap(SIGNING_KEY_AAD, &wrapped)
+            .map_err(|_| format!("{} does not open with this root key", path.display()))?;
+        return AuditSigningKey::from_pkcs8(pkcs8.expose()).map_err(|e| e.to_string());
+    }
+    let (key, pkcs8) = AuditSigningKey::generate().map_err(|e| e.to_string())?;
+    let wrapped = root
+        .wrap(SIGNING_KEY_AAD, pkcs8.expose())
+        .map_err(|e| e.to_string())?;
+    data_dir::write_private(&path, STANDARD.encode(wrapped).as_bytes())
+        .map_err(|e| e.to_string())?;
+    Ok(key)
+}
+
+/// The public key of the data dir's audit signing key (needs the root key, which an attacker
+/// able to rewrite the trail's files does not have).
+pub fn public_key(data_dir: &Path, root_key: &data_dir::RootKeySource) -> Result<Vec<u8>, String> {
+    if !data_dir.join(SIGNING_KEY_FILE).exists() {
+        return Err(format!(
+            "no audit signing key in {} (has a server run there?)",
+            data_dir.display()
+        ));
+    }
+    let (root, _) =
+        data_dir::load_or_create_root_key(data_dir, root_key).map_err(|e| e.to_string())?;
+    Ok(load_or_create_signing_key(data_dir, &root)?.public_key_der())
+}
+
+/// How a request ended, for its event.
+pub struct Ending<'a> {
+    pub request_id: &'a str,
+    /// `None` on success; the AWS error code and message otherwise.
+    pub error: Option<(&'a str, String)>,
+}
+
+/// The event of one request.
+pub fn event(parts: &Parts, exchange: &Exchange, ending: &Ending<'_>, now_ms: i64) -> AuditEvent {
+    let facts = exchange.audit.as_ref();
+    let caller = exchange.caller.as_ref();
+    let (source, name) = match exchange.operation.strip_prefix("sts:") {
+        Some(action) => ("sts.amazonaws.com", action.to_string()),
+        None => (ferrokms_audit::EVENT_SOURCE, exchange.operation.clone()),
+    };
+    let resources: Vec<Resource> = facts
+        .map(|f| {
+            f.resources
+                .iter()
+                .map(|arn| Resource::kms_key(arn_account(arn), arn))
+                .collect()
+        })
+        .unwrap_or_default();
+    let caller_account = caller.map(|c| c.account_id.clone()).unwrap_or_default();
+    let recipient = resources
+        .first()
+        .map(|r| r.account_id.clone())
+        .unwrap_or_else(|| caller_account.clone());
+    AuditEvent {
+        user_identity: identity(parts, caller),
+        event_time: rfc3339(now_ms),
+        event_source: source.to_string(),
+        event_name: name,
+        aws_region: caller.map(|c| c.region.clone()).unwrap_or_default(),
+        source_ip_address: parts
+            .extensions
+            .get::<ferrokms_core::Connection>()
+            .map(|c| c.peer.ip().to_string())
+            .unwrap_or_default(),
+        user_agent: header(parts, "user-agent")
+            .chars()
+            .take(MAX_USER_AGENT)
+            .collect(),
+        request_parameters: facts.and_then(|f| f.request_parameters.clone()),
+        response_elements: facts.and_then(|f| f.response_elements.clone()),
+        request_id: ending.request_id.to_string(),
+        event_id: uuid::Uuid::new_v4().to_string(),
+        read_only: facts.is_some_and(|f| f.read_only),
+        resources,
+        recipient_account_id: recipient,
+        error_code: ending.error.as_ref().map(|(code, _)| code.to_string()),
+        error_message: ending.error.as_ref().map(|(_, m)| m.clone()),
+        ..AuditEvent::default()
+    }
+}
+
+/// CloudTrail's userIdentity: the authenticated caller, or for a request that did not
+/// authenticate, the access key id it claimed (if any).
+fn identity(parts: &Parts, caller: Option<&Caller>) -> UserIdentity {
+    let Some(caller) = caller else {
+        return UserIdentity {
+            identity_type: "Unknown".into(),
+            access_key_id: claimed_access_key(parts),
+            ..UserIdentity::default()
+        };
+    };
+    let (identity_type, principal_id) = match &caller.session {
+        Some(session) => (
+            "AssumedRole",
+            format!(
+                "{}:{}",
+                roles::role_id(&session.role_arn),
+                session.session_name
+            ),
+        ),
+        None => (
+            "IAMUser",
+            principals::derived_id("AIDA", &caller.principal_arn),
+        ),
+    };
+    UserIdentity {
+        identity_type: identity_type.into(),
+        principal_id,
+        arn: caller.principal_arn.clone(),
+        account_id: caller.account_id.clone(),
+        access_key_id: Some(caller.access_key_id.clone()),
+    }
+}
+
+/// The access key id in `Authorization: AWS4-HMAC-SHA256 Credential=<id>/...`, if well formed.
+fn claimed_access_key(parts: &Parts) -> Option<String> {
+    let auth = header(parts, "authorization");
+    let rest = auth.split("Credential=").nth(1)?;
+    let id = rest.split('/').next()?;
+    (!id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .then(|| id.to_string())
+}
+
+fn header<'a>(parts: &'a Parts, name: &str) -> &'a str {
+    parts
+        .headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// The account of a key ARN (`arn:aws:kms:<region>:<account>:key/<id>`).
+fn arn_account(arn: &str) -> &str {
+    arn.split(':').nth(4).unwrap_or_default()
+}
+
+fn rfc3339(now_ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(now_ms / 1000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(headers: &[(&str, &str)]) -> Parts {
+        let mut request = http::Request::builder().method("POST").uri("/");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn unauthenticated_requests_name_the_claimed_key_only() {
+        let p = parts(&[(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=00",
+        )]);
+        let who = identity(&p, None);
+        assert_eq!(who.identity_type, "Unknown");
+        assert_eq!(who.access_key_id.as_deref(), Some("AKIAEXAMPLE"));
+        assert_eq!(identity(&parts(&[]), None).access_key_id, None);
+    }
+
+    #[test]
+    fn events_carry_the_caller_keys_and_outcome() {
+        let p = parts(&[("user-agent", "aws-cli/1")]);
+        let exchange = Exchange {
+            operation: "Encrypt".into(),
+            caller: Some(Caller {
+                principal_arn: "arn:aws:iam::111122223333:user/alice".into(),
+                account_id: "111122223333".into(),
+                access_key_id: "AKIAALICE".into(),
+                region: "eu-west-1".into(),
+                ..Caller::default()
+            }),
+            audit: Some(ferrokms_core::audit::AuditFacts::new(
+                "Encrypt",
+                br#"{"KeyId":"k","Plaintext":"c2VjcmV0"}"#,
+            )),
+            error_message: None,
+        };
+        let ending = Ending {
+            request_id: "req-1",
+            error: Some(("AccessDeniedException", "no".into())),
+        };
+        let e = event(&p, &exchange, &ending, 1_700_000_000_000);
+        assert_eq!(e.event_name, "Encrypt");
+        assert_eq!(e.event_time, "2023-11-14T22:13:20Z");
+        assert_eq!(e.aws_region, "eu-west-1");
+        assert_eq!(e.user_identity.identity_type, "IAMUser");
+        assert!(e.user_identity.principal_id.starts_with("AIDA"));
+        assert_eq!(e.error_code.as_deref(), Some("AccessDeniedException"));
+        assert_eq!(e.user_agent, "aws-cli/1");
+        assert!(e.read_only);
+        let text = serde_json::to_string(&e).unwrap();
+        assert!(!text.contains("c2VjcmV0"), "{text}");
+        assert!(text.contains("\"keyId\":\"k\""), "{text}");
+    }
+}
