@@ -137,7 +137,7 @@ audit_verify() { "$FERROKMS_BIN" audit verify --data-dir "$1" >"$E2E_WORK/verify
 check "audit verify: the shared server's trail is intact" audit_verify "$SHARED_DIR"
 events_of() {
     "$FERROKMS_BIN" audit query --data-dir "$SHARED_DIR" --event "$1" |
-        python3 -c 'import json,sys; events=[json.loads(l) for l in sys.stdin]; assert events, "no events"; assert all(e["eventSource"] and e["requestID"] and e["userIdentity"]["arn"] for e in events); print(len(events))'
+        python3 -c 'import json,sys; events=[json.loads(l) for l in sys.stdin]; assert events, "no events"; assert all(e["eventSource"] and e["requestID"] and e["eventTime"] for e in events); ok = [e for e in events if "errorCode" not in e]; assert ok and all(e["userIdentity"]["arn"] and e["resources"] for e in ok); print(len(events))'
 }
 check "audit query --event Encrypt finds CloudTrail-shaped events" events_of Encrypt
 check "audit query --event CreateKey finds CloudTrail-shaped events" events_of CreateKey

@@ -135,6 +135,16 @@ pub fn handle<'a, O: Operation>(
         let result = drive::<O>(kms, caller, body, &mut audit).await;
         if let (Ok(answer), false) = (&result, audit.read_only) {
             audit.response_elements = scrubbed_json(answer);
+            // A key the request created is its resource (CreateKey), as CloudTrail shows it.
+            let created = audit.response_elements.as_ref().and_then(|r| {
+                r.get("keyMetadata")?
+                    .get("arn")?
+                    .as_str()
+                    .map(str::to_string)
+            });
+            if let (Some(arn), true) = (created, audit.resources.is_empty()) {
+                audit.resources.push(arn);
+            }
         }
         Handled { result, audit }
     })

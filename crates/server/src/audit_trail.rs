@@ -103,7 +103,7 @@ pub fn event(parts: &Parts, exchange: &Exchange, ending: &Ending<'_>, now_ms: i6
         user_identity: identity(parts, caller),
         event_time: rfc3339(now_ms),
         event_source: source.to_string(),
-        event_name: name,
+        event_name: name.clone(),
         aws_region: caller.map(|c| c.region.clone()).unwrap_or_default(),
         source_ip_address: parts
             .extensions
@@ -118,7 +118,10 @@ pub fn event(parts: &Parts, exchange: &Exchange, ending: &Ending<'_>, now_ms: i6
         response_elements: facts.and_then(|f| f.response_elements.clone()),
         request_id: ending.request_id.to_string(),
         event_id: uuid::Uuid::new_v4().to_string(),
-        read_only: facts.is_some_and(|f| f.read_only),
+        read_only: facts.map_or_else(
+            || ferrokms_core::audit::is_read_only(&name),
+            |f| f.read_only,
+        ),
         resources,
         recipient_account_id: recipient,
         error_code: ending.error.as_ref().map(|(code, _)| code.to_string()),

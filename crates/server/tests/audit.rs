@@ -23,7 +23,12 @@ async fn every_request_is_one_event_with_cloudtrail_fields() {
     let before = events(server.dir.path()).len();
     const SECRET: &[u8] = b"audit-plaintext-needle-5f2c";
 
-    let created = admin.create_key().description("audited").send().await.unwrap();
+    let created = admin
+        .create_key()
+        .description("audited")
+        .send()
+        .await
+        .unwrap();
     let key_id = created.key_metadata().unwrap().key_id().to_string();
     let create_request = created.request_id().unwrap().to_string();
     let encrypted = admin
@@ -60,7 +65,10 @@ async fn every_request_is_one_event_with_cloudtrail_fields() {
         secret_access_key: "wrong-secret".into(),
         ..server.admin.clone()
     };
-    let unauthenticated = client(&server.endpoint(), &forged, REGION).list_keys().send().await;
+    let unauthenticated = client(&server.endpoint(), &forged, REGION)
+        .list_keys()
+        .send()
+        .await;
     expect_err(unauthenticated, "InvalidSignatureException");
 
     let all = events(server.dir.path());
@@ -74,7 +82,7 @@ async fn every_request_is_one_event_with_cloudtrail_fields() {
     let (create, encrypt, describe, deny, unauth) = (new[0], new[1], new[2], new[3], new[4]);
     assert_eq!(create.request_id, create_request);
     assert!(!create.read_only);
-    assert_eq!(create.resources.len(), 0, "the key did not exist before the request");
+    assert_eq!(create.resources[0].arn, key_arn(&key_id), "the created key");
     assert_eq!(
         create.response_elements.as_ref().unwrap()["keyMetadata"]["keyId"],
         key_id.as_str()
@@ -92,7 +100,11 @@ async fn every_request_is_one_event_with_cloudtrail_fields() {
         Some(server.admin.access_key_id.as_str())
     );
     assert_eq!(encrypt.source_ip_address, "127.0.0.1");
-    assert!(encrypt.user_agent.contains("aws-sdk-rust"), "{}", encrypt.user_agent);
+    assert!(
+        encrypt.user_agent.contains("aws-sdk-rust"),
+        "{}",
+        encrypt.user_agent
+    );
     let parameters = encrypt.request_parameters.as_ref().unwrap();
     assert_eq!(parameters["keyId"], key_id.as_str());
     assert_eq!(parameters["encryptionContext"]["Department"], "IT");
@@ -101,10 +113,21 @@ async fn every_request_is_one_event_with_cloudtrail_fields() {
     assert_eq!(encrypt.error_code, None);
     assert_eq!(describe.error_code.as_deref(), Some("NotFoundException"));
     assert_eq!(deny.error_code.as_deref(), Some("AccessDeniedException"));
-    assert!(deny.error_message.as_deref().unwrap().contains("is not authorized"));
+    assert!(deny
+        .error_message
+        .as_deref()
+        .unwrap()
+        .contains("is not authorized"));
     assert_eq!(deny.user_identity.arn, nobody.arn);
-    assert_eq!(deny.resources[0].arn, key_arn(&key_id), "denials name the key");
-    assert_eq!(unauth.error_code.as_deref(), Some("InvalidSignatureException"));
+    assert_eq!(
+        deny.resources[0].arn,
+        key_arn(&key_id),
+        "denials name the key"
+    );
+    assert_eq!(
+        unauth.error_code.as_deref(),
+        Some("InvalidSignatureException")
+    );
     assert_eq!(unauth.user_identity.identity_type, "Unknown");
     assert_eq!(
         unauth.user_identity.access_key_id.as_deref(),
@@ -128,7 +151,10 @@ async fn every_request_is_one_event_with_cloudtrail_fields() {
     let public_key = ferrokms_audit::read_public_key(&dir.path().join("audit")).unwrap();
     let report = verify(&dir.path().join("audit"), &public_key, None).unwrap();
     assert!(report.is_intact(), "{report}");
-    assert!(report.digests_verified >= 1, "shutdown signs the open file: {report}");
+    assert!(
+        report.digests_verified >= 1,
+        "shutdown signs the open file: {report}"
+    );
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

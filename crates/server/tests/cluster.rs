@@ -45,7 +45,11 @@ impl Node {
         for line in lines.by_ref() {
             let line = line.expect("read stdout");
             if let Some(rest) = line.split(" listening on ").nth(1) {
-                endpoint = rest.split_whitespace().next().unwrap_or_default().to_string();
+                endpoint = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
                 break;
             }
         }
@@ -80,7 +84,11 @@ struct Written {
 }
 
 async fn write_one(kms: &Client, n: usize) -> Result<Written, String> {
-    let key = kms.create_key().send().await.map_err(|e| format!("{e:?}"))?;
+    let key = kms
+        .create_key()
+        .send()
+        .await
+        .map_err(|e| format!("{e:?}"))?;
     let key_id = key.key_metadata().expect("metadata").key_id().to_string();
     let plaintext = format!("cluster write {n}").into_bytes();
     let encrypted = kms
@@ -149,7 +157,11 @@ async fn three_nodes_survive_a_kill_and_agree_within_the_bound() {
         w.await.unwrap();
     }
     let written = std::mem::take(&mut *written.lock().unwrap());
-    assert!(written.len() > 30, "too little load got through: {}", written.len());
+    assert!(
+        written.len() > 30,
+        "too little load got through: {}",
+        written.len()
+    );
 
     // Every acknowledged write is there, on each survivor.
     for (i, w) in written.iter().enumerate() {
@@ -160,7 +172,10 @@ async fn three_nodes_survive_a_kill_and_agree_within_the_bound() {
             .send()
             .await
             .unwrap_or_else(|e| panic!("acknowledged ciphertext {i} lost: {e:?}"));
-        assert_eq!(decrypted.plaintext().unwrap().as_ref(), w.plaintext.as_slice());
+        assert_eq!(
+            decrypted.plaintext().unwrap().as_ref(),
+            w.plaintext.as_slice()
+        );
         assert_eq!(
             decrypted.key_id(),
             Some(common::key_arn(&w.key_id).as_str())
