@@ -29,19 +29,21 @@ FERROKMS=$TARGET_DIR/release/ferrokms
 LOADGEN=$TARGET_DIR/release/loadgen
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ferrokms-bench-cluster.XXXXXX")
+# Its own directory: pg.sh hands it to the postgres user when run as root.
+PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ferrokms-bench-pg.XXXXXX")
 PIDS=()
 cleanup() {
     for pid in "${PIDS[@]}"; do
         kill -9 "$pid" 2>/dev/null || true
     done
-    bash "$ROOT/scripts/pg.sh" stop "$WORK/pg" >/dev/null 2>&1 || true
-    rm -rf "$WORK"
+    bash "$ROOT/scripts/pg.sh" stop "$PG_DIR" >/dev/null 2>&1 || true
+    rm -rf "$WORK" "$PG_DIR"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-FERROKMS_STORE=$(bash "$ROOT/scripts/pg.sh" start "$WORK/pg")
+FERROKMS_STORE=$(bash "$ROOT/scripts/pg.sh" start "$PG_DIR")
 FERROKMS_ROOT_KEY=$(head -c 32 /dev/urandom | base64)
 export FERROKMS_STORE FERROKMS_ROOT_KEY
 

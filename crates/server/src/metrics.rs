@@ -47,8 +47,9 @@ impl Histogram {
 
 #[derive(Default)]
 pub struct Metrics {
-    /// (operation, outcome) → requests. Outcome is `ok` or the AWS error code.
-    requests: Mutex<BTreeMap<(String, String), u64>>,
+    /// operation → outcome → requests. Outcome is `ok` or the AWS error code. Two levels so that
+    /// counting looks up by `&str` and allocates only the first time a pair is seen.
+    requests: Mutex<BTreeMap<String, BTreeMap<String, u64>>>,
     latency: Mutex<BTreeMap<String, Arc<Histogram>>>,
     pub scheduler: Arc<SchedulerStats>,
 }
@@ -69,15 +70,25 @@ impl Metrics {
             operation
         };
         if let Ok(mut requests) = self.requests.lock() {
-            *requests
-                .entry((operation.to_string(), outcome.to_string()))
-                .or_default() += 1;
+            let outcomes = match requests.get_mut(operation) {
+                Some(outcomes) => outcomes,
+                None => requests.entry(operation.to_string()).or_default(),
+            };
+            match outcomes.get_mut(outcome) {
+                Some(n) => *n += 1,
+                None => {
+                    outcomes.insert(outcome.to_string(), 1);
+                }
+            }
         }
         let histogram = match self.latency.lock() {
-            Ok(mut map) => map
-                .entry(operation.to_string())
-                .or_insert_with(|| Arc::new(Histogram::new()))
-                .clone(),
+            Ok(mut map) => match map.get(operation) {
+                Some(h) => h.clone(),
+                None => map
+                    .entry(operation.to_string())
+                    .or_insert_with(|| Arc::new(Histogram::new()))
+                    .clone(),
+            },
             Err(_) => return,
         };
         histogram.observe(latency);
@@ -88,7 +99,10 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP ferrokms_requests_total API requests by operation and outcome (ok or the AWS error code).\n# TYPE ferrokms_requests_total counter\n");
         if let Ok(requests) = self.requests.lock() {
-            for ((operation, outcome), n) in requests.iter() {
+            let pairs = requests
+                .iter()
+                .flat_map(|(op, outcomes)| outcomes.iter().map(move |(o, n)| (op, o, n)));
+            for (operation, outcome, n) in pairs {
                 let _ = writeln!(
                     out,
                     "ferrokms_requests_total{{operation=\"{}\",outcome=\"{}\"}} {n}",
