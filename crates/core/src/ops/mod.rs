@@ -36,7 +36,7 @@ use crate::key::Key;
 use crate::key_state::StateRule;
 use crate::{error, Kms};
 use ferrokms_store::{KeyRow, StoreError};
-use ferrokms_types::enums::{EncryptionAlgorithm, KeyState};
+use ferrokms_types::enums::KeyState;
 use ferrokms_types::shapes::Empty;
 use ferrokms_types::KmsError;
 
@@ -104,19 +104,13 @@ pub(crate) async fn set_state(
     Ok(Empty {})
 }
 
-/// Symmetric keys take only SYMMETRIC_DEFAULT (or no algorithm at all).
-pub(crate) fn symmetric_algorithm(
-    requested: Option<&str>,
-) -> Result<EncryptionAlgorithm, KmsError> {
-    match requested.and_then(EncryptionAlgorithm::parse) {
-        None | Some(EncryptionAlgorithm::SymmetricDefault) => {
-            Ok(EncryptionAlgorithm::SymmetricDefault)
-        }
-        Some(other) => Err(KmsError::InvalidKeyUsage(format!(
-            "The encryption algorithm {} is not valid for a symmetric key.",
-            other.as_str()
-        ))),
-    }
+/// The current version's material of an asymmetric or HMAC key: the private key in its stored
+/// form (see `ferrokms_crypto::asymmetric`) or the HMAC key.
+pub(crate) async fn current_material(
+    kms: &Kms,
+    key: &AuthorizedKey,
+) -> Result<std::sync::Arc<ferrokms_crypto::SecretBytes>, KmsError> {
+    kms.key_material(key, key.key.row.current_version).await
 }
 
 /// Nitro Enclaves attestation needs AWS's attestation PKI, which a self-hosted KMS does not have.
