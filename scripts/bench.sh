@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Load benchmark: a release `ferrokms serve` on a fresh temporary data dir, driven by tools/loadgen
-# with SigV4-signed Encrypt requests, then Decrypt, each over CONNECTIONS keep-alive connections for
+# with SigV4-signed Encrypt requests, then Decrypt, Sign (ECDSA_SHA_256 with an ECC_NIST_P256 key) and
+# GenerateMac (HMAC_SHA_256 with an HMAC_256 key), each over CONNECTIONS keep-alive connections for
 # DURATION. Prints requests/s, p50/p90/p99/max latency, and how much CPU the server and the
 # generator each used: on one machine they share its cores, so the server gets what loadgen leaves.
 #
-# Usage: scripts/bench.sh            (CONNECTIONS=64 DURATION=20s OPERATIONS="encrypt decrypt")
+# Usage: scripts/bench.sh            (CONNECTIONS=64 DURATION=20s
+#                                     OPERATIONS="encrypt decrypt sign generate-mac")
 # Other knobs: LOADGEN_THREADS (generator worker threads; default 1: it needs ~0.35 core at 9k
 # requests/s and leaves the rest to the server; "all" for one per CPU), KEEP_SERVER=1 (leave
 # the data dir for inspection), NO_WRK=1 (skip the wrk comparison that runs when wrk is installed).
@@ -19,7 +21,7 @@ source "$ROOT/tests/e2e/lib.sh"
 
 CONNECTIONS=${CONNECTIONS:-64}
 DURATION=${DURATION:-20s}
-OPERATIONS=${OPERATIONS:-encrypt decrypt}
+OPERATIONS=${OPERATIONS:-encrypt decrypt sign generate-mac}
 LOADGEN_THREADS=${LOADGEN_THREADS:-1}
 THREAD_ARGS=()
 if [ "$LOADGEN_THREADS" != all ]; then

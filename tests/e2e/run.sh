@@ -5,7 +5,8 @@
 # Needs `aws`, `python3` with boto3 and pytest on PATH (scripts/test.sh provides them in .venv).
 #
 #   1. cli_flows.sh      the issue's AWS CLI flows against a shared server
-#   2. pytest            test_boto3.py, test_principals.py, test_sts.py, test_roles.py (shared server), test_durability.py
+#   2. pytest            test_boto3.py, test_asymmetric.py, test_principals.py, test_sts.py, test_roles.py
+#                        (shared server), test_durability.py
 #                        (its own servers: SIGTERM restart, kill -9 during writes)
 #   3. loadgen smoke     a 2-second run of tools/loadgen, when its binary is given
 #   4. SIGTERM           the shared server exits 0
@@ -86,7 +87,7 @@ check_that "cli_flows.sh ran to its end" "$status"
 echo "== boto3 (pytest)"
 status=0
 (cd "$HERE" && python3 -m pytest -p no:cacheprovider -q -rfEsxX \
-    --junitxml="$E2E_WORK/pytest.xml" test_boto3.py test_principals.py test_sts.py test_roles.py test_durability.py) ||
+    --junitxml="$E2E_WORK/pytest.xml" test_boto3.py test_asymmetric.py test_principals.py test_sts.py test_roles.py test_durability.py) ||
     status=$?
 if [ -s "$E2E_WORK/pytest.xml" ]; then
     read -r passed failed skipped < <(python3 - "$E2E_WORK/pytest.xml" <<'EOF'
@@ -120,7 +121,7 @@ if [ -n "$LOADGEN_BIN" ]; then
         echo "      $out"
         python3 -c 'import json,sys; r = json.loads(sys.argv[1]); sys.exit(0 if r["ok"] > 0 and r["errors"] == 0 else 1)' "$out"
     }
-    for operation in encrypt decrypt generate-data-key; do
+    for operation in encrypt decrypt generate-data-key sign generate-mac; do
         check "loadgen --operation $operation: requests succeed, no errors" loadgen_smoke "$operation"
     done
 fi

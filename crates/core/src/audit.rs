@@ -30,6 +30,7 @@ pub const SCRUBBED_MEMBERS: &[&str] = &[
     "PublicKey",
     "RawSecretAccessKey",
     "SharedSecret",
+    "SharedSecretCiphertextBlob",
     "Signature",
     "SourceCiphertextBlob",
     "XksProxyAuthenticationCredential",

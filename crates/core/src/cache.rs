@@ -6,7 +6,8 @@
 //! cluster later) is seen within `METADATA_TTL`; a disabled or deleted key stops working within
 //! that bound everywhere. Material is immutable per version, but is dropped with its key and
 //! expires after `MATERIAL_TTL` so unused key bytes do not linger in memory. Parsed key policies
-//! are kept by row version; parsed identity policies expire after `METADATA_TTL`, so a policy
+//! are kept by row version; public keys (derived from a version's private key) live as long as
+//! material; parsed identity policies expire after `METADATA_TTL`, so a policy
 //! changed by the admin command applies within that bound.
 
 use crate::key::Key;
@@ -29,6 +30,8 @@ pub struct Caches {
     keys: TimedMap<Scoped, Key>,
     aliases: TimedMap<Scoped, String>,
     material: TimedMap<(String, i64), Arc<SecretBytes>>,
+    /// DER SubjectPublicKeyInfo of a key pair by (key id, version).
+    public_keys: TimedMap<(String, i64), Arc<Vec<u8>>>,
     /// Parsed key policies by (key id, row version): a new row version is a new entry.
     key_policies: TimedMap<(String, i64), Arc<Policy>>,
     /// Parsed identity policies by principal ARN.
@@ -45,6 +48,7 @@ impl Default for Caches {
             keys: TimedMap::new(METADATA_TTL),
             aliases: TimedMap::new(METADATA_TTL),
             material: TimedMap::new(MATERIAL_TTL),
+            public_keys: TimedMap::new(MATERIAL_TTL),
             key_policies: TimedMap::new(MATERIAL_TTL),
             identity_policies: TimedMap::new(METADATA_TTL),
             tags: TimedMap::new(METADATA_TTL),
@@ -72,6 +76,7 @@ impl Caches {
     pub fn forget_key(&self, account_id: &str, region: &str, key_id: &str) {
         self.keys.remove(&scoped(account_id, region, key_id));
         self.material.retain(|(id, _)| id != key_id);
+        self.public_keys.retain(|(id, _)| id != key_id);
         self.forget_tags(key_id);
     }
 
@@ -133,6 +138,14 @@ impl Caches {
 
     pub fn put_material(&self, key_id: &str, version: i64, material: Arc<SecretBytes>) {
         self.material.put((key_id.to_string(), version), material);
+    }
+
+    pub fn public_key(&self, key_id: &str, version: i64) -> Option<Arc<Vec<u8>>> {
+        self.public_keys.get(&(key_id.to_string(), version))
+    }
+
+    pub fn put_public_key(&self, key_id: &str, version: i64, der: Arc<Vec<u8>>) {
+        self.public_keys.put((key_id.to_string(), version), der);
     }
 }
 

@@ -3,7 +3,8 @@
 
 use crate::error;
 use ferrokms_store::KeyRow;
-use ferrokms_types::enums::{EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, Origin};
+use ferrokms_types::enums::{CustomerMasterKeySpec, KeySpec, KeyState, KeyUsage, Origin};
+use ferrokms_types::key_specs::{self, Algorithms};
 use ferrokms_types::shapes::keys::KeyMetadata;
 use ferrokms_types::{KmsError, Timestamp};
 
@@ -45,17 +46,25 @@ impl Key {
         format!("{}:{}", self.row.account_id, self.row.key_id)
     }
 
-    pub fn encryption_algorithms(&self) -> Option<Vec<EncryptionAlgorithm>> {
-        match (self.usage, self.spec) {
-            (KeyUsage::EncryptDecrypt, KeySpec::SymmetricDefault) => {
-                Some(vec![EncryptionAlgorithm::SymmetricDefault])
-            }
-            _ => None,
-        }
+    /// The algorithms the key supports, from the key spec table. A stored (spec, usage) pair that
+    /// CreateKey would refuse supports nothing.
+    pub fn algorithms(&self) -> Algorithms {
+        key_specs::algorithms(self.spec, self.usage).unwrap_or_default()
+    }
+
+    /// Whether the key holds a key pair (GetPublicKey works on it).
+    pub fn is_asymmetric(&self) -> bool {
+        key_specs::is_asymmetric(self.spec)
+    }
+
+    /// The key's spec under its deprecated name, when that enum lists it.
+    pub fn customer_master_key_spec(&self) -> Option<CustomerMasterKeySpec> {
+        CustomerMasterKeySpec::parse(self.spec.as_str())
     }
 
     pub fn metadata(&self) -> KeyMetadata {
         let r = &self.row;
+        let algorithms = self.algorithms();
         KeyMetadata {
             aws_account_id: r.account_id.clone(),
             key_id: r.key_id.clone(),
@@ -68,15 +77,24 @@ impl Key {
             deletion_date: r.deletion_date.map(Timestamp),
             origin: self.origin,
             key_manager: "CUSTOMER",
-            customer_master_key_spec: self.spec,
+            customer_master_key_spec: self.customer_master_key_spec(),
             key_spec: self.spec,
-            encryption_algorithms: self.encryption_algorithms(),
+            encryption_algorithms: listed(algorithms.encryption),
+            signing_algorithms: listed(algorithms.signing),
+            mac_algorithms: listed(algorithms.mac),
+            key_agreement_algorithms: listed(algorithms.key_agreement),
+            encapsulation_algorithms: listed(algorithms.encapsulation),
             multi_region: r.multi_region,
             pending_deletion_window_in_days: r
                 .pending_window_days
                 .filter(|_| self.state == KeyState::PendingDeletion),
         }
     }
+}
+
+/// An algorithm list as the wire shows it: absent when empty.
+pub fn listed<T: Copy>(list: &[T]) -> Option<Vec<T>> {
+    (!list.is_empty()).then(|| list.to_vec())
 }
 
 /// Splits a ciphertext's key name back into (account id, key id).

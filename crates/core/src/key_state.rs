@@ -11,7 +11,10 @@ pub enum StateRule {
     /// Works in every state: DescribeKey, ListAliases, ListResourceTags, DeleteAlias, and the key
     /// policy operations.
     Any,
-    /// Cryptographic use (Encrypt, Decrypt, ReEncrypt, data keys): Enabled only.
+    /// Cryptographic use: Enabled only. Encrypt, Decrypt, ReEncrypt, GenerateDataKey(Pair)
+    /// (WithoutPlaintext), Sign, Verify, GetPublicKey, GenerateMac, VerifyMac,
+    /// DeriveSharedSecret, Encapsulate, Decapsulate and CreateGrant, as AWS's key state table
+    /// has them.
     Cryptographic,
     /// Management of a key that is not being deleted: tags, description, aliases,
     /// ScheduleKeyDeletion. Allowed while Disabled, PendingImport or Unavailable.

@@ -2,8 +2,10 @@
 //! pipeline (`pipeline`): parse → validate → resolve keys → check state and usage → authorise →
 //! run → log. No HTTP here: the server hands in an authenticated caller and a JSON body.
 
+pub mod algorithms;
 pub mod audit;
 pub mod authz;
+pub mod blocking;
 pub mod bootstrap;
 pub mod cache;
 pub mod caller;

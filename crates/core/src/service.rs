@@ -315,6 +315,24 @@ impl Kms {
         Ok(material)
     }
 
+    /// The public key of an authorised key pair's current version (DER SubjectPublicKeyInfo),
+    /// derived from its private key once and then cached with the material.
+    pub async fn public_key(&self, key: &AuthorizedKey) -> Result<Arc<Vec<u8>>, KmsError> {
+        let (id, version, spec) = (key.key.id(), key.key.row.current_version, key.key.spec);
+        if let Some(der) = self.caches.public_key(id, version) {
+            return Ok(der);
+        }
+        let material = self.key_material(key, version).await?;
+        let der = crate::blocking::for_spec(spec, move || {
+            ferrokms_crypto::asymmetric::public_key_der(spec, &material)
+        })
+        .await?
+        .map_err(error::crypto)?;
+        let der = Arc::new(der);
+        self.caches.put_public_key(id, version, der.clone());
+        Ok(der)
+    }
+
     /// Wraps fresh key material for storage.
     pub(crate) fn wrap_material(
         &self,

@@ -32,3 +32,31 @@ pub(crate) fn botocore_kms_model() -> Option<serde_json::Value> {
     eprintln!("note: botocore's KMS model not found; model checks skipped");
     None
 }
+
+/// A key of `spec` and `usage` as the service sees it, without a store, for unit tests of the
+/// per-key decisions.
+pub(crate) fn key_of(
+    spec: ferrokms_types::enums::KeySpec,
+    usage: ferrokms_types::enums::KeyUsage,
+) -> crate::key::Key {
+    let key_id = "1234abcd-12ab-34cd-56ef-1234567890ab".to_string();
+    crate::key::Key::from_row(ferrokms_store::KeyRow {
+        arn: format!("arn:aws:kms:us-east-1:111122223333:key/{key_id}"),
+        key_id,
+        account_id: "111122223333".into(),
+        region: "us-east-1".into(),
+        description: String::new(),
+        key_usage: usage.as_str().into(),
+        key_spec: spec.as_str().into(),
+        origin: "AWS_KMS".into(),
+        state: "Enabled".into(),
+        policy: String::new(),
+        creation_date: 0,
+        deletion_date: None,
+        pending_window_days: None,
+        current_version: 1,
+        multi_region: false,
+        row_version: 1,
+    })
+    .expect("a valid row")
+}

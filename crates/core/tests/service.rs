@@ -314,15 +314,11 @@ async fn unknown_operation_and_bad_bodies() {
 }
 
 #[tokio::test]
-async fn only_symmetric_keys_at_this_stage() {
+async fn create_key_refusals() {
     let f = fixture().await;
     assert_eq!(
-        f.error(
-            "CreateKey",
-            json!({"KeySpec": "RSA_2048", "KeyUsage": "SIGN_VERIFY"})
-        )
-        .await,
-        "UnsupportedOperationException"
+        f.error("CreateKey", json!({"KeySpec": "RSA_2048"})).await,
+        "ValidationException"
     );
     assert_eq!(
         f.error("CreateKey", json!({"KeyUsage": "SIGN_VERIFY"}))
@@ -332,6 +328,10 @@ async fn only_symmetric_keys_at_this_stage() {
     assert_eq!(
         f.error("CreateKey", json!({"KeySpec": "NOPE"})).await,
         "ValidationException"
+    );
+    assert_eq!(
+        f.error("CreateKey", json!({"Origin": "EXTERNAL"})).await,
+        "UnsupportedOperationException"
     );
     assert_eq!(
         f.error("CreateKey", json!({"CustomKeyStoreId": "cks-1"}))
@@ -344,6 +344,102 @@ async fn only_symmetric_keys_at_this_stage() {
     );
     let out = f.call("CreateKey", json!({})).await.unwrap();
     assert_eq!(out["KeyMetadata"]["KeySpec"], "SYMMETRIC_DEFAULT");
+    let out = f
+        .call(
+            "CreateKey",
+            json!({"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        out["KeyMetadata"]["SigningAlgorithms"],
+        json!(["ECDSA_SHA_256"])
+    );
+    assert!(out["KeyMetadata"].get("EncryptionAlgorithms").is_none());
+}
+
+/// The operations of the other key usages follow the same row of AWS's key state table as
+/// Encrypt: Enabled only; DisabledException while disabled, KMSInvalidStateException while
+/// pending deletion.
+#[tokio::test]
+async fn key_state_table_for_the_other_key_usages() {
+    let f = fixture().await;
+    let mut keys = Vec::new();
+    for (spec, usage) in [
+        ("ECC_NIST_P256", "SIGN_VERIFY"),
+        ("HMAC_256", "GENERATE_VERIFY_MAC"),
+        ("ECC_NIST_P256", "KEY_AGREEMENT"),
+        ("ML_KEM_512", "ENCAPSULATE_DECAPSULATE"),
+    ] {
+        let out = f
+            .call("CreateKey", json!({"KeySpec": spec, "KeyUsage": usage}))
+            .await
+            .unwrap();
+        keys.push(out["KeyMetadata"]["KeyId"].as_str().unwrap().to_string());
+    }
+    let public = f
+        .call("GetPublicKey", json!({"KeyId": keys[2]}))
+        .await
+        .unwrap()["PublicKey"]
+        .clone();
+    let symmetric = f.new_key().await;
+    let m = "aGVsbG8=";
+    let requests = |k: &[String]| {
+        vec![
+            (
+                "Sign",
+                json!({"KeyId": k[0], "Message": m, "SigningAlgorithm": "ECDSA_SHA_256"}),
+            ),
+            (
+                "Verify",
+                json!({"KeyId": k[0], "Message": m, "Signature": m, "SigningAlgorithm": "ECDSA_SHA_256"}),
+            ),
+            ("GetPublicKey", json!({"KeyId": k[0]})),
+            (
+                "GenerateMac",
+                json!({"KeyId": k[1], "Message": m, "MacAlgorithm": "HMAC_SHA_256"}),
+            ),
+            (
+                "VerifyMac",
+                json!({"KeyId": k[1], "Message": m, "Mac": m, "MacAlgorithm": "HMAC_SHA_256"}),
+            ),
+            (
+                "DeriveSharedSecret",
+                json!({"KeyId": k[2], "KeyAgreementAlgorithm": "ECDH", "PublicKey": public}),
+            ),
+            (
+                "Encapsulate",
+                json!({"KeyId": k[3], "EncapsulationAlgorithm": "ML_KEM"}),
+            ),
+            (
+                "Decapsulate",
+                json!({"KeyId": k[3], "SharedSecretCiphertextBlob": m, "EncapsulationAlgorithm": "ML_KEM"}),
+            ),
+            (
+                "GenerateDataKeyPair",
+                json!({"KeyId": k[4], "KeyPairSpec": "ECC_NIST_P256"}),
+            ),
+            (
+                "GenerateDataKeyPairWithoutPlaintext",
+                json!({"KeyId": k[4], "KeyPairSpec": "ECC_NIST_P256"}),
+            ),
+        ]
+    };
+    keys.push(symmetric);
+    for key in &keys {
+        f.call("DisableKey", json!({"KeyId": key})).await.unwrap();
+    }
+    for (op, body) in requests(&keys) {
+        assert_eq!(f.error(op, body).await, "DisabledException", "{op}");
+    }
+    for key in &keys {
+        f.call("ScheduleKeyDeletion", json!({"KeyId": key}))
+            .await
+            .unwrap();
+    }
+    for (op, body) in requests(&keys) {
+        assert_eq!(f.error(op, body).await, "KMSInvalidStateException", "{op}");
+    }
 }
 
 #[tokio::test]

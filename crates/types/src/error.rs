@@ -37,6 +37,10 @@ pub enum KmsError {
     KeyUnavailable(String),
     KmsInternal(String),
     KmsInvalidState(String),
+    /// Verify: the signature does not verify for the message, key and algorithm.
+    KmsInvalidSignature(String),
+    /// VerifyMac: the MAC does not verify for the message, key and algorithm.
+    KmsInvalidMac(String),
     LimitExceeded(String),
     MalformedPolicyDocument(String),
     NotFound(String),
@@ -73,6 +77,8 @@ impl KmsError {
             KmsError::KeyUnavailable(_) => "KeyUnavailableException",
             KmsError::KmsInternal(_) => "KMSInternalException",
             KmsError::KmsInvalidState(_) => "KMSInvalidStateException",
+            KmsError::KmsInvalidSignature(_) => "KMSInvalidSignatureException",
+            KmsError::KmsInvalidMac(_) => "KMSInvalidMacException",
             KmsError::LimitExceeded(_) => "LimitExceededException",
             KmsError::MalformedPolicyDocument(_) => "MalformedPolicyDocumentException",
             KmsError::NotFound(_) => "NotFoundException",
@@ -106,6 +112,8 @@ impl KmsError {
             | KmsError::InvalidKeyUsage(_)
             | KmsError::InvalidMarker(_)
             | KmsError::KmsInvalidState(_)
+            | KmsError::KmsInvalidSignature(_)
+            | KmsError::KmsInvalidMac(_)
             | KmsError::LimitExceeded(_)
             | KmsError::MalformedPolicyDocument(_)
             | KmsError::NotFound(_)
@@ -143,6 +151,8 @@ impl KmsError {
             | KmsError::KeyUnavailable(m)
             | KmsError::KmsInternal(m)
             | KmsError::KmsInvalidState(m)
+            | KmsError::KmsInvalidSignature(m)
+            | KmsError::KmsInvalidMac(m)
             | KmsError::LimitExceeded(m)
             | KmsError::MalformedPolicyDocument(m)
             | KmsError::NotFound(m)
@@ -263,6 +273,12 @@ mod tests {
                 "KMSInvalidStateException",
                 400,
             ),
+            (
+                KmsError::KmsInvalidSignature(m()),
+                "KMSInvalidSignatureException",
+                400,
+            ),
+            (KmsError::KmsInvalidMac(m()), "KMSInvalidMacException", 400),
             (KmsError::LimitExceeded(m()), "LimitExceededException", 400),
             (
                 KmsError::MalformedPolicyDocument(m()),

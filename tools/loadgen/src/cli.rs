@@ -24,8 +24,9 @@ for generate-data-key) and re-signed every 60 s, since a SigV4 signature is vali
 the generator spends almost no CPU on signing and what is measured is the server. The server still \
 verifies every signature.\n\n\
 The run is bounded: it stops by itself after --duration (at most 1 h), and it only targets \
-loopback addresses (127.0.0.0/8, ::1, localhost). If no --key-id is given it creates a symmetric \
-key first; for decrypt it encrypts the pool's plaintexts before the clock starts."
+loopback addresses (127.0.0.0/8, ::1, localhost). If no --key-id is given it creates a key of the \
+operation's kind first (symmetric; ECC_NIST_P256 for sign; HMAC_256 for generate-mac); for \
+decrypt it encrypts the pool's plaintexts before the clock starts."
 )]
 pub struct Args {
     /// Server endpoint, plain HTTP on a loopback address, e.g. http://127.0.0.1:4599
@@ -49,10 +50,11 @@ pub struct Args {
     /// The operation to drive.
     #[arg(long, value_enum, default_value_t = Operation::Encrypt)]
     pub operation: Operation,
-    /// Key to use (id, ARN or alias); a new symmetric key is created when absent.
+    /// Key to use (id, ARN or alias); a new key of the operation's kind is created when absent.
     #[arg(long)]
     pub key_id: Option<String>,
-    /// Plaintext bytes per Encrypt (and per ciphertext in the Decrypt pool).
+    /// Plaintext bytes per Encrypt (and per ciphertext in the Decrypt pool, per message of Sign
+    /// and GenerateMac).
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub plaintext_size: u32,
     /// Distinct signed requests in the pool.
@@ -78,6 +80,10 @@ pub enum Operation {
     Encrypt,
     Decrypt,
     GenerateDataKey,
+    /// Sign with ECDSA_SHA_256 (an ECC_NIST_P256 key).
+    Sign,
+    /// GenerateMac with HMAC_SHA_256 (an HMAC_256 key).
+    GenerateMac,
 }
 
 impl Operation {
@@ -87,6 +93,8 @@ impl Operation {
             Operation::Encrypt => "Encrypt",
             Operation::Decrypt => "Decrypt",
             Operation::GenerateDataKey => "GenerateDataKey",
+            Operation::Sign => "Sign",
+            Operation::GenerateMac => "GenerateMac",
         }
     }
 
@@ -95,6 +103,8 @@ impl Operation {
             Operation::Encrypt => "encrypt",
             Operation::Decrypt => "decrypt",
             Operation::GenerateDataKey => "generate-data-key",
+            Operation::Sign => "sign",
+            Operation::GenerateMac => "generate-mac",
         }
     }
 }

@@ -58,7 +58,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     let mut setup = client::connect(target.addr).await?;
     let key_id = match &args.key_id {
         Some(id) => id.clone(),
-        None => workload::create_key(&mut setup, &signer).await?,
+        None => workload::create_key(&mut setup, &signer, args.operation).await?,
     };
     let templates = Arc::new(
         workload::templates(

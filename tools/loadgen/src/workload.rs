@@ -34,15 +34,26 @@ pub async fn call(
     serde_json::from_slice(&body).map_err(|e| format!("{operation}: answer is not JSON: {e}"))
 }
 
-/// Creates a symmetric key for the run and returns its id.
-pub async fn create_key(sender: &mut Sender, signer: &Signer) -> Result<String, String> {
-    let answer = call(
-        sender,
-        signer,
-        "CreateKey",
-        json!({"Description": "loadgen", "KeyUsage": "ENCRYPT_DECRYPT"}),
-    )
-    .await?;
+/// The CreateKey request of a key for `operation`: symmetric for the encryption operations,
+/// ECC_NIST_P256 for Sign, HMAC_256 for GenerateMac.
+pub fn create_key_body(operation: Operation) -> Value {
+    let (spec, usage) = match operation {
+        Operation::Encrypt | Operation::Decrypt | Operation::GenerateDataKey => {
+            ("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT")
+        }
+        Operation::Sign => ("ECC_NIST_P256", "SIGN_VERIFY"),
+        Operation::GenerateMac => ("HMAC_256", "GENERATE_VERIFY_MAC"),
+    };
+    json!({"Description": "loadgen", "KeySpec": spec, "KeyUsage": usage})
+}
+
+/// Creates a key for the run's operation and returns its id.
+pub async fn create_key(
+    sender: &mut Sender,
+    signer: &Signer,
+    operation: Operation,
+) -> Result<String, String> {
+    let answer = call(sender, signer, "CreateKey", create_key_body(operation)).await?;
     answer["KeyMetadata"]["KeyId"]
         .as_str()
         .map(str::to_owned)
@@ -126,6 +137,26 @@ pub async fn templates(
                 ));
             }
         }
+        Operation::Sign => {
+            for message in plaintexts(pool_size, plaintext_size, seed) {
+                let body = json!({
+                    "KeyId": key_id,
+                    "Message": B64.encode(message),
+                    "SigningAlgorithm": "ECDSA_SHA_256",
+                });
+                out.push(template("Sign", &body, Check::HasField("Signature")));
+            }
+        }
+        Operation::GenerateMac => {
+            for message in plaintexts(pool_size, plaintext_size, seed) {
+                let body = json!({
+                    "KeyId": key_id,
+                    "Message": B64.encode(message),
+                    "MacAlgorithm": "HMAC_SHA_256",
+                });
+                out.push(template("GenerateMac", &body, Check::HasField("Mac")));
+            }
+        }
     }
     Ok(out)
 }
@@ -142,6 +173,20 @@ fn template(operation: &'static str, body: &Value, check: Check) -> Template {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn keys_fit_their_operation() {
+        let sign = create_key_body(Operation::Sign);
+        assert_eq!(sign["KeySpec"], "ECC_NIST_P256");
+        assert_eq!(sign["KeyUsage"], "SIGN_VERIFY");
+        let mac = create_key_body(Operation::GenerateMac);
+        assert_eq!(mac["KeySpec"], "HMAC_256");
+        assert_eq!(mac["KeyUsage"], "GENERATE_VERIFY_MAC");
+        assert_eq!(
+            create_key_body(Operation::Decrypt)["KeySpec"],
+            "SYMMETRIC_DEFAULT"
+        );
+    }
 
     #[test]
     fn plaintexts_are_distinct_and_sized() {

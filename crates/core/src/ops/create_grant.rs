@@ -2,6 +2,7 @@
 //! some encryption contexts. Idempotent by Name: the same name and parameters give the same grant.
 
 use crate::authz::AuthorizedKey;
+use crate::key::Key;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{error, grants, Caller, Kms};
@@ -9,7 +10,7 @@ use async_trait::async_trait;
 use base64::Engine;
 use ferrokms_policy::Context;
 use ferrokms_store::GrantRow;
-use ferrokms_types::enums::GrantOperation;
+use ferrokms_types::enums::{GrantOperation, KeySpec, KeyUsage};
 use ferrokms_types::shapes::grants::{CreateGrantRequest, CreateGrantResponse, GrantConstraints};
 use ferrokms_types::KmsError;
 
@@ -19,7 +20,7 @@ pub struct CreateGrant;
 pub const MAX_GRANTS_PER_KEY: usize = 50_000;
 
 /// The operations a grant on a symmetric encryption key may name.
-const SYMMETRIC_OPERATIONS: &[GrantOperation] = &[
+const SYMMETRIC_ENCRYPTION: &[GrantOperation] = &[
     GrantOperation::Decrypt,
     GrantOperation::Encrypt,
     GrantOperation::GenerateDataKey,
@@ -32,6 +33,67 @@ const SYMMETRIC_OPERATIONS: &[GrantOperation] = &[
     GrantOperation::GenerateDataKeyPair,
     GrantOperation::GenerateDataKeyPairWithoutPlaintext,
 ];
+
+/// The operations a grant on an asymmetric encryption key (RSA, SM2) may name.
+const ASYMMETRIC_ENCRYPTION: &[GrantOperation] = &[
+    GrantOperation::Decrypt,
+    GrantOperation::Encrypt,
+    GrantOperation::ReEncryptFrom,
+    GrantOperation::ReEncryptTo,
+    GrantOperation::GetPublicKey,
+    GrantOperation::CreateGrant,
+    GrantOperation::RetireGrant,
+    GrantOperation::DescribeKey,
+];
+
+const SIGNING: &[GrantOperation] = &[
+    GrantOperation::Sign,
+    GrantOperation::Verify,
+    GrantOperation::GetPublicKey,
+    GrantOperation::CreateGrant,
+    GrantOperation::RetireGrant,
+    GrantOperation::DescribeKey,
+];
+
+const MAC: &[GrantOperation] = &[
+    GrantOperation::GenerateMac,
+    GrantOperation::VerifyMac,
+    GrantOperation::CreateGrant,
+    GrantOperation::RetireGrant,
+    GrantOperation::DescribeKey,
+];
+
+const KEY_AGREEMENT: &[GrantOperation] = &[
+    GrantOperation::DeriveSharedSecret,
+    GrantOperation::GetPublicKey,
+    GrantOperation::CreateGrant,
+    GrantOperation::RetireGrant,
+    GrantOperation::DescribeKey,
+];
+
+const KEY_ENCAPSULATION: &[GrantOperation] = &[
+    GrantOperation::Encapsulate,
+    GrantOperation::Decapsulate,
+    GrantOperation::GetPublicKey,
+    GrantOperation::CreateGrant,
+    GrantOperation::RetireGrant,
+    GrantOperation::DescribeKey,
+];
+
+/// The operations a grant on `key` may name (AWS: a grant cannot allow what the key does not
+/// support), and how AWS's message names that kind of key.
+fn grantable(key: &Key) -> (&'static [GrantOperation], &'static str) {
+    match key.usage {
+        KeyUsage::EncryptDecrypt if key.spec == KeySpec::SymmetricDefault => {
+            (SYMMETRIC_ENCRYPTION, "a symmetric encryption key")
+        }
+        KeyUsage::EncryptDecrypt => (ASYMMETRIC_ENCRYPTION, "an asymmetric encryption key"),
+        KeyUsage::SignVerify => (SIGNING, "an asymmetric signing key"),
+        KeyUsage::GenerateVerifyMac => (MAC, "an HMAC key"),
+        KeyUsage::KeyAgreement => (KEY_AGREEMENT, "a key agreement key"),
+        KeyUsage::EncapsulateDecapsulate => (KEY_ENCAPSULATION, "a key encapsulation key"),
+    }
+}
 
 #[async_trait]
 impl Operation for CreateGrant {
@@ -87,11 +149,12 @@ impl Operation for CreateGrant {
         let mut operations: Vec<String> = input.operations.clone().unwrap_or_default();
         operations.sort();
         operations.dedup();
-        check_operations(&operations)?;
+        check_operations(&key.key, &operations)?;
         let constraints = input
             .constraints
             .clone()
             .filter(|c| *c != GrantConstraints::default());
+        check_constraints(&key.key, constraints.as_ref())?;
         if let Some(parent) = &key.via_grant {
             check_within_parent(parent, &operations, constraints.as_ref())?;
         }
@@ -147,19 +210,32 @@ impl Operation for CreateGrant {
     }
 }
 
-fn check_operations(operations: &[String]) -> Result<(), KmsError> {
+fn check_operations(key: &Key, operations: &[String]) -> Result<(), KmsError> {
     if operations.is_empty() {
         return Err(KmsError::Validation(
             "A grant must allow at least one operation.".into(),
         ));
     }
+    let (allowed, kind) = grantable(key);
     for op in operations {
         let parsed = GrantOperation::parse(op);
-        if !parsed.is_some_and(|p| SYMMETRIC_OPERATIONS.contains(&p)) {
+        if !parsed.is_some_and(|p| allowed.contains(&p)) {
             return Err(KmsError::Validation(format!(
-                "Grant operation {op} is not valid for a symmetric encryption key."
+                "Grant operation {op} is not valid for {kind}."
             )));
         }
+    }
+    Ok(())
+}
+
+/// Encryption context constraints exist only for keys whose operations take an encryption
+/// context: symmetric encryption keys.
+fn check_constraints(key: &Key, constraints: Option<&GrantConstraints>) -> Result<(), KmsError> {
+    let symmetric = key.spec == KeySpec::SymmetricDefault;
+    if constraints.is_some() && !symmetric {
+        return Err(KmsError::Validation(
+            "Encryption context grant constraints are supported only for symmetric encryption KMS keys.".into(),
+        ));
     }
     Ok(())
 }
@@ -188,4 +264,49 @@ fn check_within_parent(
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::key_of;
+
+    fn ops(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn grant_operations_follow_the_key_type() {
+        let signing = key_of(KeySpec::EccNistP256, KeyUsage::SignVerify);
+        assert!(check_operations(&signing, &ops(&["Sign", "Verify", "GetPublicKey"])).is_ok());
+        let err = check_operations(&signing, &ops(&["Encrypt"])).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "Grant operation Encrypt is not valid for an asymmetric signing key."
+        );
+        let rsa = key_of(KeySpec::Rsa2048, KeyUsage::EncryptDecrypt);
+        assert!(check_operations(&rsa, &ops(&["Decrypt", "GetPublicKey"])).is_ok());
+        assert!(check_operations(&rsa, &ops(&["GenerateDataKey"])).is_err());
+        let hmac = key_of(KeySpec::Hmac256, KeyUsage::GenerateVerifyMac);
+        assert!(check_operations(&hmac, &ops(&["GenerateMac", "VerifyMac"])).is_ok());
+        assert!(check_operations(&hmac, &ops(&["GetPublicKey"])).is_err());
+        let ecdh = key_of(KeySpec::EccNistP384, KeyUsage::KeyAgreement);
+        assert!(check_operations(&ecdh, &ops(&["DeriveSharedSecret"])).is_ok());
+        let kem = key_of(KeySpec::MlKem768, KeyUsage::EncapsulateDecapsulate);
+        assert!(check_operations(&kem, &ops(&["Encapsulate", "Decapsulate"])).is_ok());
+        let aes = key_of(KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt);
+        assert!(check_operations(&aes, &ops(&["Sign"])).is_err());
+    }
+
+    #[test]
+    fn constraints_only_on_symmetric_keys() {
+        let c = GrantConstraints {
+            encryption_context_subset: Some([("a".to_string(), "b".to_string())].into()),
+            ..Default::default()
+        };
+        let signing = key_of(KeySpec::EccNistP256, KeyUsage::SignVerify);
+        assert!(check_constraints(&signing, Some(&c)).is_err());
+        let aes = key_of(KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt);
+        assert!(check_constraints(&aes, Some(&c)).is_ok());
+    }
 }

@@ -1,15 +1,18 @@
-//! CreateKey: a new key with its first key version. This stage offers symmetric
-//! (SYMMETRIC_DEFAULT / ENCRYPT_DECRYPT) keys with AWS-generated material; other specs, origins,
-//! custom key stores and multi-Region keys are refused with AWS's exceptions.
+//! CreateKey: a new key of any key spec with its first key version of AWS-generated material
+//! (a private key in its stored form, an HMAC key, or 32 random bytes), wrapped under the root key.
+//! KeyUsage defaults to ENCRYPT_DECRYPT only for SYMMETRIC_DEFAULT, as at AWS; a (spec, usage)
+//! pair the key spec table does not list is a ValidationException. Other origins, custom key
+//! stores and multi-Region keys are refused with AWS's exceptions.
 
 use crate::authz::AuthorizedKey;
 use crate::pipeline::Operation;
-use crate::{error, key_policy, Caller, Kms};
+use crate::{blocking, error, key_policy, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
 use ferrokms_store::{KeyRow, KeyVersionRow, Tag};
 use ferrokms_types::enums::{KeySpec, KeyState, KeyUsage, Origin};
 use ferrokms_types::ids::{key_arn, new_key_id};
+use ferrokms_types::key_specs;
 use ferrokms_types::shapes::keys::{CreateKeyRequest, CreateKeyResponse};
 use ferrokms_types::KmsError;
 
@@ -56,7 +59,7 @@ impl Operation for CreateKey {
         _: Vec<AuthorizedKey>,
     ) -> Result<Self::Output, KmsError> {
         let (spec, usage) = spec_and_usage(&input)?;
-        check_supported(&input, spec)?;
+        check_supported(&input)?;
         let tags = tags_of(&input)?;
         let key_id = new_key_id();
         let arn = key_arn(&caller.region, &caller.account_id, &key_id);
@@ -71,7 +74,7 @@ impl Operation for CreateKey {
             None => default_policy(&caller.account_id),
         };
         let now = kms.now_ms();
-        let material = ferrokms_crypto::generate_symmetric_key().map_err(error::crypto)?;
+        let material = new_material(spec).await?;
         let version = KeyVersionRow {
             key_id: key_id.clone(),
             version: 1,
@@ -120,21 +123,38 @@ fn spec_and_usage(input: &CreateKeyRequest) -> Result<(KeySpec, KeyUsage), KmsEr
     let spec = spec_text
         .and_then(KeySpec::parse)
         .unwrap_or(KeySpec::SymmetricDefault);
-    let usage = input
-        .key_usage
-        .as_deref()
-        .and_then(KeyUsage::parse)
-        .unwrap_or(KeyUsage::EncryptDecrypt);
-    if spec == KeySpec::SymmetricDefault && usage != KeyUsage::EncryptDecrypt {
+    let usage = match input.key_usage.as_deref().and_then(KeyUsage::parse) {
+        Some(usage) => usage,
+        None if spec == KeySpec::SymmetricDefault => KeyUsage::EncryptDecrypt,
+        None => {
+            return Err(KmsError::Validation(format!(
+                "You must specify a KeyUsage value when KeySpec is {}",
+                spec.as_str()
+            )))
+        }
+    };
+    if !key_specs::is_valid_usage(spec, usage) {
         return Err(KmsError::Validation(format!(
-            "KeyUsage {} is not compatible with KeySpec SYMMETRIC_DEFAULT",
-            usage.as_str()
+            "KeyUsage {} is not compatible with KeySpec {}",
+            usage.as_str(),
+            spec.as_str()
         )));
     }
     Ok((spec, usage))
 }
 
-fn check_supported(input: &CreateKeyRequest, spec: KeySpec) -> Result<(), KmsError> {
+/// Fresh key material of `spec`. Key pairs are generated on the blocking pool: RSA_4096 can take
+/// seconds, and the server keeps serving meanwhile.
+async fn new_material(spec: KeySpec) -> Result<ferrokms_crypto::SecretBytes, KmsError> {
+    let material = if spec == KeySpec::SymmetricDefault {
+        ferrokms_crypto::generate_symmetric_key()
+    } else {
+        blocking::run(move || ferrokms_crypto::asymmetric::generate_key(spec)).await?
+    };
+    material.map_err(error::crypto)
+}
+
+fn check_supported(input: &CreateKeyRequest) -> Result<(), KmsError> {
     if let Some(store_id) = &input.custom_key_store_id {
         return Err(KmsError::CustomKeyStoreNotFound(format!(
             "Custom key store {store_id} does not exist."
@@ -154,12 +174,6 @@ fn check_supported(input: &CreateKeyRequest, spec: KeySpec) -> Result<(), KmsErr
         return Err(KmsError::UnsupportedOperation(format!(
             "Origin {} is not supported by this ferrokms version.",
             origin.as_str()
-        )));
-    }
-    if spec != KeySpec::SymmetricDefault {
-        return Err(KmsError::UnsupportedOperation(format!(
-            "KeySpec {} is not supported by this ferrokms version.",
-            spec.as_str()
         )));
     }
     if input.multi_region == Some(true) {
@@ -194,4 +208,77 @@ pub fn default_policy(account_id: &str) -> String {
         }]
     });
     serde_json::to_string_pretty(&doc).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(spec: Option<&str>, usage: Option<&str>) -> CreateKeyRequest {
+        CreateKeyRequest {
+            key_spec: spec.map(Into::into),
+            key_usage: usage.map(Into::into),
+            ..Default::default()
+        }
+    }
+
+    fn verdict(spec: Option<&str>, usage: Option<&str>) -> Result<(KeySpec, KeyUsage), String> {
+        spec_and_usage(&request(spec, usage))
+            .map_err(|e| format!("{}: {}", e.wire_name(), e.message()))
+    }
+
+    #[test]
+    fn usage_defaults_to_encrypt_decrypt_only_for_symmetric_keys() {
+        assert_eq!(
+            verdict(None, None),
+            Ok((KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt))
+        );
+        assert_eq!(
+            verdict(Some("RSA_2048"), None),
+            Err(
+                "ValidationException: You must specify a KeyUsage value when KeySpec is RSA_2048"
+                    .into()
+            )
+        );
+        assert_eq!(
+            verdict(Some("HMAC_256"), None),
+            Err(
+                "ValidationException: You must specify a KeyUsage value when KeySpec is HMAC_256"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn every_spec_takes_exactly_the_usages_of_the_table() {
+        for spec in KeySpec::ALL {
+            for usage in KeyUsage::ALL {
+                let got = verdict(Some(spec.as_str()), Some(usage.as_str()));
+                if key_specs::is_valid_usage(*spec, *usage) {
+                    assert_eq!(got, Ok((*spec, *usage)));
+                } else {
+                    assert_eq!(
+                        got,
+                        Err(format!(
+                            "ValidationException: KeyUsage {} is not compatible with KeySpec {}",
+                            usage.as_str(),
+                            spec.as_str()
+                        ))
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn customer_master_key_spec_is_the_same_parameter() {
+        let mut r = request(None, Some("SIGN_VERIFY"));
+        r.customer_master_key_spec = Some("ECC_SECG_P256K1".into());
+        assert_eq!(
+            spec_and_usage(&r).ok(),
+            Some((KeySpec::EccSecgP256k1, KeyUsage::SignVerify))
+        );
+        r.key_spec = Some("ECC_SECG_P256K1".into());
+        assert!(spec_and_usage(&r).is_err());
+    }
 }

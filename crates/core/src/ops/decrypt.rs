@@ -1,14 +1,17 @@
-//! Decrypt: the key is named inside the ciphertext; a KeyId, when given, must be that key.
+//! Decrypt. A symmetric ciphertext names its key (a KeyId, when given, must be that key); an
+//! RSAES-OAEP or SM2PKE ciphertext names nothing, so the request names the key (KeyId) and the
+//! algorithm (EncryptionAlgorithm), as AWS requires. Without an asymmetric algorithm the blob is
+//! read as a symmetric ciphertext, so a raw RSA ciphertext is InvalidCiphertextException, as at AWS.
 
 use crate::authz::AuthorizedKey;
 use crate::conditions::encryption_context_conditions;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeySource, KeyTarget, Operation};
-use crate::{error, Caller, Kms};
+use crate::{algorithms, blocking, error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_crypto::SecretBytes;
 use ferrokms_policy::Context;
-use ferrokms_types::enums::KeyUsage;
+use ferrokms_types::enums::{EncryptionAlgorithm, KeyUsage};
 use ferrokms_types::shapes::crypto::{DecryptRequest, DecryptResponse};
 use ferrokms_types::shapes::EncryptionContext;
 use ferrokms_types::{KmsError, SecretBlob};
@@ -28,9 +31,11 @@ impl Operation for Decrypt {
             .as_ref()
             .map(|b| b.0.as_slice())
             .unwrap_or_default();
-        Ok(vec![ciphertext_target(
+        Ok(vec![decryption_target(
             blob,
             input.key_id.clone(),
+            input.encryption_algorithm.as_deref(),
+            "KeyId",
             Self::ACTION,
         )?])
     }
@@ -59,16 +64,11 @@ impl Operation for Decrypt {
         keys: Vec<AuthorizedKey>,
     ) -> Result<Self::Output, KmsError> {
         super::refuse_recipient(&input.recipient)?;
-        let algorithm = super::symmetric_algorithm(input.encryption_algorithm.as_deref())?;
         let key = super::only(keys)?;
+        let algorithm = algorithms::encryption(&key.key, input.encryption_algorithm.as_deref())?;
         let blob = input.ciphertext_blob.map(|b| b.0).unwrap_or_default();
-        let plaintext = open(
-            kms,
-            &key,
-            &blob,
-            &input.encryption_context.unwrap_or_default(),
-        )
-        .await?;
+        let context = input.encryption_context.unwrap_or_default();
+        let plaintext = open_with(kms, &key, algorithm, blob, &context).await?;
         Ok(DecryptResponse {
             key_id: key.key.arn().to_string(),
             plaintext: SecretBlob::new(plaintext.expose().to_vec()),
@@ -77,7 +77,30 @@ impl Operation for Decrypt {
     }
 }
 
-/// The key a ciphertext names, as a target of `action`. A blob that does not parse is
+/// The key a Decrypt (or ReEncrypt's source) uses. With an asymmetric algorithm it is the key
+/// the request names in `key_field` (required then); otherwise the key the ciphertext names.
+pub(crate) fn decryption_target(
+    blob: &[u8],
+    requested: Option<String>,
+    algorithm: Option<&str>,
+    key_field: &str,
+    action: &'static str,
+) -> Result<KeyTarget, KmsError> {
+    if !algorithms::is_asymmetric_encryption(algorithm) {
+        return ciphertext_target(blob, requested, action);
+    }
+    if requested.is_none() {
+        return Err(KmsError::Validation(format!(
+            "{key_field} must not be null"
+        )));
+    }
+    Ok(
+        KeyTarget::field(&requested, true, action, StateRule::Cryptographic)
+            .with_usage(KeyUsage::EncryptDecrypt),
+    )
+}
+
+/// The key a symmetric ciphertext names, as a target of `action`. A blob that does not parse is
 /// InvalidCiphertextException before any key is looked up.
 pub(crate) fn ciphertext_target(
     blob: &[u8],
@@ -96,7 +119,31 @@ pub(crate) fn ciphertext_target(
     })
 }
 
-/// Opens a ciphertext with the version of the key it names; shared by Decrypt and ReEncrypt.
+/// Decrypts with `algorithm` (already checked against the key's spec); shared by Decrypt and
+/// ReEncrypt. Asymmetric ciphertexts take no encryption context.
+pub(crate) async fn open_with(
+    kms: &Kms,
+    key: &AuthorizedKey,
+    algorithm: EncryptionAlgorithm,
+    blob: Vec<u8>,
+    context: &EncryptionContext,
+) -> Result<SecretBytes, KmsError> {
+    if algorithm == EncryptionAlgorithm::SymmetricDefault {
+        return open(kms, key, &blob, context).await;
+    }
+    if !context.is_empty() {
+        return Err(algorithms::context_refused());
+    }
+    let spec = key.key.spec;
+    let material = super::current_material(kms, key).await?;
+    let opened = blocking::for_spec(spec, move || {
+        ferrokms_crypto::asymmetric::decrypt(spec, algorithm, &material, &blob)
+    })
+    .await?;
+    opened.map_err(|e| error::crypto_for(e, spec, algorithm.as_str()))
+}
+
+/// Opens a symmetric ciphertext with the version of the key it names.
 pub(crate) async fn open(
     kms: &Kms,
     key: &AuthorizedKey,

@@ -5,16 +5,23 @@ pub mod cancel_key_deletion;
 pub mod create_alias;
 pub mod create_grant;
 pub mod create_key;
+pub mod decapsulate;
 pub mod decrypt;
 pub mod delete_alias;
+pub mod derive_shared_secret;
 pub mod describe_key;
 pub mod disable_key;
 pub mod enable_key;
+pub mod encapsulate;
 pub mod encrypt;
 pub mod generate_data_key;
+pub mod generate_data_key_pair;
+pub mod generate_data_key_pair_without_plaintext;
 pub mod generate_data_key_without_plaintext;
+pub mod generate_mac;
 pub mod generate_random;
 pub mod get_key_policy;
+pub mod get_public_key;
 pub mod list_aliases;
 pub mod list_grants;
 pub mod list_key_policies;
@@ -26,17 +33,20 @@ pub mod re_encrypt;
 pub mod retire_grant;
 pub mod revoke_grant;
 pub mod schedule_key_deletion;
+pub mod sign;
 pub mod tag_resource;
 pub mod untag_resource;
 pub mod update_alias;
 pub mod update_key_description;
+pub mod verify;
+pub mod verify_mac;
 
 use crate::authz::AuthorizedKey;
 use crate::key::Key;
 use crate::key_state::StateRule;
 use crate::{error, Kms};
 use ferrokms_store::{KeyRow, StoreError};
-use ferrokms_types::enums::{EncryptionAlgorithm, KeyState};
+use ferrokms_types::enums::KeyState;
 use ferrokms_types::shapes::Empty;
 use ferrokms_types::KmsError;
 
@@ -104,19 +114,13 @@ pub(crate) async fn set_state(
     Ok(Empty {})
 }
 
-/// Symmetric keys take only SYMMETRIC_DEFAULT (or no algorithm at all).
-pub(crate) fn symmetric_algorithm(
-    requested: Option<&str>,
-) -> Result<EncryptionAlgorithm, KmsError> {
-    match requested.and_then(EncryptionAlgorithm::parse) {
-        None | Some(EncryptionAlgorithm::SymmetricDefault) => {
-            Ok(EncryptionAlgorithm::SymmetricDefault)
-        }
-        Some(other) => Err(KmsError::InvalidKeyUsage(format!(
-            "The encryption algorithm {} is not valid for a symmetric key.",
-            other.as_str()
-        ))),
-    }
+/// The current version's material of an asymmetric or HMAC key: the private key in its stored
+/// form (see `ferrokms_crypto::asymmetric`) or the HMAC key.
+pub(crate) async fn current_material(
+    kms: &Kms,
+    key: &AuthorizedKey,
+) -> Result<std::sync::Arc<ferrokms_crypto::SecretBytes>, KmsError> {
+    kms.key_material(key, key.key.row.current_version).await
 }
 
 /// Nitro Enclaves attestation needs AWS's attestation PKI, which a self-hosted KMS does not have.

@@ -1,14 +1,16 @@
 //! ReEncrypt: decrypt under the source key and encrypt under the destination key without the
 //! plaintext leaving the server. Needs kms:ReEncryptFrom on the source, kms:ReEncryptTo on the
-//! destination.
+//! destination. Either side may be symmetric or asymmetric (RSA, SM2), as at AWS: an asymmetric
+//! source needs SourceKeyId and SourceEncryptionAlgorithm, an asymmetric destination its
+//! DestinationEncryptionAlgorithm, and the plaintext must fit the destination's limit.
 
-use super::decrypt::{ciphertext_target, open};
-use super::encrypt::seal;
+use super::decrypt::{decryption_target, open_with};
+use super::encrypt::seal_with;
 use crate::authz::AuthorizedKey;
 use crate::conditions::encryption_context_conditions;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
-use crate::{Caller, Kms};
+use crate::{algorithms, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
 use ferrokms_types::enums::KeyUsage;
@@ -31,7 +33,13 @@ impl Operation for ReEncrypt {
             .as_ref()
             .map(|b| b.0.as_slice())
             .unwrap_or_default();
-        let source = ciphertext_target(blob, input.source_key_id.clone(), "kms:ReEncryptFrom")?;
+        let source = decryption_target(
+            blob,
+            input.source_key_id.clone(),
+            input.source_encryption_algorithm.as_deref(),
+            "SourceKeyId",
+            "kms:ReEncryptFrom",
+        )?;
         let destination = KeyTarget::field(
             &input.destination_key_id,
             true,
@@ -85,24 +93,34 @@ impl Operation for ReEncrypt {
         input: Self::Input,
         keys: Vec<AuthorizedKey>,
     ) -> Result<Self::Output, KmsError> {
-        let source_algorithm =
-            super::symmetric_algorithm(input.source_encryption_algorithm.as_deref())?;
-        let destination_algorithm =
-            super::symmetric_algorithm(input.destination_encryption_algorithm.as_deref())?;
         let mut keys = keys.into_iter();
         let (Some(source), Some(destination)) = (keys.next(), keys.next()) else {
             return Err(KmsError::internal());
         };
+        let source_algorithm =
+            algorithms::encryption(&source.key, input.source_encryption_algorithm.as_deref())?;
+        let destination_algorithm = algorithms::encryption(
+            &destination.key,
+            input.destination_encryption_algorithm.as_deref(),
+        )?;
         let blob = input.ciphertext_blob.map(|b| b.0).unwrap_or_default();
-        let plaintext = open(
+        let plaintext = open_with(
             kms,
             &source,
-            &blob,
+            source_algorithm,
+            blob,
             &input.source_encryption_context.unwrap_or_default(),
         )
         .await?;
         let context = input.destination_encryption_context.unwrap_or_default();
-        let ciphertext = seal(kms, &destination, &context, plaintext.expose()).await?;
+        let ciphertext = seal_with(
+            kms,
+            &destination,
+            destination_algorithm,
+            &context,
+            plaintext.expose(),
+        )
+        .await?;
         Ok(ReEncryptResponse {
             ciphertext_blob: Blob(ciphertext),
             source_key_id: source.key.arn().to_string(),

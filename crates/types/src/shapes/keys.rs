@@ -3,7 +3,9 @@
 
 use super::{grant_tokens, key_id, limit_and_marker, tags, Tag, Validate};
 use crate::enums::{
-    CustomerMasterKeySpec, EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, Origin,
+    CustomerMasterKeySpec, EncapsulationAlgorithmSpec, EncryptionAlgorithm,
+    KeyAgreementAlgorithmSpec, KeySpec, KeyState, KeyUsage, MacAlgorithmSpec, Origin,
+    SigningAlgorithmSpec,
 };
 use crate::validate::{is_policy_text, Validator};
 use crate::Timestamp;
@@ -70,10 +72,21 @@ pub struct KeyMetadata {
     pub deletion_date: Option<Timestamp>,
     pub origin: Origin,
     pub key_manager: &'static str,
-    pub customer_master_key_spec: KeySpec,
+    /// The deprecated name of KeySpec; absent for the specs its enum does not list (ML-DSA,
+    /// ML-KEM, Ed25519).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_master_key_spec: Option<CustomerMasterKeySpec>,
     pub key_spec: KeySpec,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption_algorithms: Option<Vec<EncryptionAlgorithm>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_algorithms: Option<Vec<SigningAlgorithmSpec>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac_algorithms: Option<Vec<MacAlgorithmSpec>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_agreement_algorithms: Option<Vec<KeyAgreementAlgorithmSpec>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encapsulation_algorithms: Option<Vec<EncapsulationAlgorithmSpec>>,
     pub multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_deletion_window_in_days: Option<i32>,

@@ -5,10 +5,15 @@
 pub mod aliases;
 pub mod crypto;
 pub mod grants;
+pub mod key_agreement;
+pub mod key_pairs;
 pub mod keys;
+pub mod mac;
 pub mod policies;
+pub mod signing;
 pub mod tags;
 
+use crate::enums::WireEnum;
 use crate::validate::{is_marker_text, Validator};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -50,6 +55,26 @@ pub(crate) fn key_id(v: &mut Validator, field: &str, value: Option<&String>, req
         return;
     }
     v.string(field, value.map(String::as_str), 1, 2048);
+}
+
+/// A required blob member of `len` bytes (None when absent) within [min, max].
+pub(crate) fn required_blob(
+    v: &mut Validator,
+    field: &str,
+    len: Option<usize>,
+    min: usize,
+    max: usize,
+) {
+    if v.required(field, len.as_ref()) {
+        v.blob(field, len, min, max);
+    }
+}
+
+/// A required enum member.
+pub(crate) fn required_enum<E: WireEnum>(v: &mut Validator, field: &str, value: Option<&str>) {
+    if v.required(field, value.as_ref()) {
+        v.one_of::<E>(field, value);
+    }
 }
 
 pub(crate) fn grant_tokens(v: &mut Validator, value: Option<&Vec<String>>) {
