@@ -126,6 +126,28 @@ pub trait Store: Send + Sync + 'static {
         version: i64,
     ) -> Result<Option<KeyVersionRow>, StoreError>;
 
+    /// Every material version of a key, ordered by version (empty if the key does not exist).
+    async fn list_key_versions(&self, key_id: &str) -> Result<Vec<KeyVersionRow>, StoreError>;
+
+    /// Adds a material version to an existing key, leaving the key row as it is (imported
+    /// material waiting to be rotated in).
+    ///
+    /// Errors: `NotFound` if the key does not exist, `AlreadyExists` if it has that version.
+    async fn insert_key_version(&self, version: &KeyVersionRow) -> Result<(), StoreError>;
+
+    /// [`Store::update_key`] (compare-and-swap on `key.row_version`) and a write of `version`
+    /// (inserted, or replacing the stored row of that version) in one transaction: rotation
+    /// (a new version made current), import of material and its deletion change a key and one
+    /// of its materials together or not at all. Returns the key row as now stored.
+    ///
+    /// Errors: as `update_key`, with nothing written; `Backend` if `version` belongs to another
+    /// key.
+    async fn update_key_with_version(
+        &self,
+        key: &KeyRow,
+        version: &KeyVersionRow,
+    ) -> Result<KeyRow, StoreError>;
+
     /// Keys in [`PENDING_DELETION_STATE`] whose `deletion_date <= now_ms`, across all accounts
     /// and regions, ordered by deletion_date then key_id.
     ///

@@ -29,13 +29,31 @@ pub struct KeyRow {
     pub row_version: i64,
 }
 
-/// One version of a key's material, wrapped (encrypted) by the service layer.
-#[derive(Clone, PartialEq, Eq)]
+/// One key material of a key (a "version": AWS's key material, with its KeyMaterialId), wrapped
+/// (encrypted) by the service layer. An empty `wrapped_material` means the material is not in
+/// ferrokms at the moment: imported material that was deleted, expired, or is pending import.
+///
+/// The optional fields are text and times whose meaning belongs to the service layer (see
+/// `migrations/sqlite/0006_key_materials.sql`); `Default` gives a row with none of them.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct KeyVersionRow {
     pub key_id: String,
     pub version: i64,
     pub wrapped_material: Vec<u8>,
     pub created_at: i64,
+    /// KeyMaterialId; empty for rows stored before it existed.
+    pub material_id: String,
+    /// `AUTOMATIC` or `ON_DEMAND` once the material became current by rotation.
+    pub rotation_type: Option<String>,
+    pub rotation_date: Option<i64>,
+    /// Imported material: `IMPORTED` or `PENDING_IMPORT`.
+    pub import_state: Option<String>,
+    /// Imported material: `KEY_MATERIAL_EXPIRES` or `KEY_MATERIAL_DOES_NOT_EXPIRE`.
+    pub expiration_model: Option<String>,
+    pub valid_to: Option<i64>,
+    pub material_description: Option<String>,
+    /// Imported material: a keyed digest that recognises the same material on re-import.
+    pub material_digest: Option<Vec<u8>>,
 }
 
 impl fmt::Debug for KeyVersionRow {
@@ -45,6 +63,17 @@ impl fmt::Debug for KeyVersionRow {
             .field("version", &self.version)
             .field("wrapped_material", &ByteCount(self.wrapped_material.len()))
             .field("created_at", &self.created_at)
+            .field("material_id", &self.material_id)
+            .field("rotation_type", &self.rotation_type)
+            .field("rotation_date", &self.rotation_date)
+            .field("import_state", &self.import_state)
+            .field("expiration_model", &self.expiration_model)
+            .field("valid_to", &self.valid_to)
+            .field("material_description", &self.material_description)
+            .field(
+                "material_digest",
+                &self.material_digest.as_ref().map(|d| ByteCount(d.len())),
+            )
             .finish()
     }
 }
@@ -137,6 +166,8 @@ mod tests {
             version: 1,
             wrapped_material: vec![0xAB; 3],
             created_at: 5,
+            material_digest: Some(vec![0xEF; 2]),
+            ..KeyVersionRow::default()
         };
         let access = AccessKeyRow {
             access_key_id: "AKIA".into(),
@@ -148,8 +179,9 @@ mod tests {
         let printed = format!("{version:?} {access:?}");
         assert!(printed.contains("<3 bytes>"), "{printed}");
         assert!(printed.contains("<4 bytes>"), "{printed}");
+        assert!(printed.contains("<2 bytes>"), "{printed}");
         assert!(
-            !printed.contains("171") && !printed.contains("205"),
+            !printed.contains("171") && !printed.contains("205") && !printed.contains("239"),
             "{printed}"
         );
     }

@@ -6,7 +6,7 @@
 
 use crate::authz::AuthorizedKey;
 use crate::pipeline::Operation;
-use crate::{blocking, error, key_policy, Caller, Kms};
+use crate::{blocking, error, key_policy, materials, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
 use ferrokms_store::{KeyRow, KeyVersionRow, Tag};
@@ -80,6 +80,8 @@ impl Operation for CreateKey {
             version: 1,
             wrapped_material: kms.wrap_material(&key_id, 1, &material)?,
             created_at: now,
+            material_id: materials::new_material_id()?,
+            ..KeyVersionRow::default()
         };
         let row = KeyRow {
             arn,

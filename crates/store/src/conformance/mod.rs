@@ -23,6 +23,7 @@ mod leases;
 mod principals;
 mod races;
 mod tags;
+mod versions;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -64,6 +65,9 @@ pub const CASES: &[Case] = &[
     case!(keys::keys_are_counted_by_state),
     case!(keys::destroy_key_removes_everything_it_owns),
     case!(keys::destroy_key_if_version_checks_the_row_version),
+    case!(versions::versions_round_trip_every_column_in_order),
+    case!(versions::insert_key_version_refuses_duplicates_and_missing_keys),
+    case!(versions::update_key_with_version_is_all_or_nothing),
     case!(aliases::insert_get_and_duplicate),
     case!(aliases::alias_to_missing_key_is_not_found),
     case!(aliases::update_alias_retargets),
@@ -235,6 +239,7 @@ fn version(key_id: &str, version: i64, material: &[u8]) -> KeyVersionRow {
         version,
         wrapped_material: material.to_vec(),
         created_at: 1_700_000_000_001,
+        ..KeyVersionRow::default()
     }
 }
 

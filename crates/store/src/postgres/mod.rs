@@ -50,6 +50,7 @@ mod options;
 mod principals;
 mod settings;
 mod tags;
+mod versions;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -181,7 +182,23 @@ impl Store for PgStore {
         key_id: &str,
         version: i64,
     ) -> Result<Option<KeyVersionRow>, StoreError> {
-        keys::get_version(&self.pool, key_id, version).await
+        versions::get(&self.pool, key_id, version).await
+    }
+
+    async fn list_key_versions(&self, key_id: &str) -> Result<Vec<KeyVersionRow>, StoreError> {
+        versions::list(&self.pool, key_id).await
+    }
+
+    async fn insert_key_version(&self, version: &KeyVersionRow) -> Result<(), StoreError> {
+        versions::insert(&self.pool, version).await
+    }
+
+    async fn update_key_with_version(
+        &self,
+        key: &KeyRow,
+        version: &KeyVersionRow,
+    ) -> Result<KeyRow, StoreError> {
+        versions::update_key_with_version(&self.pool, key, version).await
     }
 
     async fn keys_due_for_deletion(

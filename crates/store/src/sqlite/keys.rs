@@ -1,10 +1,10 @@
 //! Queries on `keys` and `key_versions`: insert with first version and tags, scoped reads,
 //! compare-and-swap update, the deletion sweep and destruction of a key with everything it owns.
 
-use sqlx::sqlite::{SqlitePool, SqliteRow};
+use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 use sqlx::Row;
 
-use super::{tags, BEGIN_WRITE};
+use super::{tags, versions, BEGIN_WRITE};
 use crate::{KeyRow, KeyVersionRow, StoreError, Tag, PENDING_DELETION_STATE};
 
 /// The columns of `keys` in the order [`key_from_row`] reads them (a macro so that it can be
@@ -51,16 +51,7 @@ pub(super) async fn insert(
     .bind(key.multi_region)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "INSERT INTO key_versions (key_id, version, wrapped_material, created_at) \
-         VALUES (?, ?, ?, ?)",
-    )
-    .bind(&version.key_id)
-    .bind(version.version)
-    .bind(&version.wrapped_material)
-    .bind(version.created_at)
-    .execute(&mut *tx)
-    .await?;
+    versions::insert_on(&mut tx, version).await?;
     for tag in tags {
         tags::upsert(&mut tx, &key.key_id, tag).await?;
     }
@@ -110,6 +101,15 @@ pub(super) async fn list(
 }
 
 pub(super) async fn update(pool: &SqlitePool, key: &KeyRow) -> Result<KeyRow, StoreError> {
+    let mut conn = pool.acquire().await?;
+    update_on(&mut conn, key).await
+}
+
+/// [`update`] on one connection (or inside a transaction).
+pub(super) async fn update_on(
+    conn: &mut SqliteConnection,
+    key: &KeyRow,
+) -> Result<KeyRow, StoreError> {
     let updated = sqlx::query(concat!(
         "UPDATE keys SET description = ?, key_usage = ?, state = ?, policy = ?, \
          deletion_date = ?, pending_window_days = ?, current_version = ?, \
@@ -129,37 +129,24 @@ pub(super) async fn update(pool: &SqlitePool, key: &KeyRow) -> Result<KeyRow, St
     .bind(&key.account_id)
     .bind(&key.region)
     .bind(key.row_version)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await?;
     match updated {
         Some(row) => key_from_row(&row),
-        None => match get(pool, &key.account_id, &key.region, &key.key_id).await? {
-            Some(_) => Err(StoreError::Conflict),
-            None => Err(StoreError::NotFound),
-        },
+        None if exists_on(conn, key).await? => Err(StoreError::Conflict),
+        None => Err(StoreError::NotFound),
     }
 }
 
-pub(super) async fn get_version(
-    pool: &SqlitePool,
-    key_id: &str,
-    version: i64,
-) -> Result<Option<KeyVersionRow>, StoreError> {
-    let row = sqlx::query(
-        "SELECT key_id, version, wrapped_material, created_at FROM key_versions \
-         WHERE key_id = ? AND version = ?",
-    )
-    .bind(key_id)
-    .bind(version)
-    .fetch_optional(pool)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    Ok(Some(KeyVersionRow {
-        key_id: row.try_get("key_id")?,
-        version: row.try_get("version")?,
-        wrapped_material: row.try_get("wrapped_material")?,
-        created_at: row.try_get("created_at")?,
-    }))
+/// Whether the key of `key` exists in its account and Region.
+async fn exists_on(conn: &mut SqliteConnection, key: &KeyRow) -> Result<bool, StoreError> {
+    let row = sqlx::query("SELECT 1 FROM keys WHERE key_id = ? AND account_id = ? AND region = ?")
+        .bind(&key.key_id)
+        .bind(&key.account_id)
+        .bind(&key.region)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.is_some())
 }
 
 pub(super) async fn count_by_state(pool: &SqlitePool) -> Result<Vec<(String, i64)>, StoreError> {

@@ -46,6 +46,7 @@ fn version(key_id: &str, material: &[u8]) -> KeyVersionRow {
         version: 1,
         wrapped_material: material.to_vec(),
         created_at: 1,
+        ..KeyVersionRow::default()
     }
 }
 
