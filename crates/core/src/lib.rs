@@ -17,6 +17,7 @@ pub mod identities;
 pub mod key;
 pub mod key_policy;
 pub mod key_state;
+pub mod last_usage;
 pub mod materials;
 pub mod ops;
 pub mod pipeline;

@@ -30,6 +30,7 @@ operations![
     generate_data_key_without_plaintext::GenerateDataKeyWithoutPlaintext,
     generate_mac::GenerateMac,
     generate_random::GenerateRandom,
+    get_key_last_usage::GetKeyLastUsage,
     get_key_policy::GetKeyPolicy,
     get_public_key::GetPublicKey,
     list_aliases::ListAliases,

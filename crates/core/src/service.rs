@@ -6,6 +6,7 @@ use crate::authz::AuthorizedKey;
 use crate::cache::{scoped, Caches};
 use crate::clock::Clock;
 use crate::key::Key;
+use crate::last_usage::LastUsage;
 use crate::pipeline::Handled;
 use crate::{error, registry, Caller};
 use ferrokms_crypto::{RootKey, SecretBytes};
@@ -22,6 +23,7 @@ pub struct Kms {
     /// burning compare-and-swap retries against each other (other processes still meet the CAS).
     write_locks: Vec<tokio::sync::Mutex<()>>,
     caches: Caches,
+    last_usage: LastUsage,
 }
 
 const WRITE_LOCK_STRIPES: usize = 64;
@@ -37,7 +39,13 @@ impl Kms {
             clock,
             write_locks,
             caches: Caches::default(),
+            last_usage: LastUsage::default(),
         }
+    }
+
+    /// The last successful cryptographic use of keys, kept in memory and flushed lazily.
+    pub fn last_usage(&self) -> &LastUsage {
+        &self.last_usage
     }
 
     pub fn store(&self) -> &dyn Store {

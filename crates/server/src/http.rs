@@ -117,7 +117,12 @@ async fn kms_endpoint(State(app): State<Arc<App>>, request: Request<Body>) -> Re
     };
     let event = audit_trail::event(&parts, &exchange, &ending, app.kms.now_ms());
     let (status, content_type, body, outcome) = match app.audit.append(&event).await {
-        Ok(()) => (status, content_type, body, outcome),
+        Ok(()) => {
+            if outcome == "ok" {
+                note_key_use(&app, &exchange, &event);
+            }
+            (status, content_type, body, outcome)
+        }
         Err(e) => {
             tracing::error!(error = %e, request_id = %request_id, "audit trail write failed");
             failed(KmsError::internal(), &mut exchange)
@@ -154,6 +159,27 @@ async fn kms_endpoint(State(app): State<Arc<App>>, request: Request<Body>) -> Re
         headers.insert("x-amzn-requestid", v);
     }
     response
+}
+
+/// Notes a successful cryptographic operation as the last use of each key it touched (both keys
+/// of a ReEncrypt), with its request and audit event ids: in memory only, flushed lazily.
+fn note_key_use(app: &App, exchange: &Exchange, event: &ferrokms_audit::AuditEvent) {
+    if !ferrokms_core::last_usage::is_tracked(&exchange.operation) {
+        return;
+    }
+    let Some(facts) = exchange.audit.as_ref() else {
+        return;
+    };
+    let now = app.kms.now_ms();
+    for arn in &facts.resources {
+        app.kms.last_usage().record(ferrokms_store::KeyUsageRow {
+            key_arn: arn.clone(),
+            operation: exchange.operation.clone(),
+            used_at: now,
+            request_id: event.request_id.clone(),
+            event_id: event.event_id.clone(),
+        });
+    }
 }
 
 /// The answer to a failed request, noting its message for the audit trail.

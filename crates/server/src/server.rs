@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use ferrokms_audit::AuditLog;
 use ferrokms_core::clock::{Clock, SystemClock};
-use ferrokms_core::{bootstrap, scheduler, Kms};
+use ferrokms_core::{bootstrap, last_usage, scheduler, Kms};
 use ferrokms_crypto::RootKey;
 use ferrokms_store::sqlite::SqliteStore;
 use ferrokms_store::{open_store, Store};
@@ -52,6 +52,10 @@ impl ServerConfig {
     }
 }
 
+/// How often each node writes the key uses it saw to the store (GetKeyLastUsage's lag across
+/// nodes, and what a crash can lose).
+const LAST_USAGE_FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+
 /// A running server.
 pub struct Running {
     pub addr: SocketAddr,
@@ -63,6 +67,7 @@ pub struct Running {
     stop: watch::Sender<bool>,
     serving: JoinHandle<()>,
     scheduler: JoinHandle<()>,
+    usage_flusher: JoinHandle<()>,
 }
 
 impl Running {
@@ -77,6 +82,7 @@ impl Running {
         let _ = self.stop.send(true);
         let _ = self.serving.await;
         let _ = self.scheduler.await;
+        let _ = self.usage_flusher.await;
         if let Err(e) = self.audit.close().await {
             tracing::error!(error = %e, "closing the audit trail failed");
         }
@@ -188,6 +194,13 @@ pub async fn start(config: ServerConfig) -> Result<Running, String> {
     });
     let scheme = if tls.is_some() { "https" } else { "http" };
     let serving = tokio::spawn(listener::serve(tcp, tls, router(app), stopped.clone()));
+    // Tracking of key uses begins when the first server of a deployment starts, not at the first
+    // GetKeyLastUsage, so that TrackingStartDate is honest about every use since.
+    last_usage::tracking_start(kms.store(), kms.now_ms())
+        .await
+        .map_err(|e| format!("cannot record the start of key usage tracking: {e}"))?;
+    let usage_flusher =
+        last_usage::spawn_flusher(kms.clone(), LAST_USAGE_FLUSH_INTERVAL, stopped.clone());
     let scheduler = scheduler::spawn(
         kms.clone(),
         config.deletion_interval,
@@ -204,5 +217,6 @@ pub async fn start(config: ServerConfig) -> Result<Running, String> {
         stop,
         serving,
         scheduler,
+        usage_flusher,
     })
 }

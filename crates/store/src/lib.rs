@@ -52,7 +52,9 @@ use async_trait::async_trait;
 
 pub use error::StoreError;
 pub use postgres::PgStore;
-pub use rows::{AccessKeyRow, AliasRow, GrantRow, KeyRow, KeyVersionRow, PrincipalRow, Tag};
+pub use rows::{
+    AccessKeyRow, AliasRow, GrantRow, KeyRow, KeyUsageRow, KeyVersionRow, PrincipalRow, Tag,
+};
 pub use sqlite::SqliteStore;
 
 /// The `state` text of a key scheduled for deletion; see [`Store::keys_due_for_deletion`].
@@ -411,6 +413,19 @@ pub trait Store: Send + Sync + 'static {
     /// Ends the lease `name` if `holder` holds it (expired or not), so that another node may
     /// take it at once; a lease held by someone else, or by nobody, is left alone (no error).
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
+
+    // ---- last usage of keys ----
+
+    /// Records uses of keys, in one transaction: for each row, the stored row of its key ARN is
+    /// replaced only if the new use is later (`used_at` greater), so nodes flushing in any order
+    /// keep the newest use.
+    async fn record_key_usage(&self, uses: &[KeyUsageRow]) -> Result<(), StoreError>;
+
+    /// The recorded last use of the key `key_arn`, if any.
+    async fn get_key_usage(&self, key_arn: &str) -> Result<Option<KeyUsageRow>, StoreError>;
+
+    /// Forgets the last use of `key_arn` (its key was destroyed); nothing if none is recorded.
+    async fn delete_key_usage(&self, key_arn: &str) -> Result<(), StoreError>;
 
     // ---- settings (small key/value for server metadata) ----
 

@@ -146,6 +146,17 @@ pub struct GrantRow {
     pub creation_date: i64,
 }
 
+/// The last successful cryptographic use of a key (GetKeyLastUsage): which operation, when
+/// (epoch ms), and the request and audit event that did it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyUsageRow {
+    pub key_arn: String,
+    pub operation: String,
+    pub used_at: i64,
+    pub request_id: String,
+    pub event_id: String,
+}
+
 /// Prints as `<N bytes>` in place of the bytes themselves.
 struct ByteCount(usize);
 

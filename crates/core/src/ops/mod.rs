@@ -20,6 +20,7 @@ pub mod generate_data_key_pair_without_plaintext;
 pub mod generate_data_key_without_plaintext;
 pub mod generate_mac;
 pub mod generate_random;
+pub mod get_key_last_usage;
 pub mod get_key_policy;
 pub mod get_public_key;
 pub mod list_aliases;

@@ -23,6 +23,7 @@ mod leases;
 mod principals;
 mod races;
 mod tags;
+mod usage;
 mod versions;
 
 use std::future::Future;
@@ -68,6 +69,7 @@ pub const CASES: &[Case] = &[
     case!(versions::versions_round_trip_every_column_in_order),
     case!(versions::insert_key_version_refuses_duplicates_and_missing_keys),
     case!(versions::update_key_with_version_is_all_or_nothing),
+    case!(usage::newest_use_wins_and_delete_forgets),
     case!(aliases::insert_get_and_duplicate),
     case!(aliases::alias_to_missing_key_is_not_found),
     case!(aliases::update_alias_retargets),

@@ -50,6 +50,7 @@ mod options;
 mod principals;
 mod settings;
 mod tags;
+mod usage;
 mod versions;
 
 use std::str::FromStr;
@@ -61,7 +62,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 pub use options::PgOptions;
 
 use crate::{
-    AccessKeyRow, AliasRow, GrantRow, KeyRow, KeyVersionRow, PrincipalRow, Store, StoreError, Tag,
+    AccessKeyRow, AliasRow, GrantRow, KeyRow, KeyUsageRow, KeyVersionRow, PrincipalRow, Store,
+    StoreError, Tag,
 };
 
 /// An idle pooled connection is closed after this long.
@@ -454,6 +456,18 @@ impl Store for PgStore {
 
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
         leases::release(&self.pool, name, holder).await
+    }
+
+    async fn record_key_usage(&self, uses: &[KeyUsageRow]) -> Result<(), StoreError> {
+        usage::record(&self.pool, uses).await
+    }
+
+    async fn get_key_usage(&self, key_arn: &str) -> Result<Option<KeyUsageRow>, StoreError> {
+        usage::get(&self.pool, key_arn).await
+    }
+
+    async fn delete_key_usage(&self, key_arn: &str) -> Result<(), StoreError> {
+        usage::delete(&self.pool, key_arn).await
     }
 
     async fn get_setting(&self, name: &str) -> Result<Option<String>, StoreError> {

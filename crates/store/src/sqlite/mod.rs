@@ -18,6 +18,7 @@ mod leases;
 mod principals;
 mod settings;
 mod tags;
+mod usage;
 mod versions;
 
 use std::path::Path;
@@ -30,7 +31,8 @@ use sqlx::sqlite::{
 };
 
 use crate::{
-    AccessKeyRow, AliasRow, GrantRow, KeyRow, KeyVersionRow, PrincipalRow, Store, StoreError, Tag,
+    AccessKeyRow, AliasRow, GrantRow, KeyRow, KeyUsageRow, KeyVersionRow, PrincipalRow, Store,
+    StoreError, Tag,
 };
 
 /// How long a statement waits for another connection's (or process's) write lock.
@@ -428,6 +430,18 @@ impl Store for SqliteStore {
 
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
         leases::release(&self.pool, name, holder).await
+    }
+
+    async fn record_key_usage(&self, uses: &[KeyUsageRow]) -> Result<(), StoreError> {
+        usage::record(&self.pool, uses).await
+    }
+
+    async fn get_key_usage(&self, key_arn: &str) -> Result<Option<KeyUsageRow>, StoreError> {
+        usage::get(&self.pool, key_arn).await
+    }
+
+    async fn delete_key_usage(&self, key_arn: &str) -> Result<(), StoreError> {
+        usage::delete(&self.pool, key_arn).await
     }
 
     async fn get_setting(&self, name: &str) -> Result<Option<String>, StoreError> {

@@ -12,6 +12,7 @@ pub mod mac;
 pub mod policies;
 pub mod signing;
 pub mod tags;
+pub mod usage;
 
 use crate::enums::WireEnum;
 use crate::validate::{is_marker_text, Validator};
