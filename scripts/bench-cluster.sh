@@ -21,12 +21,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 DURATION=${DURATION:-20s}
 OPERATIONS=${OPERATIONS:-encrypt decrypt}
 
-echo "== cargo build --release (ferrokms, loadgen)"
-cargo build --release --locked -p ferrokms -p loadgen
-TARGET_DIR=$(cargo metadata --format-version 1 --no-deps |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-FERROKMS=$TARGET_DIR/release/ferrokms
-LOADGEN=$TARGET_DIR/release/loadgen
+build_binaries release
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ferrokms-bench-cluster.XXXXXX")
 # Its own directory: pg.sh hands it to the postgres user when run as root.

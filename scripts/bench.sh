@@ -28,12 +28,7 @@ if [ "$LOADGEN_THREADS" != all ]; then
     THREAD_ARGS=(--threads "$LOADGEN_THREADS")
 fi
 
-echo "== cargo build --release (ferrokms, loadgen)"
-cargo build --release --locked -p ferrokms -p loadgen
-TARGET_DIR=$(cargo metadata --format-version 1 --no-deps |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-FERROKMS=$TARGET_DIR/release/ferrokms
-LOADGEN=$TARGET_DIR/release/loadgen
+build_binaries release
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ferrokms-bench.XXXXXX")
 cleanup() {

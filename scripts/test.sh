@@ -55,10 +55,9 @@ echo "== cargo test -p ferrokms, the API suite on PostgreSQL"
 FERROKMS_TEST_BACKEND=postgres cargo test --locked -p ferrokms || cargo_status=$?
 
 # --- 4. binaries ---------------------------------------------------------------------------------
-echo "== cargo build (ferrokms, loadgen)"
-cargo build --locked -p ferrokms -p loadgen
-TARGET_DIR=$(cargo metadata --format-version 1 --no-deps |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+# shellcheck source=../tests/e2e/lib.sh
+source "$ROOT/tests/e2e/lib.sh"
+build_binaries debug
 
 # --- 5. end to end -------------------------------------------------------------------------------
 echo "== end-to-end tests (tests/e2e/run.sh)"
@@ -67,6 +66,6 @@ if [ "$cargo_status" -ne 0 ]; then
     echo "test.sh: cargo test failed (exit $cargo_status); running the e2e tests anyway," \
         "the exit status will say so"
 fi
-bash "$ROOT/tests/e2e/run.sh" "$TARGET_DIR/debug/ferrokms" "$TARGET_DIR/debug/loadgen" ||
+bash "$ROOT/tests/e2e/run.sh" "$FERROKMS" "$LOADGEN" ||
     e2e_status=$?
 [ "$cargo_status" -eq 0 ] && [ "$e2e_status" -eq 0 ]

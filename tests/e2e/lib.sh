@@ -7,9 +7,13 @@
 #   check NAME COMMAND...              runs COMMAND, prints PASS/FAIL NAME, counts it
 #   check_that NAME CONDITION_STATUS   counts an already-computed result (0 = pass)
 #   write_counts FILE                  writes "PASSED FAILED" for the runner to add up
+#   build_binaries PROFILE             cargo-builds ferrokms and loadgen (PROFILE debug or
+#                                      release); sets FERROKMS and LOADGEN to their paths
 
 SERVER_PID=""
 ENDPOINT=""
+FERROKMS=""
+LOADGEN=""
 CHECKS_PASSED=0
 CHECKS_FAILED=0
 
@@ -87,4 +91,17 @@ check_that() {
 
 write_counts() {
     echo "$CHECKS_PASSED $CHECKS_FAILED" >"$1"
+}
+
+build_binaries() {
+    local profile=$1 flags=() target_dir
+    if [ "$profile" = release ]; then
+        flags=(--release)
+    fi
+    echo "== cargo build${flags[*]:+ ${flags[*]}} (ferrokms, loadgen)"
+    cargo build "${flags[@]}" --locked -p ferrokms -p loadgen
+    target_dir=$(cargo metadata --format-version 1 --no-deps |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+    FERROKMS=$target_dir/$profile/ferrokms
+    LOADGEN=$target_dir/$profile/loadgen
 }
