@@ -97,6 +97,8 @@ impl Operation for CreateKey {
             pending_window_days: None,
             current_version: 1,
             multi_region: false,
+            multi_region_id: None,
+            primary_region: None,
             row_version: 1,
         };
         kms.store()

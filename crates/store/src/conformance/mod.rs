@@ -20,6 +20,7 @@ mod grants;
 mod identity;
 mod keys;
 mod leases;
+mod multi_region;
 mod principals;
 mod races;
 mod tags;
@@ -64,6 +65,8 @@ pub const CASES: &[Case] = &[
     case!(keys::keys_are_counted_by_state),
     case!(keys::destroy_key_removes_everything_it_owns),
     case!(keys::destroy_key_if_version_checks_the_row_version),
+    case!(multi_region::multi_region_keys_are_the_family_in_one_account),
+    case!(multi_region::set_primary_region_moves_every_row_or_none),
     case!(aliases::insert_get_and_duplicate),
     case!(aliases::alias_to_missing_key_is_not_found),
     case!(aliases::update_alias_retargets),
@@ -203,6 +206,8 @@ impl Scope {
             pending_window_days: None,
             current_version: 1,
             multi_region: false,
+            multi_region_id: None,
+            primary_region: None,
             row_version: 1,
         }
     }
