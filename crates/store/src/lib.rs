@@ -178,6 +178,10 @@ pub trait Store: Send + Sync + 'static {
         row_version: i64,
     ) -> Result<(), StoreError>;
 
+    /// Keys in `state`, across all accounts and regions, ordered by key_id, at most `limit`
+    /// (the scheduler's scan of multi-Region primary keys waiting for their replicas' deletion).
+    async fn keys_in_state(&self, state: &str, limit: u32) -> Result<Vec<KeyRow>, StoreError>;
+
     /// Every key of `account_id` whose `multi_region_id` is `multi_region_id`: a multi-Region
     /// primary key and its replicas, one per Region, ordered by region.
     async fn multi_region_keys(

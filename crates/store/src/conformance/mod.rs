@@ -67,6 +67,7 @@ pub const CASES: &[Case] = &[
     case!(keys::destroy_key_if_version_checks_the_row_version),
     case!(multi_region::multi_region_keys_are_the_family_in_one_account),
     case!(multi_region::set_primary_region_moves_every_row_or_none),
+    case!(multi_region::keys_in_state_finds_every_account_and_region),
     case!(aliases::insert_get_and_duplicate),
     case!(aliases::alias_to_missing_key_is_not_found),
     case!(aliases::update_alias_retargets),

@@ -103,3 +103,21 @@ pub(super) async fn set_primary_region_moves_every_row_or_none(store: &dyn Store
         ]
     );
 }
+
+pub(super) async fn keys_in_state_finds_every_account_and_region(store: &dyn Store) {
+    let east = Scope::new("keys-in-state");
+    let west = east.in_region("eu-west-1");
+    // A state no other case uses, so that the answer is exactly this case's rows.
+    let state = format!("Test{}", east.account);
+    let mut waiting = vec![east.key("a"), west.key("b")];
+    for key in &mut waiting {
+        key.state = state.clone();
+        insert(store, key).await;
+    }
+    insert(store, &east.key("enabled")).await;
+    let found = store.keys_in_state(&state, 10).await.expect("keys_in_state");
+    waiting.sort_by(|a, b| a.key_id.cmp(&b.key_id));
+    assert_eq!(found, waiting);
+    let first = store.keys_in_state(&state, 1).await.expect("keys_in_state");
+    assert_eq!(first, waiting[..1].to_vec());
+}

@@ -143,6 +143,23 @@ pub(super) async fn update(pool: &PgPool, key: &KeyRow) -> Result<KeyRow, StoreE
     }
 }
 
+pub(super) async fn in_state(
+    pool: &PgPool,
+    state: &str,
+    limit: u32,
+) -> Result<Vec<KeyRow>, StoreError> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        key_columns!(),
+        " FROM keys WHERE state = $1 ORDER BY key_id LIMIT $2"
+    ))
+    .bind(state)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(key_from_row).collect()
+}
+
 pub(super) async fn multi_region_keys(
     pool: &PgPool,
     account_id: &str,

@@ -208,6 +208,10 @@ impl Store for PgStore {
         keys::destroy(&self.pool, key_id, Some(row_version)).await
     }
 
+    async fn keys_in_state(&self, state: &str, limit: u32) -> Result<Vec<KeyRow>, StoreError> {
+        keys::in_state(&self.pool, state, limit).await
+    }
+
     async fn multi_region_keys(
         &self,
         account_id: &str,

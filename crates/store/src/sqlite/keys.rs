@@ -142,6 +142,23 @@ pub(super) async fn update(pool: &SqlitePool, key: &KeyRow) -> Result<KeyRow, St
     }
 }
 
+pub(super) async fn in_state(
+    pool: &SqlitePool,
+    state: &str,
+    limit: u32,
+) -> Result<Vec<KeyRow>, StoreError> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        key_columns!(),
+        " FROM keys WHERE state = ? ORDER BY key_id LIMIT ?"
+    ))
+    .bind(state)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(key_from_row).collect()
+}
+
 pub(super) async fn multi_region_keys(
     pool: &SqlitePool,
     account_id: &str,

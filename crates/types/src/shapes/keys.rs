@@ -89,6 +89,8 @@ pub struct KeyMetadata {
     pub encapsulation_algorithms: Option<Vec<EncapsulationAlgorithmSpec>>,
     pub multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub multi_region_configuration: Option<super::multi_region::MultiRegionConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_deletion_window_in_days: Option<i32>,
 }
 
