@@ -108,7 +108,12 @@ impl Key {
             multi_region_configuration: self.multi_region_configuration(related_regions),
             pending_deletion_window_in_days: r
                 .pending_window_days
-                .filter(|_| self.state == KeyState::PendingDeletion),
+                .filter(|_| {
+                    matches!(
+                        self.state,
+                        KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
+                    )
+                }),
         }
     }
 }
@@ -141,13 +146,16 @@ impl Key {
 
 /// The store's key_id for the key a caller names `key_id` in `region`. Related multi-Region keys
 /// share their key id across Regions, but every store row needs an id of its own (other tables
-/// refer to keys by it alone), so theirs is `<key id>@<region>`. Any other id is stored as is; an
-/// id a caller writes with an `@` in it therefore never reaches another Region's row.
-pub fn stored_key_id(region: &str, key_id: &str) -> String {
-    if is_multi_region_key_id(key_id) {
-        format!("{key_id}@{region}")
+/// refer to keys by it alone), so theirs is `<key id>@<region>`; any other id is stored as is.
+/// `None` for an id with an `@` in it: no key id has one, so a caller cannot name a row by its
+/// store id.
+pub fn stored_key_id(region: &str, key_id: &str) -> Option<String> {
+    if key_id.contains('@') {
+        None
+    } else if is_multi_region_key_id(key_id) {
+        Some(format!("{key_id}@{region}"))
     } else {
-        key_id.to_string()
+        Some(key_id.to_string())
     }
 }
 
@@ -187,15 +195,15 @@ mod tests {
 
     #[test]
     fn multi_region_ids_are_stored_per_region_and_shown_without_it() {
-        assert_eq!(stored_key_id("eu-west-1", MRK), format!("{MRK}@eu-west-1"));
-        assert_eq!(visible_key_id(&stored_key_id("eu-west-1", MRK)), MRK);
+        let stored = stored_key_id("eu-west-1", MRK).expect("an id");
+        assert_eq!(stored, format!("{MRK}@eu-west-1"));
+        assert_eq!(visible_key_id(&stored), MRK);
         let uuid = "1234abcd-12ab-34cd-56ef-1234567890ab";
-        assert_eq!(stored_key_id("eu-west-1", uuid), uuid);
+        assert_eq!(stored_key_id("eu-west-1", uuid).as_deref(), Some(uuid));
         assert_eq!(visible_key_id(uuid), uuid);
-        // A caller writing a stored id gets nothing of another Region's row.
-        let written = format!("{MRK}@us-east-1");
-        assert_eq!(stored_key_id("eu-west-1", &written), written);
-        assert_ne!(stored_key_id("eu-west-1", &written), stored_key_id("us-east-1", MRK));
+        // A caller writing a store id names nothing.
+        assert_eq!(stored_key_id("eu-west-1", &stored), None);
+        assert_eq!(stored_key_id("eu-west-1", "x@y"), None);
     }
 
     #[test]

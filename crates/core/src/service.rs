@@ -125,10 +125,11 @@ impl Kms {
         region: &str,
         key_id: &str,
     ) -> Result<Key, KmsError> {
-        let stored = crate::key::stored_key_id(region, key_id);
-        self.stored_key(account_id, region, &stored)
-            .await?
-            .ok_or_else(|| not_found(region, account_id, key_id))
+        let found = match crate::key::stored_key_id(region, key_id) {
+            Some(stored) => self.stored_key(account_id, region, &stored).await?,
+            None => None,
+        };
+        found.ok_or_else(|| not_found(region, account_id, key_id))
     }
 
     /// The key whose store row id (`Key::id`, as grants and aliases hold it) is `stored_id`.

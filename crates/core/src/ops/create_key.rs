@@ -78,7 +78,8 @@ impl Operation for CreateKey {
         )?;
         let now = kms.now_ms();
         let material = new_material(spec).await?;
-        let stored_id = stored_key_id(&caller.region, &key_id);
+        // A fresh id never holds an `@`, so it always has a store id.
+        let stored_id = stored_key_id(&caller.region, &key_id).ok_or_else(KmsError::internal)?;
         let version = KeyVersionRow {
             key_id: stored_id.clone(),
             version: 1,

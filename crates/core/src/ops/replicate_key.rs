@@ -74,7 +74,7 @@ impl Operation for ReplicateKey {
             )));
         }
         let material = kms.key_material(&primary, 1).await?;
-        let stored_id = stored_key_id(&region, &key_id);
+        let stored_id = stored_key_id(&region, &key_id).ok_or_else(KmsError::internal)?;
         let now = kms.now_ms();
         let version = KeyVersionRow {
             key_id: stored_id.clone(),
