@@ -41,7 +41,11 @@ pub(crate) fn key(key: &Key, source: &KeySource, context: &mut Context) {
             },
         );
     if key.row.multi_region_id.is_some() {
-        let kind = if key.is_primary() { "PRIMARY" } else { "REPLICA" };
+        let kind = if key.is_primary() {
+            "PRIMARY"
+        } else {
+            "REPLICA"
+        };
         context.insert("kms:MultiRegionKeyType", kind);
     }
     use ferrokms_types::ids::KeyRef;

@@ -4,8 +4,8 @@
 use crate::error;
 use ferrokms_store::KeyRow;
 use ferrokms_types::enums::{CustomerMasterKeySpec, KeySpec, KeyState, KeyUsage, Origin};
-use ferrokms_types::key_specs::{self, Algorithms};
 use ferrokms_types::ids::key_arn;
+use ferrokms_types::key_specs::{self, Algorithms};
 use ferrokms_types::shapes::keys::KeyMetadata;
 use ferrokms_types::shapes::multi_region::{
     MultiRegionConfiguration, MultiRegionKey, MultiRegionKeyType,
@@ -48,7 +48,10 @@ impl Key {
 
     /// The key id callers see: for a multi-Region key the id its related keys share.
     pub fn key_id(&self) -> &str {
-        self.row.multi_region_id.as_deref().unwrap_or(&self.row.key_id)
+        self.row
+            .multi_region_id
+            .as_deref()
+            .unwrap_or(&self.row.key_id)
     }
 
     /// The name of the key inside its ciphertexts: account and key id, so that a ciphertext finds
@@ -106,14 +109,12 @@ impl Key {
             encapsulation_algorithms: listed(algorithms.encapsulation),
             multi_region: r.multi_region,
             multi_region_configuration: self.multi_region_configuration(related_regions),
-            pending_deletion_window_in_days: r
-                .pending_window_days
-                .filter(|_| {
-                    matches!(
-                        self.state,
-                        KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
-                    )
-                }),
+            pending_deletion_window_in_days: r.pending_window_days.filter(|_| {
+                matches!(
+                    self.state,
+                    KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
+                )
+            }),
         }
     }
 }
@@ -167,7 +168,10 @@ pub fn visible_key_id(stored: &str) -> &str {
 /// `mrk-` and 32 lowercase hex digits: the form of the ids AWS gives multi-Region keys.
 pub fn is_multi_region_key_id(key_id: &str) -> bool {
     key_id.strip_prefix("mrk-").is_some_and(|hex| {
-        hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        hex.len() == 32
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
 
@@ -211,7 +215,12 @@ mod tests {
         let id = new_multi_region_key_id();
         assert!(is_multi_region_key_id(&id), "{id}");
         assert_ne!(id, new_multi_region_key_id());
-        for bad in ["mrk-", "mrk-0123456789ABCDEF0123456789abcdef", &MRK[..35], "1234abcd-12ab"] {
+        for bad in [
+            "mrk-",
+            "mrk-0123456789ABCDEF0123456789abcdef",
+            &MRK[..35],
+            "1234abcd-12ab",
+        ] {
             assert!(!is_multi_region_key_id(bad), "{bad}");
         }
     }

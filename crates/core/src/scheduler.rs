@@ -8,8 +8,8 @@
 //! two passes racing destroy a key once, and never one whose deletion was just cancelled.
 
 use crate::clock::DAY_MS;
-use crate::ops::schedule_key_deletion::DEFAULT_WINDOW_DAYS;
 use crate::key::Key;
+use crate::ops::schedule_key_deletion::DEFAULT_WINDOW_DAYS;
 use crate::{error, Kms};
 use ferrokms_store::{KeyRow, StoreError};
 use ferrokms_types::enums::KeyState;

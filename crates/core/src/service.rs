@@ -141,9 +141,7 @@ impl Kms {
     ) -> Result<Key, KmsError> {
         self.stored_key(account_id, region, stored_id)
             .await?
-            .ok_or_else(|| {
-                not_found(region, account_id, crate::key::visible_key_id(stored_id))
-            })
+            .ok_or_else(|| not_found(region, account_id, crate::key::visible_key_id(stored_id)))
     }
 
     async fn stored_key(

@@ -23,7 +23,9 @@ async fn describe(kms: &aws_sdk_kms::Client, id: &str) -> KeyMetadata {
 
 /// (type, primary Region, replica Regions) of a key's MultiRegionConfiguration.
 fn configuration(m: &KeyMetadata) -> (MultiRegionKeyType, String, Vec<String>) {
-    let c = m.multi_region_configuration().expect("MultiRegionConfiguration");
+    let c = m
+        .multi_region_configuration()
+        .expect("MultiRegionConfiguration");
     let primary = c.primary_key().expect("PrimaryKey");
     assert_eq!(
         primary.arn(),
@@ -94,7 +96,11 @@ async fn replica_shares_id_and_material_and_opens_the_primarys_ciphertexts() {
     );
     let from_east = encrypt(&east, &id, b"made in the east").await;
 
-    let tag = Tag::builder().tag_key("site").tag_value("west").build().unwrap();
+    let tag = Tag::builder()
+        .tag_key("site")
+        .tag_value("west")
+        .build()
+        .unwrap();
     let out = east
         .replicate_key()
         .key_id(&id)
@@ -111,7 +117,11 @@ async fn replica_shares_id_and_material_and_opens_the_primarys_ciphertexts() {
     assert_eq!(replica.key_state(), Some(&KeyState::Enabled));
     assert_eq!(
         configuration(replica),
-        (MultiRegionKeyType::Replica, REGION.to_string(), vec![WEST.to_string()])
+        (
+            MultiRegionKeyType::Replica,
+            REGION.to_string(),
+            vec![WEST.to_string()]
+        )
     );
     assert!(out.replica_policy().is_some_and(|p| p.contains("kms:*")));
     assert_eq!(out.replica_tags(), [tag]);
@@ -133,7 +143,11 @@ async fn replica_shares_id_and_material_and_opens_the_primarys_ciphertexts() {
     assert_eq!(primary.description(), Some("primary"));
     assert_eq!(
         configuration(&primary),
-        (MultiRegionKeyType::Primary, REGION.to_string(), vec![WEST.to_string()])
+        (
+            MultiRegionKeyType::Primary,
+            REGION.to_string(),
+            vec![WEST.to_string()]
+        )
     );
     for (kms, region) in [(&east, REGION), (&west, WEST)] {
         let keys = kms.list_keys().send().await.expect("ListKeys");
@@ -155,8 +169,15 @@ async fn replica_shares_id_and_material_and_opens_the_primarys_ciphertexts() {
     let aliases = west.list_aliases().send().await.expect("ListAliases");
     assert_eq!(aliases.aliases()[0].target_key_id(), Some(id.as_str()));
     let east_aliases = east.list_aliases().send().await.expect("ListAliases");
-    assert!(east_aliases.aliases().iter().all(|a| a.alias_name() != Some("alias/west-only")));
-    west.disable_key().key_id(&id).send().await.expect("DisableKey");
+    assert!(east_aliases
+        .aliases()
+        .iter()
+        .all(|a| a.alias_name() != Some("alias/west-only")));
+    west.disable_key()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("DisableKey");
     expect_err(
         west.encrypt()
             .key_id(&id)
@@ -176,7 +197,10 @@ async fn replicate_key_refusals() {
     let (east, west) = (server.client(), server.client_in(WEST));
     let id = primary_with_replica(&server).await;
     let replicate = |kms: &aws_sdk_kms::Client, key: &str, region: &str| {
-        kms.replicate_key().key_id(key).replica_region(region).send()
+        kms.replicate_key()
+            .key_id(key)
+            .replica_region(region)
+            .send()
     };
     expect_err(replicate(&east, &id, WEST).await, "AlreadyExistsException");
     expect_err(replicate(&east, &id, REGION).await, "ValidationException");
@@ -184,7 +208,10 @@ async fn replicate_key_refusals() {
         replicate(&west, &id, "ap-south-1").await,
         "UnsupportedOperationException",
     );
-    assert!(message.contains("not a multi-Region primary key"), "{message}");
+    assert!(
+        message.contains("not a multi-Region primary key"),
+        "{message}"
+    );
     let single = create_key(&east).await;
     expect_err(
         replicate(&east, &single, WEST).await,
@@ -197,7 +224,10 @@ async fn replicate_key_refusals() {
         "NotFoundException",
     );
     expect_err(
-        west.describe_key().key_id(format!("{id}@{WEST}")).send().await,
+        west.describe_key()
+            .key_id(format!("{id}@{WEST}"))
+            .send()
+            .await,
         "NotFoundException",
     );
     expect_err(
@@ -230,7 +260,12 @@ async fn replicate_key_needs_create_key_in_the_replica_region() {
          "Condition":{"StringEquals":{"aws:RequestedRegion":"us-east-1"}}}]}"#;
     let (limited, _) = user_with_policy(&server, ACCOUNT, "limited", Some(only_east)).await;
     let message = expect_err(
-        limited.replicate_key().key_id(&id).replica_region(WEST).send().await,
+        limited
+            .replicate_key()
+            .key_id(&id)
+            .replica_region(WEST)
+            .send()
+            .await,
         "AccessDeniedException",
     );
     assert!(message.contains("kms:CreateKey"), "{message}");
@@ -283,7 +318,10 @@ async fn update_primary_region_swaps_primary_and_replica() {
         (MultiRegionKeyType::Primary, WEST, vec![REGION.to_string()])
     );
     let (kind, primary, _) = configuration(&describe(&east, &id).await);
-    assert_eq!((kind, primary.as_str()), (MultiRegionKeyType::Replica, WEST));
+    assert_eq!(
+        (kind, primary.as_str()),
+        (MultiRegionKeyType::Replica, WEST)
+    );
     // The former primary is a replica now: it can neither move the primary nor be replicated.
     expect_err(
         east.update_primary_region()
@@ -294,7 +332,11 @@ async fn update_primary_region_swaps_primary_and_replica() {
         "UnsupportedOperationException",
     );
     expect_err(
-        east.replicate_key().key_id(&id).replica_region("ap-south-1").send().await,
+        east.replicate_key()
+            .key_id(&id)
+            .replica_region("ap-south-1")
+            .send()
+            .await,
         "UnsupportedOperationException",
     );
     west.replicate_key()
@@ -320,7 +362,10 @@ async fn primary_key_waits_for_its_replicas_before_its_waiting_period() {
         .send()
         .await
         .expect("ScheduleKeyDeletion");
-    assert_eq!(scheduled.key_state(), Some(&KeyState::PendingReplicaDeletion));
+    assert_eq!(
+        scheduled.key_state(),
+        Some(&KeyState::PendingReplicaDeletion)
+    );
     assert_eq!(scheduled.deletion_date(), None);
     assert_eq!(scheduled.pending_window_in_days(), Some(7));
     let m = describe(&east, &id).await;
@@ -336,13 +381,22 @@ async fn primary_key_waits_for_its_replicas_before_its_waiting_period() {
         "KMSInvalidStateException",
     );
     // A sweep leaves it waiting while the replica exists; its deletion can be cancelled.
-    ferrokms_core::scheduler::delete_due_keys(kms).await.expect("sweep");
+    ferrokms_core::scheduler::delete_due_keys(kms)
+        .await
+        .expect("sweep");
     assert_eq!(
         describe(&east, &id).await.key_state(),
         Some(&KeyState::PendingReplicaDeletion)
     );
-    east.cancel_key_deletion().key_id(&id).send().await.expect("cancel");
-    assert_eq!(describe(&east, &id).await.key_state(), Some(&KeyState::Disabled));
+    east.cancel_key_deletion()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("cancel");
+    assert_eq!(
+        describe(&east, &id).await.key_state(),
+        Some(&KeyState::Disabled)
+    );
     east.schedule_key_deletion()
         .key_id(&id)
         .pending_window_in_days(7)
@@ -365,10 +419,15 @@ async fn primary_key_waits_for_its_replicas_before_its_waiting_period() {
     kms.destroy_key(ACCOUNT, WEST, &row.key_id, row.row_version)
         .await
         .expect("destroy the replica");
-    expect_err(west.describe_key().key_id(&id).send().await, "NotFoundException");
+    expect_err(
+        west.describe_key().key_id(&id).send().await,
+        "NotFoundException",
+    );
 
     let before = now_ms();
-    ferrokms_core::scheduler::delete_due_keys(kms).await.expect("sweep");
+    ferrokms_core::scheduler::delete_due_keys(kms)
+        .await
+        .expect("sweep");
     let m = describe(&east, &id).await;
     assert_eq!(m.key_state(), Some(&KeyState::PendingDeletion));
     let date = millis(m.deletion_date().expect("DeletionDate"));

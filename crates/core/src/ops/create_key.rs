@@ -6,13 +6,13 @@
 //! origins and custom key stores are refused with AWS's exceptions.
 
 use crate::authz::AuthorizedKey;
+use crate::key::{new_multi_region_key_id, stored_key_id};
 use crate::pipeline::Operation;
 use crate::{blocking, error, key_policy, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
 use ferrokms_store::{KeyRow, KeyVersionRow, Tag};
 use ferrokms_types::enums::{KeySpec, KeyState, KeyUsage, Origin};
-use crate::key::{new_multi_region_key_id, stored_key_id};
 use ferrokms_types::ids::{key_arn, new_key_id};
 use ferrokms_types::key_specs;
 use ferrokms_types::shapes::keys::{CreateKeyRequest, CreateKeyResponse};
@@ -112,7 +112,7 @@ impl Operation for CreateKey {
             .map_err(error::store)?;
         let key = crate::key::Key::from_row(row)?;
         Ok(CreateKeyResponse {
-            key_metadata: key.metadata(&[caller.region.clone()]),
+            key_metadata: key.metadata(std::slice::from_ref(&caller.region)),
         })
     }
 }

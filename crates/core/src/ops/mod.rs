@@ -86,7 +86,9 @@ pub(crate) async fn modify_key(
             }
             Err(StoreError::Conflict) => {
                 let r = &current.row;
-                current = kms.key_by_row_id(&r.account_id, &r.region, &r.key_id).await?;
+                current = kms
+                    .key_by_row_id(&r.account_id, &r.region, &r.key_id)
+                    .await?;
                 rule.check(current.state, current.arn())?;
             }
             Err(StoreError::NotFound) => {

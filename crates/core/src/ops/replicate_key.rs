@@ -176,7 +176,8 @@ mod tests {
 
     fn key(multi_region_id: Option<&str>, region: &str, primary: Option<&str>) -> Key {
         use ferrokms_types::enums::{KeySpec, KeyUsage};
-        let mut row = crate::testing::key_of(KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt).row;
+        let mut row =
+            crate::testing::key_of(KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt).row;
         row.region = region.into();
         row.arn = format!("arn:aws:kms:{region}:111122223333:key/k");
         row.multi_region_id = multi_region_id.map(Into::into);

@@ -59,7 +59,10 @@ impl Operation for ScheduleKeyDeletion {
         let (state, deletion_date) = if waits_for_replicas {
             (KeyState::PendingReplicaDeletion, None)
         } else {
-            (KeyState::PendingDeletion, Some(kms.now_ms() + days * DAY_MS))
+            (
+                KeyState::PendingDeletion,
+                Some(kms.now_ms() + days * DAY_MS),
+            )
         };
         let updated = super::modify_key(kms, &key.key, StateRule::Manage, |row| {
             row.state = state.as_str().into();

@@ -134,7 +134,8 @@ mod tests {
     use ferrokms_types::enums::{KeySpec, KeyUsage};
 
     fn key(family: Option<&str>, region: &str, primary: Option<&str>) -> Key {
-        let mut row = crate::testing::key_of(KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt).row;
+        let mut row =
+            crate::testing::key_of(KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt).row;
         row.region = region.into();
         row.arn = format!("arn:aws:kms:{region}:111122223333:key/k");
         row.multi_region_id = family.map(Into::into);

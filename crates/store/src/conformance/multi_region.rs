@@ -34,7 +34,11 @@ pub(super) async fn multi_region_keys_are_the_family_in_one_account(store: &dyn 
         insert(store, replica).await;
     }
     // Neither another family of the account nor the same id in another account belongs.
-    insert(store, &related(&east, &format!("{family}-other"), "us-east-1")).await;
+    insert(
+        store,
+        &related(&east, &format!("{family}-other"), "us-east-1"),
+    )
+    .await;
     let elsewhere = Scope::new("mrk-family-elsewhere");
     insert(store, &related(&elsewhere, &family, "us-east-1")).await;
     insert(store, &east.key("single")).await;
@@ -115,7 +119,10 @@ pub(super) async fn keys_in_state_finds_every_account_and_region(store: &dyn Sto
         insert(store, key).await;
     }
     insert(store, &east.key("enabled")).await;
-    let found = store.keys_in_state(&state, 10).await.expect("keys_in_state");
+    let found = store
+        .keys_in_state(&state, 10)
+        .await
+        .expect("keys_in_state");
     waiting.sort_by(|a, b| a.key_id.cmp(&b.key_id));
     assert_eq!(found, waiting);
     let first = store.keys_in_state(&state, 1).await.expect("keys_in_state");

@@ -117,7 +117,14 @@ mod tests {
             assert!(is_region_name(ok), "{ok}");
         }
         for bad in [
-            "", "us-east", "us-1", "US-east-1", "us-east-1a", "a-b-c-d-1", "us--east-1", "-us-east-1",
+            "",
+            "us-east",
+            "us-1",
+            "US-east-1",
+            "us-east-1a",
+            "a-b-c-d-1",
+            "us--east-1",
+            "-us-east-1",
             "us_east_1",
         ] {
             assert!(!is_region_name(bad), "{bad}");
@@ -132,7 +139,10 @@ mod tests {
             v.finish().map_err(|e| e.message().to_string())
         };
         let missing = check(ReplicateKeyRequest::default()).unwrap_err();
-        assert!(missing.contains("'keyId'") && missing.contains("'replicaRegion'"), "{missing}");
+        assert!(
+            missing.contains("'keyId'") && missing.contains("'replicaRegion'"),
+            "{missing}"
+        );
         let bad = check(ReplicateKeyRequest {
             key_id: Some("mrk-1".into()),
             replica_region: Some("Mars".into()),
