@@ -107,6 +107,7 @@ impl Operation for ReplicateKey {
             Err(StoreError::AlreadyExists) => return Err(already_replicated(&arn)),
             Err(other) => return Err(error::store(other)),
         }
+        check_primary_unmoved(kms, &row).await?;
         let replica = Key::from_row(row)?;
         Ok(ReplicateKeyResponse {
             replica_key_metadata: kms.key_metadata(&replica).await?,
@@ -136,6 +137,32 @@ fn check_replicable(key: &Key, region: &str) -> Result<(), KmsError> {
         )));
     }
     Ok(())
+}
+
+/// An UpdatePrimaryRegion that committed between reading the primary and inserting the replica
+/// would leave the replica naming the old primary Region. Every related key must name the same
+/// one, so in that case the replica is removed again and the caller asked to retry.
+async fn check_primary_unmoved(kms: &Kms, replica: &KeyRow) -> Result<(), KmsError> {
+    let family = replica.multi_region_id.as_deref().unwrap_or_default();
+    let related = kms
+        .store()
+        .multi_region_keys(&replica.account_id, family)
+        .await
+        .map_err(error::store)?;
+    if related
+        .iter()
+        .all(|r| r.primary_region == replica.primary_region)
+    {
+        return Ok(());
+    }
+    match kms.store().destroy_key(&replica.key_id).await {
+        Ok(()) | Err(StoreError::NotFound) => {}
+        Err(other) => return Err(error::store(other)),
+    }
+    Err(KmsError::KmsInvalidState(format!(
+        "The primary Region of {} changed during replication; replicate it again.",
+        replica.arn
+    )))
 }
 
 fn already_replicated(arn: &str) -> KmsError {
@@ -184,6 +211,53 @@ mod tests {
         row.multi_region = multi_region_id.is_some();
         row.primary_region = primary.map(Into::into);
         Key::from_row(row).expect("row")
+    }
+
+    /// A replica inserted after its primary moved is removed again; one naming the current
+    /// primary Region stays.
+    #[tokio::test]
+    async fn a_replica_naming_a_stale_primary_region_is_removed() {
+        let store = ferrokms_store::sqlite::SqliteStore::open_in_memory()
+            .await
+            .unwrap();
+        let clock = std::sync::Arc::new(crate::clock::ManualClock::new(0));
+        let root = ferrokms_crypto::RootKey::generate().unwrap();
+        let kms = Kms::new(std::sync::Arc::new(store), root, clock);
+        let row = |region: &str, primary: &str| {
+            let mut r = key(Some("mrk-1"), region, Some(primary)).row;
+            r.key_id = format!("mrk-1@{region}");
+            r
+        };
+        let version = |r: &KeyRow| KeyVersionRow {
+            key_id: r.key_id.clone(),
+            version: 1,
+            wrapped_material: vec![1],
+            created_at: 0,
+        };
+        // The primary moved to eu-west-1 (both existing keys say so)...
+        for r in [row("us-east-1", "eu-west-1"), row("eu-west-1", "eu-west-1")] {
+            kms.store().insert_key(&r, &version(&r), &[]).await.unwrap();
+        }
+        // ...after a replica to ap-south-1 read it in us-east-1.
+        let stale = row("ap-south-1", "us-east-1");
+        kms.store()
+            .insert_key(&stale, &version(&stale), &[])
+            .await
+            .unwrap();
+        let err = check_primary_unmoved(&kms, &stale).await.unwrap_err();
+        assert_eq!(err.wire_name(), "KMSInvalidStateException");
+        let left = kms
+            .store()
+            .multi_region_keys(&stale.account_id, "mrk-1")
+            .await;
+        assert_eq!(left.unwrap().len(), 2);
+
+        let current = row("ap-south-1", "eu-west-1");
+        kms.store()
+            .insert_key(&current, &version(&current), &[])
+            .await
+            .unwrap();
+        assert!(check_primary_unmoved(&kms, &current).await.is_ok());
     }
 
     fn refusal(key: &Key, region: &str) -> String {
