@@ -437,3 +437,88 @@ async fn primary_key_waits_for_its_replicas_before_its_waiting_period() {
         (MultiRegionKeyType::Primary, REGION.to_string(), vec![])
     );
 }
+
+/// Key pairs and HMAC keys replicate too: a signature or MAC made in one Region verifies in the
+/// other, and both Regions export the same public key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_and_mac_keys_work_across_regions() {
+    use aws_sdk_kms::primitives::Blob;
+    use aws_sdk_kms::types::{KeySpec, KeyUsageType, MacAlgorithmSpec, SigningAlgorithmSpec};
+    let server = TestServer::start().await;
+    let (east, west) = (server.client(), server.client_in(WEST));
+    let make = |spec: KeySpec, usage: KeyUsageType| {
+        east.create_key()
+            .multi_region(true)
+            .key_spec(spec)
+            .key_usage(usage)
+            .send()
+    };
+    let signer = make(KeySpec::EccNistP256, KeyUsageType::SignVerify)
+        .await
+        .expect("CreateKey")
+        .key_metadata
+        .unwrap()
+        .key_id;
+    let mac = make(KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac)
+        .await
+        .expect("CreateKey")
+        .key_metadata
+        .unwrap()
+        .key_id;
+    for key in [&signer, &mac] {
+        east.replicate_key()
+            .key_id(key)
+            .replica_region(WEST)
+            .send()
+            .await
+            .expect("ReplicateKey");
+    }
+
+    let message = Blob::new("signed in the east");
+    let signature = east
+        .sign()
+        .key_id(&signer)
+        .message(message.clone())
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await
+        .expect("Sign")
+        .signature
+        .unwrap();
+    let verified = west
+        .verify()
+        .key_id(&signer)
+        .message(message)
+        .signature(signature)
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await
+        .expect("Verify in the replica's Region");
+    assert!(verified.signature_valid());
+    let public = |kms: &aws_sdk_kms::Client| kms.get_public_key().key_id(&signer).send();
+    assert_eq!(
+        public(&east).await.unwrap().public_key,
+        public(&west).await.unwrap().public_key
+    );
+
+    let tag = west
+        .generate_mac()
+        .key_id(&mac)
+        .message(Blob::new("mac in the west"))
+        .mac_algorithm(MacAlgorithmSpec::HmacSha256)
+        .send()
+        .await
+        .expect("GenerateMac")
+        .mac
+        .unwrap();
+    let checked = east
+        .verify_mac()
+        .key_id(&mac)
+        .message(Blob::new("mac in the west"))
+        .mac(tag)
+        .mac_algorithm(MacAlgorithmSpec::HmacSha256)
+        .send()
+        .await
+        .expect("VerifyMac in the primary's Region");
+    assert!(checked.mac_valid());
+}
