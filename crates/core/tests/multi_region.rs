@@ -1,6 +1,7 @@
-//! Deletion of multi-Region keys under an injected clock: a primary key outlives its replicas
-//! (PendingReplicaDeletion until the last one is destroyed, then its own waiting period), and the
-//! sweep never destroys a primary that still has a replica, even one made after it was scheduled.
+//! Multi-Region keys driven through the service layer: the audit facts of ReplicateKey, and
+//! deletion under an injected clock (a primary key outlives its replicas: PendingReplicaDeletion
+//! until the last one is destroyed, then its own waiting period; the sweep never destroys a
+//! primary that still has a replica, even one made after it was scheduled).
 
 use ferrokms_core::clock::{ManualClock, DAY_MS};
 use ferrokms_core::{scheduler, Caller, Kms};
@@ -29,17 +30,20 @@ async fn fixture() -> Fixture {
     Fixture { kms, clock }
 }
 
+fn admin(region: &str) -> Caller {
+    Caller {
+        principal_arn: format!("arn:aws:iam::{ACCOUNT}:user/admin"),
+        account_id: ACCOUNT.into(),
+        access_key_id: "AKIATEST".into(),
+        region: region.into(),
+        ..Caller::default()
+    }
+}
+
 impl Fixture {
     async fn call(&self, region: &str, op: &str, body: Value) -> Result<Value, String> {
-        let caller = Caller {
-            principal_arn: format!("arn:aws:iam::{ACCOUNT}:user/admin"),
-            account_id: ACCOUNT.into(),
-            access_key_id: "AKIATEST".into(),
-            region: region.into(),
-            ..Caller::default()
-        };
         let bytes = serde_json::to_vec(&body).unwrap();
-        match self.kms.handle(op, &caller, &bytes).await.result {
+        match self.kms.handle(op, &admin(region), &bytes).await.result {
             Ok(out) => Ok(serde_json::from_slice(&out).unwrap()),
             Err(e) => Err(e.wire_name().to_string()),
         }
@@ -78,6 +82,27 @@ impl Fixture {
         .await
         .unwrap()
     }
+}
+
+/// CloudTrail names both keys of a ReplicateKey: the primary it read and the replica it made.
+#[tokio::test]
+async fn replicate_key_audits_the_primary_and_the_replica() {
+    let f = fixture().await;
+    let out = f
+        .call(EAST, "CreateKey", json!({"MultiRegion": true}))
+        .await
+        .unwrap();
+    let key = out["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    let body = serde_json::to_vec(&json!({"KeyId": key, "ReplicaRegion": WEST})).unwrap();
+    let handled = f.kms.handle("ReplicateKey", &admin(EAST), &body).await;
+    assert!(handled.result.is_ok());
+    assert_eq!(
+        handled.audit.resources,
+        [
+            format!("arn:aws:kms:{EAST}:{ACCOUNT}:key/{key}"),
+            format!("arn:aws:kms:{WEST}:{ACCOUNT}:key/{key}"),
+        ]
+    );
 }
 
 #[tokio::test]
