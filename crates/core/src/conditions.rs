@@ -40,6 +40,14 @@ pub(crate) fn key(key: &Key, source: &KeySource, context: &mut Context) {
                 "false"
             },
         );
+    if key.row.multi_region_id.is_some() {
+        let kind = if key.is_primary() {
+            "PRIMARY"
+        } else {
+            "REPLICA"
+        };
+        context.insert("kms:MultiRegionKeyType", kind);
+    }
     use ferrokms_types::ids::KeyRef;
     if let KeySource::Field { value, .. } = source {
         if let Ok(

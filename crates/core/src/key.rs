@@ -4,8 +4,12 @@
 use crate::error;
 use ferrokms_store::KeyRow;
 use ferrokms_types::enums::{CustomerMasterKeySpec, KeySpec, KeyState, KeyUsage, Origin};
+use ferrokms_types::ids::key_arn;
 use ferrokms_types::key_specs::{self, Algorithms};
 use ferrokms_types::shapes::keys::KeyMetadata;
+use ferrokms_types::shapes::multi_region::{
+    MultiRegionConfiguration, MultiRegionKey, MultiRegionKeyType,
+};
 use ferrokms_types::{KmsError, Timestamp};
 
 #[derive(Clone, Debug)]
@@ -36,14 +40,31 @@ impl Key {
         &self.row.arn
     }
 
+    /// The key's row id in the store, unique across Regions: what caches, grants, tags, aliases
+    /// and material are keyed by. Never shown to callers (see [`Key::key_id`]).
     pub fn id(&self) -> &str {
         &self.row.key_id
     }
 
+    /// The key id callers see: for a multi-Region key the id its related keys share.
+    pub fn key_id(&self) -> &str {
+        self.row
+            .multi_region_id
+            .as_deref()
+            .unwrap_or(&self.row.key_id)
+    }
+
     /// The name of the key inside its ciphertexts: account and key id, so that a ciphertext finds
-    /// its key without a KeyId (also across accounts) while the Region stays the caller's.
+    /// its key without a KeyId (also across accounts) while the Region stays the caller's; for a
+    /// multi-Region key, whichever of its related keys lives in that Region.
     pub fn ciphertext_name(&self) -> String {
-        format!("{}:{}", self.row.account_id, self.row.key_id)
+        format!("{}:{}", self.row.account_id, self.key_id())
+    }
+
+    /// Whether this is a multi-Region key whose primary lives in its own Region.
+    pub fn is_primary(&self) -> bool {
+        self.row.multi_region_id.is_some()
+            && self.row.primary_region.as_deref() == Some(self.row.region.as_str())
     }
 
     /// The algorithms the key supports, from the key spec table. A stored (spec, usage) pair that
@@ -62,12 +83,14 @@ impl Key {
         CustomerMasterKeySpec::parse(self.spec.as_str())
     }
 
-    pub fn metadata(&self) -> KeyMetadata {
+    /// KeyMetadata of a single-Region key, or of a multi-Region key given the regions of all its
+    /// related keys (itself included; see [`crate::Kms::related_regions`]).
+    pub fn metadata(&self, related_regions: &[String]) -> KeyMetadata {
         let r = &self.row;
         let algorithms = self.algorithms();
         KeyMetadata {
             aws_account_id: r.account_id.clone(),
-            key_id: r.key_id.clone(),
+            key_id: self.key_id().to_string(),
             arn: r.arn.clone(),
             creation_date: Timestamp(r.creation_date),
             enabled: self.state == KeyState::Enabled,
@@ -85,11 +108,76 @@ impl Key {
             key_agreement_algorithms: listed(algorithms.key_agreement),
             encapsulation_algorithms: listed(algorithms.encapsulation),
             multi_region: r.multi_region,
-            pending_deletion_window_in_days: r
-                .pending_window_days
-                .filter(|_| self.state == KeyState::PendingDeletion),
+            multi_region_configuration: self.multi_region_configuration(related_regions),
+            pending_deletion_window_in_days: r.pending_window_days.filter(|_| {
+                matches!(
+                    self.state,
+                    KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
+                )
+            }),
         }
     }
+}
+
+impl Key {
+    fn multi_region_configuration(&self, regions: &[String]) -> Option<MultiRegionConfiguration> {
+        let r = &self.row;
+        let primary = r.primary_region.as_deref()?;
+        r.multi_region_id.as_ref()?;
+        // Related keys share the key id, so each one's ARN differs from this key's only in Region.
+        let at = |region: &str| MultiRegionKey {
+            arn: key_arn(region, &r.account_id, self.key_id()),
+            region: region.to_string(),
+        };
+        Some(MultiRegionConfiguration {
+            multi_region_key_type: if self.is_primary() {
+                MultiRegionKeyType::Primary
+            } else {
+                MultiRegionKeyType::Replica
+            },
+            primary_key: at(primary),
+            replica_keys: regions
+                .iter()
+                .filter(|region| region.as_str() != primary)
+                .map(|region| at(region))
+                .collect(),
+        })
+    }
+}
+
+/// The store's key_id for the key a caller names `key_id` in `region`. Related multi-Region keys
+/// share their key id across Regions, but every store row needs an id of its own (other tables
+/// refer to keys by it alone), so theirs is `<key id>@<region>`; any other id is stored as is.
+/// `None` for an id with an `@` in it: no key id has one, so a caller cannot name a row by its
+/// store id.
+pub fn stored_key_id(region: &str, key_id: &str) -> Option<String> {
+    if key_id.contains('@') {
+        None
+    } else if is_multi_region_key_id(key_id) {
+        Some(format!("{key_id}@{region}"))
+    } else {
+        Some(key_id.to_string())
+    }
+}
+
+/// The key id a caller sees for a store key_id (undoes [`stored_key_id`]).
+pub fn visible_key_id(stored: &str) -> &str {
+    stored.split_once('@').map_or(stored, |(id, _)| id)
+}
+
+/// `mrk-` and 32 lowercase hex digits: the form of the ids AWS gives multi-Region keys.
+pub fn is_multi_region_key_id(key_id: &str) -> bool {
+    key_id.strip_prefix("mrk-").is_some_and(|hex| {
+        hex.len() == 32
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// A new multi-Region key id: `mrk-` and a random UUID's 32 hex digits.
+pub fn new_multi_region_key_id() -> String {
+    format!("mrk-{}", uuid::Uuid::new_v4().simple())
 }
 
 /// An algorithm list as the wire shows it: absent when empty.
@@ -101,4 +189,39 @@ pub fn listed<T: Copy>(list: &[T]) -> Option<Vec<T>> {
 pub fn parse_ciphertext_name(name: &str) -> Option<(&str, &str)> {
     let (account, key_id) = name.split_once(':')?;
     (ferrokms_types::ids::is_account_id(account) && !key_id.is_empty()).then_some((account, key_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MRK: &str = "mrk-0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn multi_region_ids_are_stored_per_region_and_shown_without_it() {
+        let stored = stored_key_id("eu-west-1", MRK).expect("an id");
+        assert_eq!(stored, format!("{MRK}@eu-west-1"));
+        assert_eq!(visible_key_id(&stored), MRK);
+        let uuid = "1234abcd-12ab-34cd-56ef-1234567890ab";
+        assert_eq!(stored_key_id("eu-west-1", uuid).as_deref(), Some(uuid));
+        assert_eq!(visible_key_id(uuid), uuid);
+        // A caller writing a store id names nothing.
+        assert_eq!(stored_key_id("eu-west-1", &stored), None);
+        assert_eq!(stored_key_id("eu-west-1", "x@y"), None);
+    }
+
+    #[test]
+    fn multi_region_key_ids_have_aws_form() {
+        let id = new_multi_region_key_id();
+        assert!(is_multi_region_key_id(&id), "{id}");
+        assert_ne!(id, new_multi_region_key_id());
+        for bad in [
+            "mrk-",
+            "mrk-0123456789ABCDEF0123456789abcdef",
+            &MRK[..35],
+            "1234abcd-12ab",
+        ] {
+            assert!(!is_multi_region_key_id(bad), "{bad}");
+        }
+    }
 }

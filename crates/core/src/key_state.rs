@@ -21,7 +21,8 @@ pub enum StateRule {
     Manage,
     /// EnableKey and DisableKey: as `Manage`, but a key pending import cannot change.
     Toggle,
-    /// CancelKeyDeletion: PendingDeletion only.
+    /// CancelKeyDeletion: PendingDeletion, or PendingReplicaDeletion (a multi-Region primary
+    /// key scheduled for deletion, waiting for its replicas to be deleted first).
     PendingDeletionOnly,
 }
 
@@ -63,7 +64,7 @@ fn cell(rule: StateRule, state: KeyState) -> Cell {
         (Toggle, PendingReplicaDeletion) => Cell::Invalid("is pending replica deletion."),
         (Toggle, Creating | Updating) => busy,
 
-        (PendingDeletionOnly, PendingDeletion) => Cell::Ok,
+        (PendingDeletionOnly, PendingDeletion | PendingReplicaDeletion) => Cell::Ok,
         (PendingDeletionOnly, _) => Cell::Invalid("is not pending deletion."),
     }
 }
@@ -139,6 +140,8 @@ mod tests {
                 "KMSInvalidStateException: K is pending deletion.",
             ),
             (PendingDeletionOnly, PendingDeletion, "ok"),
+            // A primary key waiting for its replicas' deletion can have its deletion cancelled.
+            (PendingDeletionOnly, PendingReplicaDeletion, "ok"),
             (
                 PendingDeletionOnly,
                 Enabled,
@@ -158,9 +161,12 @@ mod tests {
         }
         // Transitional states refuse everything but reads.
         for rule in [Cryptographic, Manage, Toggle, PendingDeletionOnly] {
-            for state in [Creating, Updating, PendingReplicaDeletion] {
+            for state in [Creating, Updating] {
                 assert!(!rule.allows(state), "{rule:?} × {state:?}");
             }
+        }
+        for rule in [Cryptographic, Manage, Toggle] {
+            assert!(!rule.allows(PendingReplicaDeletion), "{rule:?}");
         }
     }
 }

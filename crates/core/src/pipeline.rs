@@ -135,15 +135,19 @@ pub fn handle<'a, O: Operation>(
         let result = drive::<O>(kms, caller, body, &mut audit).await;
         if let (Ok(answer), false) = (&result, audit.read_only) {
             audit.response_elements = scrubbed_json(answer);
-            // A key the request created is its resource (CreateKey), as CloudTrail shows it.
+            // A key the request created is one of its resources (CreateKey; ReplicateKey's
+            // replica, next to the primary it copied), as CloudTrail shows it.
             let created = audit.response_elements.as_ref().and_then(|r| {
-                r.get("keyMetadata")?
+                r.get("keyMetadata")
+                    .or_else(|| r.get("replicaKeyMetadata"))?
                     .get("arn")?
                     .as_str()
                     .map(str::to_string)
             });
-            if let (Some(arn), true) = (created, audit.resources.is_empty()) {
-                audit.resources.push(arn);
+            if let Some(arn) = created {
+                if !audit.resources.contains(&arn) {
+                    audit.resources.push(arn);
+                }
             }
         }
         Handled { result, audit }

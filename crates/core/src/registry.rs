@@ -41,6 +41,7 @@ operations![
     list_retirable_grants::ListRetirableGrants,
     put_key_policy::PutKeyPolicy,
     re_encrypt::ReEncrypt,
+    replicate_key::ReplicateKey,
     retire_grant::RetireGrant,
     revoke_grant::RevokeGrant,
     schedule_key_deletion::ScheduleKeyDeletion,
@@ -49,6 +50,7 @@ operations![
     untag_resource::UntagResource,
     update_alias::UpdateAlias,
     update_key_description::UpdateKeyDescription,
+    update_primary_region::UpdatePrimaryRegion,
     verify::Verify,
     verify_mac::VerifyMac,
 ];

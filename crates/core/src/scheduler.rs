@@ -7,7 +7,12 @@
 //! destroyed only if its row is unchanged since it was read (`destroy_key_if_version`), so even
 //! two passes racing destroy a key once, and never one whose deletion was just cancelled.
 
+use crate::clock::DAY_MS;
+use crate::key::Key;
+use crate::ops::schedule_key_deletion::DEFAULT_WINDOW_DAYS;
 use crate::{error, Kms};
+use ferrokms_store::{KeyRow, StoreError};
+use ferrokms_types::enums::KeyState;
 use ferrokms_types::KmsError;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -17,8 +22,10 @@ use tokio::sync::watch;
 /// Keys destroyed per pass at most; the next pass takes the rest.
 const BATCH: u32 = 100;
 
-/// One pass: destroys every key due for deletion now. Returns how many were destroyed.
+/// One pass: starts the waiting period of multi-Region primary keys whose replicas are all gone,
+/// then destroys every key due for deletion now. Returns how many were destroyed.
 pub async fn delete_due_keys(kms: &Kms) -> Result<usize, KmsError> {
+    release_primaries(kms).await?;
     let now = kms.now_ms();
     let due = kms
         .store()
@@ -27,6 +34,12 @@ pub async fn delete_due_keys(kms: &Kms) -> Result<usize, KmsError> {
         .map_err(error::store)?;
     let mut destroyed = 0;
     for key in &due {
+        if has_replicas(kms, key).await? {
+            // A replica was made while its primary's deletion was being scheduled: the primary
+            // must outlive its replicas, so it waits for them as ScheduleKeyDeletion would have.
+            set_deletion(kms, key, KeyState::PendingReplicaDeletion, None).await?;
+            continue;
+        }
         match kms
             .destroy_key(&key.account_id, &key.region, &key.key_id, key.row_version)
             .await
@@ -44,6 +57,66 @@ pub async fn delete_due_keys(kms: &Kms) -> Result<usize, KmsError> {
         }
     }
     Ok(destroyed)
+}
+
+/// Multi-Region primary keys scheduled for deletion wait in PendingReplicaDeletion until their
+/// last replica is destroyed; then their waiting period starts (PendingDeletion, dated). Checked
+/// every pass rather than when a replica is destroyed, so a crash in between loses nothing.
+async fn release_primaries(kms: &Kms) -> Result<(), KmsError> {
+    let waiting = kms
+        .store()
+        .keys_in_state(KeyState::PendingReplicaDeletion.as_str(), BATCH)
+        .await
+        .map_err(error::store)?;
+    for key in &waiting {
+        if has_replicas(kms, key).await? {
+            continue;
+        }
+        let days = key
+            .pending_window_days
+            .map_or(DEFAULT_WINDOW_DAYS, i64::from);
+        let date = kms.now_ms() + days * DAY_MS;
+        set_deletion(kms, key, KeyState::PendingDeletion, Some(date)).await?;
+        tracing::info!(key = %key.arn, "last replica deleted; the primary key's waiting period starts");
+    }
+    Ok(())
+}
+
+/// Whether `key` is a multi-Region primary key with a replica in another Region.
+async fn has_replicas(kms: &Kms, key: &KeyRow) -> Result<bool, KmsError> {
+    let Some(family) = &key.multi_region_id else {
+        return Ok(false);
+    };
+    if key.primary_region.as_deref() != Some(key.region.as_str()) {
+        return Ok(false);
+    }
+    let related = kms
+        .store()
+        .multi_region_keys(&key.account_id, family)
+        .await
+        .map_err(error::store)?;
+    Ok(related.len() > 1)
+}
+
+/// Moves a key to `state` with `deletion_date` if its row is unchanged since read; if it changed
+/// (deletion cancelled, another node did it), the next pass reads it afresh.
+async fn set_deletion(
+    kms: &Kms,
+    key: &KeyRow,
+    state: KeyState,
+    deletion_date: Option<i64>,
+) -> Result<(), KmsError> {
+    let mut row = key.clone();
+    row.state = state.as_str().into();
+    row.deletion_date = deletion_date;
+    match kms.store().update_key(&row).await {
+        Ok(stored) => {
+            kms.key_written(&Key::from_row(stored)?);
+            Ok(())
+        }
+        Err(StoreError::Conflict | StoreError::NotFound) => Ok(()),
+        Err(other) => Err(error::store(other)),
+    }
 }
 
 /// What the scheduler has done, for metrics.

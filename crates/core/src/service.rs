@@ -12,6 +12,7 @@ use crate::{error, registry, Caller};
 use ferrokms_crypto::{RootKey, SecretBytes};
 use ferrokms_store::Store;
 use ferrokms_types::ids::{alias_arn, key_arn, KeyRef};
+use ferrokms_types::shapes::keys::KeyMetadata;
 use ferrokms_types::KmsError;
 use std::sync::Arc;
 
@@ -124,29 +125,71 @@ impl Kms {
         }
     }
 
-    /// The key with this id in this account and Region.
+    /// The key a caller names `key_id` in this account and Region (for a multi-Region key id,
+    /// the one of its related keys that lives in `region`).
     pub async fn key_in(
         &self,
         account_id: &str,
         region: &str,
         key_id: &str,
     ) -> Result<Key, KmsError> {
-        if let Some(key) = self.caches.key(&scoped(account_id, region, key_id)) {
-            return Ok(key);
+        let found = match crate::key::stored_key_id(region, key_id) {
+            Some(stored) => self.stored_key(account_id, region, &stored).await?,
+            None => None,
+        };
+        found.ok_or_else(|| not_found(region, account_id, key_id))
+    }
+
+    /// The key whose store row id (`Key::id`, as grants and aliases hold it) is `stored_id`.
+    pub(crate) async fn key_by_row_id(
+        &self,
+        account_id: &str,
+        region: &str,
+        stored_id: &str,
+    ) -> Result<Key, KmsError> {
+        self.stored_key(account_id, region, stored_id)
+            .await?
+            .ok_or_else(|| not_found(region, account_id, crate::key::visible_key_id(stored_id)))
+    }
+
+    async fn stored_key(
+        &self,
+        account_id: &str,
+        region: &str,
+        stored_id: &str,
+    ) -> Result<Option<Key>, KmsError> {
+        if let Some(key) = self.caches.key(&scoped(account_id, region, stored_id)) {
+            return Ok(Some(key));
         }
         let row = self
             .store
-            .get_key(account_id, region, key_id)
+            .get_key(account_id, region, stored_id)
             .await
             .map_err(error::store)?;
-        match row {
-            Some(row) => {
-                let key = Key::from_row(row)?;
-                self.caches.put_key(&key);
-                Ok(key)
-            }
-            None => Err(not_found(region, account_id, key_id)),
-        }
+        let Some(row) = row else { return Ok(None) };
+        let key = Key::from_row(row)?;
+        self.caches.put_key(&key);
+        Ok(Some(key))
+    }
+
+    /// The Regions of a multi-Region key and all its related keys, read from the store (not
+    /// cached: a replica may have been added or deleted in another Region); empty for a
+    /// single-Region key.
+    pub async fn related_regions(&self, key: &Key) -> Result<Vec<String>, KmsError> {
+        let Some(family) = &key.row.multi_region_id else {
+            return Ok(Vec::new());
+        };
+        let rows = self
+            .store
+            .multi_region_keys(&key.row.account_id, family)
+            .await
+            .map_err(error::store)?;
+        Ok(rows.into_iter().map(|r| r.region).collect())
+    }
+
+    /// The key's KeyMetadata as DescribeKey shows it, MultiRegionConfiguration included.
+    pub async fn key_metadata(&self, key: &Key) -> Result<KeyMetadata, KmsError> {
+        Ok(key.metadata(&self.related_regions(key).await?))
     }
 
     /// The key's policy, parsed once per row version. A stored policy that does not parse (it
@@ -264,6 +307,12 @@ impl Kms {
         }
     }
 
+    /// Drops what this process cached of a key row changed outside `modify_key` (UpdatePrimaryRegion
+    /// moves every related key at once); the next read goes to the store.
+    pub(crate) fn forget_key_row(&self, account_id: &str, region: &str, stored_id: &str) {
+        self.caches.forget_key(account_id, region, stored_id);
+    }
+
     /// Records that this process created, repointed or deleted an alias.
     pub(crate) fn alias_written(&self, account_id: &str, region: &str, alias: &str) {
         self.caches.forget_alias(&scoped(account_id, region, alias));
@@ -291,7 +340,7 @@ impl Kms {
                 alias_row.target_key_id
             }
         };
-        self.key_in(account_id, region, &target).await
+        self.key_by_row_id(account_id, region, &target).await
     }
 
     /// Unwraps one version of an authorised key's material. Only the authorisation step makes

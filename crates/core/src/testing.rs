@@ -56,6 +56,8 @@ pub(crate) fn key_of(
         pending_window_days: None,
         current_version: 1,
         multi_region: false,
+        multi_region_id: None,
+        primary_region: None,
         row_version: 1,
     })
     .expect("a valid row")

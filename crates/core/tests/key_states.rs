@@ -138,9 +138,15 @@ impl Bench {
 
     /// Puts the key into `state` directly in the store (as the lifecycle would).
     async fn set_state(&self, key_id: &str, state: &str) {
+        // A multi-Region key's row is named by its key id and Region.
+        let row_id = if key_id.starts_with("mrk-") {
+            format!("{key_id}@us-east-1")
+        } else {
+            key_id.to_string()
+        };
         let mut row = self
             .store
-            .get_key(ACCOUNT, "us-east-1", key_id)
+            .get_key(ACCOUNT, "us-east-1", &row_id)
             .await
             .expect("get")
             .expect("key exists");
@@ -167,6 +173,13 @@ async fn key_of_kind(bench: &Bench, kind: &str) -> String {
             bench
                 .create_key("ML_KEM_768", "ENCAPSULATE_DECAPSULATE")
                 .await
+        }
+        "mrk" => {
+            let out = bench.ok("CreateKey", json!({"MultiRegion": true})).await;
+            out["KeyMetadata"]["KeyId"]
+                .as_str()
+                .expect("id")
+                .to_string()
         }
         other => panic!("unknown key kind {other}"),
     }

@@ -122,10 +122,6 @@ async fn create_key_refuses_what_ferrokms_does_not_offer() {
         "UnsupportedOperationException",
     );
     expect_err(
-        kms.create_key().multi_region(true).send().await,
-        "UnsupportedOperationException",
-    );
-    expect_err(
         kms.create_key()
             .custom_key_store_id("cks-1234567890abcdef0")
             .send()

@@ -202,6 +202,32 @@ pub trait Store: Send + Sync + 'static {
         row_version: i64,
     ) -> Result<(), StoreError>;
 
+    /// Keys in `state`, across all accounts and regions, ordered by key_id, at most `limit`
+    /// (the scheduler's scan of multi-Region primary keys waiting for their replicas' deletion).
+    async fn keys_in_state(&self, state: &str, limit: u32) -> Result<Vec<KeyRow>, StoreError>;
+
+    /// Every key of `account_id` whose `multi_region_id` is `multi_region_id`: a multi-Region
+    /// primary key and its replicas, one per Region, ordered by region.
+    async fn multi_region_keys(
+        &self,
+        account_id: &str,
+        multi_region_id: &str,
+    ) -> Result<Vec<KeyRow>, StoreError>;
+
+    /// Sets `primary_region` to `new_primary` on every key of `account_id` whose
+    /// `multi_region_id` is `multi_region_id`, in one transaction, incrementing each row's
+    /// `row_version`.
+    ///
+    /// Errors: `NotFound` if none of those keys lives in `new_primary`; `Conflict`, with nothing
+    /// changed, if any of them no longer names `expected_primary` (another change won).
+    async fn set_primary_region(
+        &self,
+        account_id: &str,
+        multi_region_id: &str,
+        expected_primary: &str,
+        new_primary: &str,
+    ) -> Result<(), StoreError>;
+
     // ---- aliases ----
 
     /// Errors: `AlreadyExists` on a duplicate (account_id, region, alias_name); `NotFound` if

@@ -26,6 +26,12 @@ pub struct KeyRow {
     pub pending_window_days: Option<i32>,
     pub current_version: i64,
     pub multi_region: bool,
+    /// The key id that related multi-Region keys share (what callers see); `None` for
+    /// single-Region keys. Each row still has its own unique `key_id`.
+    pub multi_region_id: Option<String>,
+    /// The Region of the primary key of the related multi-Region keys; `None` for single-Region
+    /// keys.
+    pub primary_region: Option<String>,
     pub row_version: i64,
 }
 

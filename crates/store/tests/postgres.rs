@@ -108,6 +108,8 @@ fn key(account: &str, key_id: &str) -> KeyRow {
         pending_window_days: None,
         current_version: 1,
         multi_region: false,
+        multi_region_id: None,
+        primary_region: None,
         row_version: 1,
     }
 }

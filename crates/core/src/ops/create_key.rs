@@ -1,10 +1,12 @@
 //! CreateKey: a new key of any key spec with its first key version of AWS-generated material
 //! (a private key in its stored form, an HMAC key, or 32 random bytes), wrapped under the root key.
 //! KeyUsage defaults to ENCRYPT_DECRYPT only for SYMMETRIC_DEFAULT, as at AWS; a (spec, usage)
-//! pair the key spec table does not list is a ValidationException. Other origins, custom key
-//! stores and multi-Region keys are refused with AWS's exceptions.
+//! pair the key spec table does not list is a ValidationException. `MultiRegion` makes a
+//! multi-Region primary key (id `mrk-...`) that ReplicateKey can copy into other Regions. Other
+//! origins and custom key stores are refused with AWS's exceptions.
 
 use crate::authz::AuthorizedKey;
+use crate::key::{new_multi_region_key_id, stored_key_id};
 use crate::pipeline::Operation;
 use crate::{blocking, error, key_policy, materials, Caller, Kms};
 use async_trait::async_trait;
@@ -61,31 +63,34 @@ impl Operation for CreateKey {
         let (spec, usage) = spec_and_usage(&input)?;
         check_supported(&input)?;
         let tags = tags_of(&input)?;
-        let key_id = new_key_id();
-        let arn = key_arn(&caller.region, &caller.account_id, &key_id);
-        let policy = match input.policy {
-            Some(text) => {
-                let policy = key_policy::parse(&text)?;
-                if input.bypass_policy_lockout_safety_check != Some(true) {
-                    key_policy::check_lockout(&policy, caller, &arn)?;
-                }
-                text
-            }
-            None => default_policy(&caller.account_id),
+        let multi_region = input.multi_region == Some(true);
+        let key_id = if multi_region {
+            new_multi_region_key_id()
+        } else {
+            new_key_id()
         };
+        let arn = key_arn(&caller.region, &caller.account_id, &key_id);
+        let policy = policy_of(
+            input.policy,
+            input.bypass_policy_lockout_safety_check,
+            caller,
+            &arn,
+        )?;
         let now = kms.now_ms();
         let material = new_material(spec).await?;
+        // A fresh id never holds an `@`, so it always has a store id.
+        let stored_id = stored_key_id(&caller.region, &key_id).ok_or_else(KmsError::internal)?;
         let version = KeyVersionRow {
-            key_id: key_id.clone(),
+            key_id: stored_id.clone(),
             version: 1,
-            wrapped_material: kms.wrap_material(&key_id, 1, &material)?,
+            wrapped_material: kms.wrap_material(&stored_id, 1, &material)?,
             created_at: now,
             material_id: materials::new_material_id()?,
             ..KeyVersionRow::default()
         };
         let row = KeyRow {
             arn,
-            key_id,
+            key_id: stored_id,
             account_id: caller.account_id.clone(),
             region: caller.region.clone(),
             description: input.description.unwrap_or_default(),
@@ -98,7 +103,9 @@ impl Operation for CreateKey {
             deletion_date: None,
             pending_window_days: None,
             current_version: 1,
-            multi_region: false,
+            multi_region,
+            multi_region_id: multi_region.then_some(key_id),
+            primary_region: multi_region.then(|| caller.region.clone()),
             row_version: 1,
         };
         kms.store()
@@ -107,7 +114,7 @@ impl Operation for CreateKey {
             .map_err(error::store)?;
         let key = crate::key::Key::from_row(row)?;
         Ok(CreateKeyResponse {
-            key_metadata: key.metadata(),
+            key_metadata: key.metadata(std::slice::from_ref(&caller.region)),
         })
     }
 }
@@ -178,16 +185,38 @@ fn check_supported(input: &CreateKeyRequest) -> Result<(), KmsError> {
             origin.as_str()
         )));
     }
-    if input.multi_region == Some(true) {
-        return Err(KmsError::UnsupportedOperation(
-            "Multi-Region keys are not supported by this ferrokms version.".into(),
-        ));
-    }
     Ok(())
 }
 
+/// The policy of a new key (CreateKey, ReplicateKey): the one given, which must parse and, unless
+/// the caller bypasses the check, let the caller manage the key; else AWS's default policy.
+pub(crate) fn policy_of(
+    given: Option<String>,
+    bypass_lockout_check: Option<bool>,
+    caller: &Caller,
+    arn: &str,
+) -> Result<String, KmsError> {
+    match given {
+        Some(text) => {
+            let policy = key_policy::parse(&text)?;
+            if bypass_lockout_check != Some(true) {
+                key_policy::check_lockout(&policy, caller, arn)?;
+            }
+            Ok(text)
+        }
+        None => Ok(default_policy(&caller.account_id)),
+    }
+}
+
 fn tags_of(input: &CreateKeyRequest) -> Result<Vec<Tag>, KmsError> {
-    let tags = super::tag_resource::store_tags(input.tags.as_deref().unwrap_or_default())?;
+    new_key_tags(input.tags.as_deref())
+}
+
+/// The tags of a new key (CreateKey, ReplicateKey), at most [`MAX_TAGS`].
+pub(crate) fn new_key_tags(
+    tags: Option<&[ferrokms_types::shapes::Tag]>,
+) -> Result<Vec<Tag>, KmsError> {
+    let tags = super::tag_resource::store_tags(tags.unwrap_or_default())?;
     if tags.len() > MAX_TAGS {
         return Err(KmsError::Tag(format!(
             "A key can have at most {MAX_TAGS} tags."

@@ -41,7 +41,7 @@ impl Operation for GetKeyLastUsage {
         let used = kms.last_usage().get(kms.store(), &row.arn).await?;
         let started = last_usage::tracking_start(kms.store(), kms.now_ms()).await?;
         Ok(GetKeyLastUsageResponse {
-            key_id: key.key.id().to_string(),
+            key_id: key.key.key_id().to_string(),
             key_last_usage: used
                 .map(|u| KeyLastUsageData {
                     operation: Some(u.operation),

@@ -58,7 +58,7 @@ impl Operation for ListAliases {
             .map(|r| AliasListEntry {
                 alias_arn: alias_arn(&r.region, &r.account_id, &r.alias_name),
                 alias_name: r.alias_name,
-                target_key_id: Some(r.target_key_id),
+                target_key_id: Some(crate::key::visible_key_id(&r.target_key_id).to_string()),
                 creation_date: Timestamp(r.creation_date),
                 last_updated_date: Timestamp(r.last_updated_date),
             })

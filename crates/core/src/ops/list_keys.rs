@@ -41,7 +41,7 @@ impl Operation for ListKeys {
                 .items
                 .into_iter()
                 .map(|r| KeyListEntry {
-                    key_id: r.key_id,
+                    key_id: crate::key::visible_key_id(&r.key_id).to_string(),
                     key_arn: r.arn,
                 })
                 .collect(),

@@ -37,7 +37,7 @@ impl Operation for ListRetirableGrants {
         let mut grants = Vec::with_capacity(page.items.len());
         for g in page.items {
             match kms
-                .key_in(&g.issuing_account, &caller.region, &g.key_id)
+                .key_by_row_id(&g.issuing_account, &caller.region, &g.key_id)
                 .await
             {
                 Ok(key) => grants.push(grants::entry(g, key.arn())),

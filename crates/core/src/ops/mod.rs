@@ -31,6 +31,7 @@ pub mod list_resource_tags;
 pub mod list_retirable_grants;
 pub mod put_key_policy;
 pub mod re_encrypt;
+pub mod replicate_key;
 pub mod retire_grant;
 pub mod revoke_grant;
 pub mod schedule_key_deletion;
@@ -39,6 +40,7 @@ pub mod tag_resource;
 pub mod untag_resource;
 pub mod update_alias;
 pub mod update_key_description;
+pub mod update_primary_region;
 pub mod verify;
 pub mod verify_mac;
 
@@ -85,7 +87,9 @@ pub(crate) async fn modify_key(
             }
             Err(StoreError::Conflict) => {
                 let r = &current.row;
-                current = kms.key_in(&r.account_id, &r.region, &r.key_id).await?;
+                current = kms
+                    .key_by_row_id(&r.account_id, &r.region, &r.key_id)
+                    .await?;
                 rule.check(current.state, current.arn())?;
             }
             Err(StoreError::NotFound) => {

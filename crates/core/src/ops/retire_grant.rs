@@ -40,7 +40,7 @@ impl Operation for RetireGrant {
         if !may_retire {
             // Otherwise the key's own policies must allow kms:RetireGrant.
             let key = kms
-                .key_in(&grant.issuing_account, &caller.region, &grant.key_id)
+                .key_by_row_id(&grant.issuing_account, &caller.region, &grant.key_id)
                 .await?;
             authz::authorize(kms, caller, key, Self::ACTION, &Context::new(), None).await?;
         }

@@ -1,5 +1,7 @@
 //! ScheduleKeyDeletion: the key goes to PendingDeletion for 7–30 days (default 30); the scheduler
-//! destroys its material when the date passes.
+//! destroys its material when the date passes. A multi-Region primary key that still has replicas
+//! goes to PendingReplicaDeletion instead, with no date: its waiting period starts when the
+//! scheduler sees its last replica destroyed (see `scheduler::release_primaries`).
 
 use crate::authz::AuthorizedKey;
 use crate::clock::DAY_MS;
@@ -52,16 +54,25 @@ impl Operation for ScheduleKeyDeletion {
             )));
         }
         let key = super::only(keys)?;
-        let deletion_date = kms.now_ms() + days * DAY_MS;
+        let waits_for_replicas =
+            key.key.is_primary() && kms.related_regions(&key.key).await?.len() > 1;
+        let (state, deletion_date) = if waits_for_replicas {
+            (KeyState::PendingReplicaDeletion, None)
+        } else {
+            (
+                KeyState::PendingDeletion,
+                Some(kms.now_ms() + days * DAY_MS),
+            )
+        };
         let updated = super::modify_key(kms, &key.key, StateRule::Manage, |row| {
-            row.state = KeyState::PendingDeletion.as_str().into();
-            row.deletion_date = Some(deletion_date);
+            row.state = state.as_str().into();
+            row.deletion_date = deletion_date;
             row.pending_window_days = Some(days as i32);
         })
         .await?;
         Ok(ScheduleKeyDeletionResponse {
             key_id: updated.arn().to_string(),
-            deletion_date: Timestamp(deletion_date),
+            deletion_date: deletion_date.map(Timestamp),
             key_state: updated.state,
             pending_window_in_days: days as i32,
         })

@@ -46,7 +46,7 @@ impl Operation for UpdateAlias {
             .map_err(error::store)?
             .ok_or_else(not_found)?;
         let old = kms
-            .key_in(&caller.account_id, &caller.region, &current.target_key_id)
+            .key_by_row_id(&caller.account_id, &caller.region, &current.target_key_id)
             .await?;
         if old.usage != key.key.usage || old.spec != key.key.spec {
             return Err(KmsError::Validation(format!(

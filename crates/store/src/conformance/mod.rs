@@ -20,6 +20,7 @@ mod grants;
 mod identity;
 mod keys;
 mod leases;
+mod multi_region;
 mod principals;
 mod races;
 mod tags;
@@ -70,6 +71,9 @@ pub const CASES: &[Case] = &[
     case!(versions::insert_key_version_refuses_duplicates_and_missing_keys),
     case!(versions::update_key_with_version_is_all_or_nothing),
     case!(usage::newest_use_wins_and_delete_forgets),
+    case!(multi_region::multi_region_keys_are_the_family_in_one_account),
+    case!(multi_region::set_primary_region_moves_every_row_or_none),
+    case!(multi_region::keys_in_state_finds_every_account_and_region),
     case!(aliases::insert_get_and_duplicate),
     case!(aliases::alias_to_missing_key_is_not_found),
     case!(aliases::update_alias_retargets),
@@ -209,6 +213,8 @@ impl Scope {
             pending_window_days: None,
             current_version: 1,
             multi_region: false,
+            multi_region_id: None,
+            primary_region: None,
             row_version: 1,
         }
     }

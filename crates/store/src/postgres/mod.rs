@@ -227,6 +227,35 @@ impl Store for PgStore {
         keys::destroy(&self.pool, key_id, Some(row_version)).await
     }
 
+    async fn keys_in_state(&self, state: &str, limit: u32) -> Result<Vec<KeyRow>, StoreError> {
+        keys::in_state(&self.pool, state, limit).await
+    }
+
+    async fn multi_region_keys(
+        &self,
+        account_id: &str,
+        multi_region_id: &str,
+    ) -> Result<Vec<KeyRow>, StoreError> {
+        keys::multi_region_keys(&self.pool, account_id, multi_region_id).await
+    }
+
+    async fn set_primary_region(
+        &self,
+        account_id: &str,
+        multi_region_id: &str,
+        expected_primary: &str,
+        new_primary: &str,
+    ) -> Result<(), StoreError> {
+        keys::set_primary_region(
+            &self.pool,
+            account_id,
+            multi_region_id,
+            expected_primary,
+            new_primary,
+        )
+        .await
+    }
+
     async fn insert_alias(&self, alias: &AliasRow) -> Result<(), StoreError> {
         aliases::insert(&self.pool, alias).await
     }

@@ -13,7 +13,7 @@ macro_rules! key_columns {
     () => {
         "key_id, account_id, region, arn, description, key_usage, key_spec, origin, state, \
          policy, creation_date, deletion_date, pending_window_days, current_version, \
-         multi_region, row_version"
+         multi_region, multi_region_id, primary_region, row_version"
     };
 }
 
@@ -32,7 +32,7 @@ pub(super) async fn insert(
     sqlx::query(concat!(
         "INSERT INTO keys (",
         key_columns!(),
-        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
     ))
     .bind(&key.key_id)
     .bind(&key.account_id)
@@ -49,6 +49,8 @@ pub(super) async fn insert(
     .bind(key.pending_window_days)
     .bind(key.current_version)
     .bind(key.multi_region)
+    .bind(&key.multi_region_id)
+    .bind(&key.primary_region)
     .execute(&mut *tx)
     .await?;
     versions::insert_on(&mut tx, version).await?;
@@ -149,6 +151,83 @@ async fn exists_on(conn: &mut SqliteConnection, key: &KeyRow) -> Result<bool, St
     Ok(row.is_some())
 }
 
+pub(super) async fn in_state(
+    pool: &SqlitePool,
+    state: &str,
+    limit: u32,
+) -> Result<Vec<KeyRow>, StoreError> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        key_columns!(),
+        " FROM keys WHERE state = ? ORDER BY key_id LIMIT ?"
+    ))
+    .bind(state)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(key_from_row).collect()
+}
+
+pub(super) async fn multi_region_keys(
+    pool: &SqlitePool,
+    account_id: &str,
+    multi_region_id: &str,
+) -> Result<Vec<KeyRow>, StoreError> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        key_columns!(),
+        " FROM keys WHERE account_id = ? AND multi_region_id = ? ORDER BY region"
+    ))
+    .bind(account_id)
+    .bind(multi_region_id)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(key_from_row).collect()
+}
+
+/// Moves the primary Region of related multi-Region keys, on all their rows at once, provided
+/// every row still names `expected_primary` and one of them lives in `new_primary`.
+pub(super) async fn set_primary_region(
+    pool: &SqlitePool,
+    account_id: &str,
+    multi_region_id: &str,
+    expected_primary: &str,
+    new_primary: &str,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin_with(BEGIN_WRITE).await?;
+    let rows = sqlx::query(
+        "SELECT region, primary_region FROM keys \
+         WHERE account_id = ? AND multi_region_id = ?",
+    )
+    .bind(account_id)
+    .bind(multi_region_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut found = false;
+    for row in &rows {
+        let region: String = row.try_get("region")?;
+        let primary: Option<String> = row.try_get("primary_region")?;
+        if primary.as_deref() != Some(expected_primary) {
+            return Err(StoreError::Conflict);
+        }
+        found |= region == new_primary;
+    }
+    if !found {
+        return Err(StoreError::NotFound);
+    }
+    sqlx::query(
+        "UPDATE keys SET primary_region = ?, row_version = row_version + 1 \
+         WHERE account_id = ? AND multi_region_id = ?",
+    )
+    .bind(new_primary)
+    .bind(account_id)
+    .bind(multi_region_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub(super) async fn count_by_state(pool: &SqlitePool) -> Result<Vec<(String, i64)>, StoreError> {
     let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM keys GROUP BY state ORDER BY state")
         .fetch_all(pool)
@@ -231,6 +310,8 @@ fn key_from_row(row: &SqliteRow) -> Result<KeyRow, StoreError> {
         pending_window_days: row.try_get("pending_window_days")?,
         current_version: row.try_get("current_version")?,
         multi_region: row.try_get("multi_region")?,
+        multi_region_id: row.try_get("multi_region_id")?,
+        primary_region: row.try_get("primary_region")?,
         row_version: row.try_get("row_version")?,
     })
 }

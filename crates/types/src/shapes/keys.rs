@@ -89,6 +89,8 @@ pub struct KeyMetadata {
     pub encapsulation_algorithms: Option<Vec<EncapsulationAlgorithmSpec>>,
     pub multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub multi_region_configuration: Option<super::multi_region::MultiRegionConfiguration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_deletion_window_in_days: Option<i32>,
 }
 
@@ -194,7 +196,10 @@ impl Validate for ScheduleKeyDeletionRequest {
 #[serde(rename_all = "PascalCase")]
 pub struct ScheduleKeyDeletionResponse {
     pub key_id: String,
-    pub deletion_date: Timestamp,
+    /// Absent for a multi-Region primary key with replicas: its waiting period starts only when
+    /// the last replica is deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletion_date: Option<Timestamp>,
     pub key_state: KeyState,
     pub pending_window_in_days: i32,
 }

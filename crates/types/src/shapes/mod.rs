@@ -9,6 +9,7 @@ pub mod key_agreement;
 pub mod key_pairs;
 pub mod keys;
 pub mod mac;
+pub mod multi_region;
 pub mod policies;
 pub mod signing;
 pub mod tags;
