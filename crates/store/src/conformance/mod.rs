@@ -22,6 +22,7 @@ mod keys;
 mod leases;
 mod principals;
 mod races;
+mod rotation;
 mod tags;
 mod versions;
 
@@ -32,6 +33,7 @@ use std::task::Poll;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::{AliasRow, KeyRow, KeyVersionRow, Store, Tag};
+use races::RACERS;
 
 /// The future of one running case.
 pub type CaseFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
@@ -68,6 +70,10 @@ pub const CASES: &[Case] = &[
     case!(versions::versions_round_trip_every_column_in_order),
     case!(versions::insert_key_version_refuses_duplicates_and_missing_keys),
     case!(versions::update_key_with_version_is_all_or_nothing),
+    case!(rotation::rotation_schedule_changes_with_the_keys_compare_and_swap),
+    case!(rotation::rotate_key_is_all_or_nothing),
+    case!(rotation::keys_due_for_rotation_are_enabled_keys_with_a_due_enabled_schedule),
+    case!(rotation::racing_rotations_of_one_due_key_rotate_once),
     case!(aliases::insert_get_and_duplicate),
     case!(aliases::alias_to_missing_key_is_not_found),
     case!(aliases::update_alias_retargets),
