@@ -23,6 +23,11 @@ pub enum StateRule {
     Toggle,
     /// CancelKeyDeletion: PendingDeletion only.
     PendingDeletionOnly,
+    /// EnableKeyRotation, DisableKeyRotation and RotateKeyOnDemand: Enabled only; a disabled
+    /// key is DisabledException, as AWS's table has it. (The cells coincide with
+    /// `Cryptographic` today but are AWS's rows for other operations, so they stand apart.)
+    /// GetKeyRotationStatus and ListKeyRotations are `Any`.
+    Rotation,
 }
 
 /// What the table says for one (rule, state) cell.
@@ -62,6 +67,14 @@ fn cell(rule: StateRule, state: KeyState) -> Cell {
         (Toggle, PendingImport) => Cell::Invalid("is pending import."),
         (Toggle, PendingReplicaDeletion) => Cell::Invalid("is pending replica deletion."),
         (Toggle, Creating | Updating) => busy,
+
+        (Rotation, Enabled) => Cell::Ok,
+        (Rotation, Disabled) => Cell::Disabled,
+        (Rotation, PendingDeletion) => Cell::Invalid("is pending deletion."),
+        (Rotation, PendingImport) => Cell::Invalid("is pending import."),
+        (Rotation, Unavailable) => Cell::Invalid("is unavailable."),
+        (Rotation, PendingReplicaDeletion) => Cell::Invalid("is pending replica deletion."),
+        (Rotation, Creating | Updating) => busy,
 
         (PendingDeletionOnly, PendingDeletion) => Cell::Ok,
         (PendingDeletionOnly, _) => Cell::Invalid("is not pending deletion."),
@@ -138,6 +151,23 @@ mod tests {
                 PendingDeletion,
                 "KMSInvalidStateException: K is pending deletion.",
             ),
+            (Rotation, Enabled, "ok"),
+            (Rotation, Disabled, "DisabledException: K is disabled."),
+            (
+                Rotation,
+                PendingDeletion,
+                "KMSInvalidStateException: K is pending deletion.",
+            ),
+            (
+                Rotation,
+                PendingImport,
+                "KMSInvalidStateException: K is pending import.",
+            ),
+            (
+                Rotation,
+                Unavailable,
+                "KMSInvalidStateException: K is unavailable.",
+            ),
             (PendingDeletionOnly, PendingDeletion, "ok"),
             (
                 PendingDeletionOnly,
@@ -157,7 +187,7 @@ mod tests {
             assert_eq!(answer(Any, *state), "ok");
         }
         // Transitional states refuse everything but reads.
-        for rule in [Cryptographic, Manage, Toggle, PendingDeletionOnly] {
+        for rule in [Cryptographic, Manage, Toggle, PendingDeletionOnly, Rotation] {
             for state in [Creating, Updating, PendingReplicaDeletion] {
                 assert!(!rule.allows(state), "{rule:?} × {state:?}");
             }

@@ -232,7 +232,11 @@ async fn nodes_opening_one_fresh_database_at_once_migrate_it_once() {
     // the numbers in between are unmerged).
     let embedded = sqlx::migrate!("./migrations/postgres");
     let count = i64::try_from(embedded.iter().count()).expect("few migrations");
-    let newest = embedded.iter().map(|m| m.version).max().expect("migrations");
+    let newest = embedded
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .expect("migrations");
     assert_eq!((applied, succeeded, latest), (count, count, newest));
     assert!(latest >= 5, "leases come with migration 5");
     let counters: i64 = sqlx::query("SELECT COUNT(*) FROM counters")

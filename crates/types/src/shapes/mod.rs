@@ -10,6 +10,7 @@ pub mod key_pairs;
 pub mod keys;
 pub mod mac;
 pub mod policies;
+pub mod rotation;
 pub mod signing;
 pub mod tags;
 
