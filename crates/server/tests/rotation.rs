@@ -46,7 +46,7 @@ async fn enable_disable_and_status() {
         .expect("enable");
     let status = kms
         .get_key_rotation_status()
-        .key_id(&key_arn(&key))
+        .key_id(key_arn(&key))
         .send()
         .await
         .expect("status");
@@ -200,7 +200,7 @@ async fn on_demand_rotation_changes_what_encrypts_and_keeps_what_decrypts() {
 
     let out = kms
         .rotate_key_on_demand()
-        .key_id(&key_arn(&key))
+        .key_id(key_arn(&key))
         .send()
         .await
         .expect("rotate");
