@@ -488,3 +488,60 @@ fn next_due_date_skips_missed_periods() {
     assert_eq!(next_due_date(1_000, 1, 1_500), 1_000 + DAY_MS);
     assert_eq!(next_due_date(1_000, 1, 10 * DAY_MS), 11 * DAY_MS);
 }
+
+/// The scheduler as the server runs it: two nodes' loops on one store, each with its own
+/// holder name. The rotation lease lets one of them rotate; the key rotates once.
+#[tokio::test]
+async fn two_running_schedulers_rotate_a_due_key_once() {
+    use crate::scheduler::{self, SchedulerStats};
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+
+    let f = fixture().await;
+    let key = f.new_key(json!({})).await;
+    f.call("EnableKeyRotation", json!({"KeyId": key}))
+        .await
+        .unwrap();
+    f.clock.advance_ms(365 * DAY_MS);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let stats = [
+        Arc::new(SchedulerStats::default()),
+        Arc::new(SchedulerStats::default()),
+    ];
+    let loops: Vec<_> = stats
+        .iter()
+        .enumerate()
+        .map(|(i, stats)| {
+            scheduler::spawn(
+                Arc::new(f.twin()),
+                Duration::from_millis(10),
+                format!("node-{i}"),
+                stats.clone(),
+                stopped.clone(),
+            )
+        })
+        .collect();
+    // Real time passes only for the loops' short interval; the key's due date came from the
+    // manual clock.
+    for _ in 0..500 {
+        if f.versions(&key).await.len() > 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Let both loops run several more passes before judging.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stop.send(true).unwrap();
+    for handle in loops {
+        handle.await.unwrap();
+    }
+    assert_eq!(f.versions(&key).await.len(), 2);
+    let rotated: u64 = stats
+        .iter()
+        .map(|s| s.keys_rotated.load(Ordering::Relaxed))
+        .sum();
+    assert_eq!(rotated, 1);
+    assert!(stats
+        .iter()
+        .all(|s| s.failures.load(Ordering::Relaxed) == 0));
+}
