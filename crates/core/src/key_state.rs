@@ -23,11 +23,15 @@ pub enum StateRule {
     Toggle,
     /// CancelKeyDeletion: PendingDeletion only.
     PendingDeletionOnly,
-    /// EnableKeyRotation, DisableKeyRotation and RotateKeyOnDemand: Enabled only; a disabled
-    /// key is DisabledException, as AWS's table has it. (The cells coincide with
-    /// `Cryptographic` today but are AWS's rows for other operations, so they stand apart.)
-    /// GetKeyRotationStatus and ListKeyRotations are `Any`.
+    /// RotateKeyOnDemand: Enabled only; a disabled key is DisabledException, as AWS's table has
+    /// it. (The cells coincide with `Cryptographic` today but are AWS's rows for another
+    /// operation, so they stand apart.) GetKeyRotationStatus and ListKeyRotations are `Any`.
     Rotation,
+    /// EnableKeyRotation and DisableKeyRotation: as `Rotation`, except that a key pending import
+    /// passes, because AWS answers those (only imported keys are ever PendingImport) with the
+    /// operation's own refusal of imported keys: UnsupportedOperationException, "origin is
+    /// EXTERNAL".
+    RotationSchedule,
 }
 
 /// What the table says for one (rule, state) cell.
@@ -75,6 +79,13 @@ fn cell(rule: StateRule, state: KeyState) -> Cell {
         (Rotation, Unavailable) => Cell::Invalid("is unavailable."),
         (Rotation, PendingReplicaDeletion) => Cell::Invalid("is pending replica deletion."),
         (Rotation, Creating | Updating) => busy,
+
+        (RotationSchedule, Enabled | PendingImport) => Cell::Ok,
+        (RotationSchedule, Disabled) => Cell::Disabled,
+        (RotationSchedule, PendingDeletion) => Cell::Invalid("is pending deletion."),
+        (RotationSchedule, Unavailable) => Cell::Invalid("is unavailable."),
+        (RotationSchedule, PendingReplicaDeletion) => Cell::Invalid("is pending replica deletion."),
+        (RotationSchedule, Creating | Updating) => busy,
 
         (PendingDeletionOnly, PendingDeletion) => Cell::Ok,
         (PendingDeletionOnly, _) => Cell::Invalid("is not pending deletion."),
@@ -168,6 +179,23 @@ mod tests {
                 Unavailable,
                 "KMSInvalidStateException: K is unavailable.",
             ),
+            (RotationSchedule, Enabled, "ok"),
+            (RotationSchedule, PendingImport, "ok"),
+            (
+                RotationSchedule,
+                Disabled,
+                "DisabledException: K is disabled.",
+            ),
+            (
+                RotationSchedule,
+                PendingDeletion,
+                "KMSInvalidStateException: K is pending deletion.",
+            ),
+            (
+                RotationSchedule,
+                Unavailable,
+                "KMSInvalidStateException: K is unavailable.",
+            ),
             (PendingDeletionOnly, PendingDeletion, "ok"),
             (
                 PendingDeletionOnly,
@@ -187,7 +215,14 @@ mod tests {
             assert_eq!(answer(Any, *state), "ok");
         }
         // Transitional states refuse everything but reads.
-        for rule in [Cryptographic, Manage, Toggle, PendingDeletionOnly, Rotation] {
+        for rule in [
+            Cryptographic,
+            Manage,
+            Toggle,
+            PendingDeletionOnly,
+            Rotation,
+            RotationSchedule,
+        ] {
             for state in [Creating, Updating, PendingReplicaDeletion] {
                 assert!(!rule.allows(state), "{rule:?} × {state:?}");
             }

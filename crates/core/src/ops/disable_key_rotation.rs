@@ -26,7 +26,7 @@ impl Operation for DisableKeyRotation {
             &input.key_id,
             false,
             Self::ACTION,
-            StateRule::Rotation,
+            StateRule::RotationSchedule,
         )])
     }
 
@@ -38,15 +38,20 @@ impl Operation for DisableKeyRotation {
     ) -> Result<Self::Output, KmsError> {
         let key = super::only(keys)?;
         rotation::check_rotatable(&key.key, true)?;
-        rotation::update_schedule(kms, &key.key, StateRule::Rotation, |old, _| match old {
-            Some(old) if old.enabled => Some(KeyRotationRow {
-                enabled: false,
-                next_rotation_date: None,
-                ..old.clone()
-            }),
-            // Already off: nothing to write.
-            _ => None,
-        })
+        rotation::update_schedule(
+            kms,
+            &key.key,
+            StateRule::RotationSchedule,
+            |old, _| match old {
+                Some(old) if old.enabled => Some(KeyRotationRow {
+                    enabled: false,
+                    next_rotation_date: None,
+                    ..old.clone()
+                }),
+                // Already off: nothing to write.
+                _ => None,
+            },
+        )
         .await?;
         Ok(Empty {})
     }

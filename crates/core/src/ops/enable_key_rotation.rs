@@ -29,7 +29,7 @@ impl Operation for EnableKeyRotation {
             &input.key_id,
             false,
             Self::ACTION,
-            StateRule::Rotation,
+            StateRule::RotationSchedule,
         )])
     }
 
@@ -50,7 +50,7 @@ impl Operation for EnableKeyRotation {
         let period = input.rotation_period_in_days.unwrap_or(DEFAULT_PERIOD_DAYS);
         let period_days = i32::try_from(period).map_err(|_| KmsError::internal())?;
         let key_id = key.key.id().to_string();
-        rotation::update_schedule(kms, &key.key, StateRule::Rotation, |old, now| {
+        rotation::update_schedule(kms, &key.key, StateRule::RotationSchedule, |old, now| {
             let next = match old {
                 Some(old) if old.enabled && i64::from(old.period_days) == period => return None,
                 Some(old) if old.enabled => rotation::next_after_period_change(old, period, now),

@@ -545,3 +545,30 @@ async fn two_running_schedulers_rotate_a_due_key_once() {
         .iter()
         .all(|s| s.failures.load(Ordering::Relaxed) == 0));
 }
+
+#[tokio::test]
+async fn imported_keys_pending_import_get_awss_answers() {
+    let f = fixture().await;
+    let key = seed_external_key(&f, 1).await;
+    let mut row = f
+        .store
+        .get_key(ACCOUNT, "us-east-1", &key)
+        .await
+        .unwrap()
+        .unwrap();
+    row.state = "PendingImport".into();
+    f.store.update_key(&row).await.unwrap();
+    let (code, message) = f
+        .call("EnableKeyRotation", json!({"KeyId": key}))
+        .await
+        .unwrap_err();
+    assert_eq!(code, "UnsupportedOperationException");
+    assert!(message.ends_with("origin is EXTERNAL which is not valid for this operation."));
+    let (code, message) = f
+        .call("RotateKeyOnDemand", json!({"KeyId": key}))
+        .await
+        .unwrap_err();
+    assert_eq!(code, "KMSInvalidStateException");
+    assert!(message.ends_with("is pending import."), "{message}");
+    assert_eq!(f.current(&key).await, 1);
+}
