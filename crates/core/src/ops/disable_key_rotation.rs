@@ -1,5 +1,5 @@
-//! DisableKeyRotation: turns automatic rotation off (the period is kept for GetKeyRotationStatus
-//! no longer, as at AWS, but remembered in the store); on-demand rotation stays available.
+//! DisableKeyRotation: turns automatic rotation off; on-demand rotation stays available. The
+//! store keeps the period, but GetKeyRotationStatus no longer shows it, as at AWS.
 
 use crate::authz::AuthorizedKey;
 use crate::key_state::StateRule;

@@ -64,6 +64,7 @@ pub async fn rotate_once(
     kind: RotationType,
     schedule: Option<&KeyRotationRow>,
 ) -> Result<Option<Key>, KmsError> {
+    check_rotatable(key, kind == RotationType::Automatic)?;
     let _turn = kms.lock_key_writes(key.id()).await;
     let now = kms.now_ms();
     let versions = kms
@@ -99,6 +100,7 @@ pub async fn rotate_once(
                 ..pending.clone()
             }
         }
+        // check_rotatable admits no other origin.
         _ => return Err(KmsError::internal()),
     };
     let mut row = key.row.clone();
