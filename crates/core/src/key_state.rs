@@ -24,6 +24,15 @@ pub enum StateRule {
     /// CancelKeyDeletion: PendingDeletion, or PendingReplicaDeletion (a multi-Region primary
     /// key scheduled for deletion, waiting for its replicas to be deleted first).
     PendingDeletionOnly,
+    /// RotateKeyOnDemand: Enabled only; a disabled key is DisabledException, as AWS's table has
+    /// it. (The cells coincide with `Cryptographic` today but are AWS's rows for another
+    /// operation, so they stand apart.) GetKeyRotationStatus and ListKeyRotations are `Any`.
+    Rotation,
+    /// EnableKeyRotation and DisableKeyRotation: as `Rotation`, except that a key pending import
+    /// passes, because AWS answers those (only imported keys are ever PendingImport) with the
+    /// operation's own refusal of imported keys: UnsupportedOperationException, "origin is
+    /// EXTERNAL".
+    RotationSchedule,
 }
 
 /// What the table says for one (rule, state) cell.
@@ -63,6 +72,21 @@ fn cell(rule: StateRule, state: KeyState) -> Cell {
         (Toggle, PendingImport) => Cell::Invalid("is pending import."),
         (Toggle, PendingReplicaDeletion) => Cell::Invalid("is pending replica deletion."),
         (Toggle, Creating | Updating) => busy,
+
+        (Rotation, Enabled) => Cell::Ok,
+        (Rotation, Disabled) => Cell::Disabled,
+        (Rotation, PendingDeletion) => Cell::Invalid("is pending deletion."),
+        (Rotation, PendingImport) => Cell::Invalid("is pending import."),
+        (Rotation, Unavailable) => Cell::Invalid("is unavailable."),
+        (Rotation, PendingReplicaDeletion) => Cell::Invalid("is pending replica deletion."),
+        (Rotation, Creating | Updating) => busy,
+
+        (RotationSchedule, Enabled | PendingImport) => Cell::Ok,
+        (RotationSchedule, Disabled) => Cell::Disabled,
+        (RotationSchedule, PendingDeletion) => Cell::Invalid("is pending deletion."),
+        (RotationSchedule, Unavailable) => Cell::Invalid("is unavailable."),
+        (RotationSchedule, PendingReplicaDeletion) => Cell::Invalid("is pending replica deletion."),
+        (RotationSchedule, Creating | Updating) => busy,
 
         (PendingDeletionOnly, PendingDeletion | PendingReplicaDeletion) => Cell::Ok,
         (PendingDeletionOnly, _) => Cell::Invalid("is not pending deletion."),
@@ -139,6 +163,40 @@ mod tests {
                 PendingDeletion,
                 "KMSInvalidStateException: K is pending deletion.",
             ),
+            (Rotation, Enabled, "ok"),
+            (Rotation, Disabled, "DisabledException: K is disabled."),
+            (
+                Rotation,
+                PendingDeletion,
+                "KMSInvalidStateException: K is pending deletion.",
+            ),
+            (
+                Rotation,
+                PendingImport,
+                "KMSInvalidStateException: K is pending import.",
+            ),
+            (
+                Rotation,
+                Unavailable,
+                "KMSInvalidStateException: K is unavailable.",
+            ),
+            (RotationSchedule, Enabled, "ok"),
+            (RotationSchedule, PendingImport, "ok"),
+            (
+                RotationSchedule,
+                Disabled,
+                "DisabledException: K is disabled.",
+            ),
+            (
+                RotationSchedule,
+                PendingDeletion,
+                "KMSInvalidStateException: K is pending deletion.",
+            ),
+            (
+                RotationSchedule,
+                Unavailable,
+                "KMSInvalidStateException: K is unavailable.",
+            ),
             (PendingDeletionOnly, PendingDeletion, "ok"),
             // A primary key waiting for its replicas' deletion can have its deletion cancelled.
             (PendingDeletionOnly, PendingReplicaDeletion, "ok"),
@@ -160,7 +218,14 @@ mod tests {
             assert_eq!(answer(Any, *state), "ok");
         }
         // Transitional states refuse everything but reads.
-        for rule in [Cryptographic, Manage, Toggle, PendingDeletionOnly] {
+        for rule in [
+            Cryptographic,
+            Manage,
+            Toggle,
+            PendingDeletionOnly,
+            Rotation,
+            RotationSchedule,
+        ] {
             for state in [Creating, Updating] {
                 assert!(!rule.allows(state), "{rule:?} × {state:?}");
             }

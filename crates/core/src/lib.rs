@@ -24,6 +24,7 @@ pub mod pipeline;
 pub mod principals;
 pub mod registry;
 pub mod roles;
+pub mod rotation;
 pub mod scheduler;
 pub mod service;
 pub mod sessions;

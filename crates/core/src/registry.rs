@@ -12,6 +12,11 @@ macro_rules! operations {
 
 operations![
     cancel_key_deletion::CancelKeyDeletion,
+    rotate_key_on_demand::RotateKeyOnDemand,
+    list_key_rotations::ListKeyRotations,
+    get_key_rotation_status::GetKeyRotationStatus,
+    enable_key_rotation::EnableKeyRotation,
+    disable_key_rotation::DisableKeyRotation,
     create_alias::CreateAlias,
     create_grant::CreateGrant,
     create_key::CreateKey,

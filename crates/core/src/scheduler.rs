@@ -1,11 +1,14 @@
-//! Background work: destroying the material of keys whose deletion date has passed. Runs on an
-//! interval; each pass is idempotent, so a pass interrupted by a crash is simply done again.
+//! Background work: destroying the material of keys whose deletion date has passed, and rotating
+//! keys whose automatic rotation is due (`rotation::rotate_due_keys`). Runs on an interval; each
+//! pass is idempotent, so a pass interrupted by a crash is simply done again.
 //!
 //! In a cluster every node runs the scheduler, but a pass runs only on the node holding the
 //! store's `key-deletion` lease (taken for three intervals, renewed every pass), so the work is
 //! done once; if that node dies, another takes the lease over when it expires. Each key is
 //! destroyed only if its row is unchanged since it was read (`destroy_key_if_version`), so even
 //! two passes racing destroy a key once, and never one whose deletion was just cancelled.
+//! Rotation works the same way under its own `key-rotation` lease (so the two kinds of work
+//! may land on different nodes), each rotation a compare-and-swap on the row it read.
 
 use crate::clock::DAY_MS;
 use crate::key::Key;
@@ -125,22 +128,35 @@ pub struct SchedulerStats {
     pub runs: AtomicU64,
     pub failures: AtomicU64,
     pub keys_destroyed: AtomicU64,
+    pub keys_rotated: AtomicU64,
 }
 
 /// The lease that makes one node of a cluster the one that deletes keys.
 pub const DELETION_LEASE: &str = "key-deletion";
+/// The lease that makes one node of a cluster the one that rotates keys.
+pub const ROTATION_LEASE: &str = "key-rotation";
 
-/// Whether this node (`holder`) may run the deletion pass now: it holds, renews or takes over
-/// the lease for three intervals.
-async fn lease(kms: &Kms, holder: &str, every: Duration) -> Result<bool, KmsError> {
+/// Whether this node (`holder`) may run the pass of lease `name` now: it holds, renews or takes
+/// over the lease for three intervals.
+async fn lease(kms: &Kms, name: &str, holder: &str, every: Duration) -> Result<bool, KmsError> {
     let ttl = i64::try_from(every.as_millis().saturating_mul(3)).unwrap_or(i64::MAX);
     kms.store()
-        .try_acquire_lease(DELETION_LEASE, holder, kms.now_ms(), ttl)
+        .try_acquire_lease(name, holder, kms.now_ms(), ttl)
         .await
         .map_err(error::store)
 }
 
-/// Runs passes every `every` until `stop` turns true, on the node holding the deletion lease.
+/// The rotation pass, if this node holds (or takes) the rotation lease.
+async fn rotation_pass(kms: &Kms, holder: &str, every: Duration) -> Result<usize, KmsError> {
+    if lease(kms, ROTATION_LEASE, holder, every).await? {
+        crate::rotation::rotate_due_keys(kms).await
+    } else {
+        Ok(0)
+    }
+}
+
+/// Runs passes every `every` until `stop` turns true: deletion on the node holding the deletion
+/// lease, rotation on the node holding the rotation lease.
 /// `holder` names this node (unique per process).
 pub fn spawn(
     kms: Arc<Kms>,
@@ -151,7 +167,16 @@ pub fn spawn(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            let pass = match lease(&kms, &holder, every).await {
+            match rotation_pass(&kms, &holder, every).await {
+                Ok(n) => {
+                    stats.keys_rotated.fetch_add(n as u64, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    stats.failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(error = %e, "key rotation pass failed");
+                }
+            }
+            let pass = match lease(&kms, DELETION_LEASE, &holder, every).await {
                 Ok(true) => {
                     stats.runs.fetch_add(1, Ordering::Relaxed);
                     delete_due_keys(&kms).await
@@ -173,6 +198,7 @@ pub fn spawn(
                 _ = stop.changed() => {
                     // Let another node take over at once rather than after the lease expires.
                     let _ = kms.store().release_lease(DELETION_LEASE, &holder).await;
+                    let _ = kms.store().release_lease(ROTATION_LEASE, &holder).await;
                     return;
                 }
             }

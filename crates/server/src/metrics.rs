@@ -162,6 +162,11 @@ impl Metrics {
                 self.scheduler.keys_destroyed.load(Ordering::Relaxed),
             ),
             (
+                "ferrokms_keys_rotated_total",
+                "Keys whose material the scheduler rotated automatically.",
+                self.scheduler.keys_rotated.load(Ordering::Relaxed),
+            ),
+            (
                 "ferrokms_audit_bytes_total",
                 "Bytes written to the audit trail.",
                 gauges.audit_bytes,

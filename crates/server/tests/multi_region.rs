@@ -522,3 +522,48 @@ async fn signing_and_mac_keys_work_across_regions() {
         .expect("VerifyMac in the primary's Region");
     assert!(checked.mac_valid());
 }
+
+/// Rotating a multi-Region primary gives every replica the new material: what the primary
+/// encrypts after the rotation decrypts in the replica's Region, replicas made after a rotation
+/// get every material, and rotation is refused on a replica.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotation_of_a_primary_reaches_its_replicas() {
+    let server = TestServer::start().await;
+    let east = server.client();
+    let west = server.client_in(WEST);
+    let id = primary_with_replica(&server).await;
+    let before = encrypt(&east, &id, b"before rotation").await;
+
+    east.rotate_key_on_demand()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("RotateKeyOnDemand on the primary");
+    let after = encrypt(&east, &id, b"after rotation").await;
+    assert_eq!(decrypt(&west, &after).await, b"after rotation");
+    assert_eq!(decrypt(&west, &before).await, b"before rotation");
+    // The replica encrypts under the new material too: the primary opens it.
+    let from_west = encrypt(&west, &id, b"from the replica").await;
+    assert_eq!(decrypt(&east, &from_west).await, b"from the replica");
+
+    // A replica made after the rotation has both materials.
+    east.replicate_key()
+        .key_id(&id)
+        .replica_region("ap-south-1")
+        .send()
+        .await
+        .expect("ReplicateKey after a rotation");
+    let south = server.client_in("ap-south-1");
+    assert_eq!(decrypt(&south, &before).await, b"before rotation");
+    assert_eq!(decrypt(&south, &after).await, b"after rotation");
+
+    expect_err(
+        west.rotate_key_on_demand().key_id(&id).send().await,
+        "UnsupportedOperationException",
+    );
+    expect_err(
+        west.enable_key_rotation().key_id(&id).send().await,
+        "UnsupportedOperationException",
+    );
+    server.shutdown().await;
+}

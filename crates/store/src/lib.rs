@@ -18,8 +18,9 @@
 //! The store keeps what it is given and no more. Enumerations (key state, usage, spec, origin)
 //! are stored as text whose meaning belongs to the service layer; key material and secret access
 //! keys arrive already wrapped (encrypted) and are stored as opaque bytes. Times are epoch
-//! milliseconds. The single exception to "text without meaning" is
-//! [`PENDING_DELETION_STATE`], which [`Store::keys_due_for_deletion`] filters on.
+//! milliseconds. The exceptions to "text without meaning" are [`PENDING_DELETION_STATE`], which
+//! [`Store::keys_due_for_deletion`] filters on, and [`ENABLED_STATE`], which
+//! [`Store::keys_due_for_rotation`] filters on.
 //!
 //! # Work that must happen once per cluster
 //!
@@ -35,7 +36,10 @@
 //!    row [`Store::keys_due_for_deletion`] returned. Exactly one caller gets `Ok`; the others
 //!    get `NotFound` (already destroyed) or `Conflict` (the key changed since it was read, e.g.
 //!    its deletion was cancelled, so it must not be destroyed). Changes to a key go through
-//!    [`Store::update_key`], which is compare-and-swap on the same `row_version`.
+//!    [`Store::update_key`], which is compare-and-swap on the same `row_version`. Rotation
+//!    works the same way: [`Store::rotate_key`] is a compare-and-swap on the `row_version` that
+//!    [`Store::keys_due_for_rotation`] returned, and every change of a rotation schedule moves
+//!    that `row_version` too, so a due key is rotated once and never after its schedule changed.
 
 mod error;
 pub mod postgres;
@@ -53,12 +57,16 @@ use async_trait::async_trait;
 pub use error::StoreError;
 pub use postgres::PgStore;
 pub use rows::{
-    AccessKeyRow, AliasRow, GrantRow, KeyRow, KeyUsageRow, KeyVersionRow, PrincipalRow, Tag,
+    AccessKeyRow, AliasRow, GrantRow, KeyRotationRow, KeyRow, KeyUsageRow, KeyVersionRow,
+    PrincipalRow, Tag,
 };
 pub use sqlite::SqliteStore;
 
 /// The `state` text of a key scheduled for deletion; see [`Store::keys_due_for_deletion`].
 pub const PENDING_DELETION_STATE: &str = "PendingDeletion";
+
+/// The `state` text of a usable key; see [`Store::keys_due_for_rotation`].
+pub const ENABLED_STATE: &str = "Enabled";
 
 /// Opens (and migrates) the store that `spec` names: a `postgres://` or `postgresql://` URL
 /// (scheme case-insensitive) opens a [`PgStore`] with [`PgStore::open`]; anything else is the
@@ -162,12 +170,58 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<KeyRow>, StoreError>;
 
+    /// The key's automatic rotation schedule, if it ever had one.
+    async fn get_key_rotation(&self, key_id: &str) -> Result<Option<KeyRotationRow>, StoreError>;
+
+    /// [`Store::update_key`] (compare-and-swap on `key.row_version`) and a write of the key's
+    /// rotation schedule (inserted or replaced) in one transaction: EnableKeyRotation and
+    /// DisableKeyRotation move the key's row_version, so a rotation step that read the key
+    /// before the change fails its compare-and-swap. Returns the key row as now stored.
+    ///
+    /// Errors: as `update_key`, with nothing written; `Backend` if `rotation` belongs to
+    /// another key.
+    async fn update_key_with_rotation(
+        &self,
+        key: &KeyRow,
+        rotation: &KeyRotationRow,
+    ) -> Result<KeyRow, StoreError>;
+
+    /// One rotation step, in one transaction: [`Store::update_key`] (compare-and-swap on
+    /// `key.row_version`; `key.current_version` must be `version.version`, the material made
+    /// current), a write of `version` (inserted, or replacing the stored row of that version:
+    /// imported material waiting to be rotated in) and, when given, a write of the rotation
+    /// schedule (an automatic rotation moves its next date; an on-demand one leaves it alone).
+    /// Of several callers rotating from one row_version, exactly one succeeds.
+    ///
+    /// Errors: as `update_key`, with nothing written; `Backend` if `version` or `rotation`
+    /// belongs to another key or `key.current_version != version.version`.
+    async fn rotate_key(
+        &self,
+        key: &KeyRow,
+        version: &KeyVersionRow,
+        rotation: Option<&KeyRotationRow>,
+    ) -> Result<KeyRow, StoreError>;
+
+    /// Keys in [`ENABLED_STATE`] whose rotation schedule is enabled and due
+    /// (`next_rotation_date <= now_ms`), across all accounts and regions, ordered by
+    /// next_rotation_date then key_id. Disabled keys and keys pending deletion are left out and
+    /// rotate once they are enabled again, as at AWS.
+    ///
+    /// A plain read that claims nothing: a rotation pass rotates each key with
+    /// [`Store::rotate_key`] and the row_version read here, which lets exactly one of several
+    /// passes succeed; a lease keeps the others from trying.
+    async fn keys_due_for_rotation(
+        &self,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<KeyRow>, StoreError>;
+
     /// How many keys are in each state, across all accounts and regions, ordered by state
     /// (states with no key are absent). For metrics.
     async fn count_keys_by_state(&self) -> Result<Vec<(String, i64)>, StoreError>;
 
-    /// Deletes, in one transaction, the key's material versions, its aliases, its tags, its
-    /// grants and the key row. Of two concurrent calls for one key, one succeeds and the other
+    /// Deletes, in one transaction, the key's material versions, its rotation schedule, its
+    /// aliases, its tags, its grants and the key row. Of two concurrent calls for one key, one succeeds and the other
     /// gets `NotFound`.
     ///
     /// What "deleted" means for the wrapped material differs by backend, and is the honest

@@ -84,6 +84,18 @@ impl fmt::Debug for KeyVersionRow {
     }
 }
 
+/// A key's automatic rotation schedule (`key_rotation`); a key without one has automatic
+/// rotation disabled. Written only together with a compare-and-swap on the key's row_version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyRotationRow {
+    pub key_id: String,
+    pub enabled: bool,
+    /// RotationPeriodInDays; kept while rotation is disabled.
+    pub period_days: i32,
+    /// When the next automatic rotation is due (epoch ms); `None` while disabled.
+    pub next_rotation_date: Option<i64>,
+}
+
 /// An alias, unique per (account_id, region, alias_name).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AliasRow {

@@ -230,7 +230,16 @@ async fn nodes_opening_one_fresh_database_at_once_migrate_it_once() {
     .await
     .expect("migrations table");
     let (applied, succeeded, latest): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
-    assert_eq!((applied, succeeded), (latest, latest));
+    // Every embedded migration applied once (numbers may have gaps while branches that took
+    // the numbers in between are unmerged).
+    let embedded = sqlx::migrate!("./migrations/postgres");
+    let count = i64::try_from(embedded.iter().count()).expect("few migrations");
+    let newest = embedded
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .expect("migrations");
+    assert_eq!((applied, succeeded, latest), (count, count, newest));
     assert!(latest >= 5, "leases come with migration 5");
     let counters: i64 = sqlx::query("SELECT COUNT(*) FROM counters")
         .fetch_one(&mut conn)

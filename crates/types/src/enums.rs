@@ -254,6 +254,32 @@ wire_enum!(
     }
 );
 
+wire_enum!(
+    /// How a key material became current.
+    RotationType {
+        Automatic = "AUTOMATIC",
+        OnDemand = "ON_DEMAND",
+    }
+);
+
+wire_enum!(
+    /// A key material's place in its key, as ListKeyRotations shows it.
+    KeyMaterialState {
+        NonCurrent = "NON_CURRENT",
+        Current = "CURRENT",
+        PendingRotation = "PENDING_ROTATION",
+        PendingMultiRegionImportAndRotation = "PENDING_MULTI_REGION_IMPORT_AND_ROTATION",
+    }
+);
+
+wire_enum!(
+    /// Which key materials ListKeyRotations lists.
+    IncludeKeyMaterial {
+        AllKeyMaterial = "ALL_KEY_MATERIAL",
+        RotationsOnly = "ROTATIONS_ONLY",
+    }
+);
+
 impl DataKeySpec {
     pub fn byte_len(self) -> usize {
         match self {

@@ -22,6 +22,8 @@ pub enum KmsError {
     Validation(String),
     // KMS service exceptions (botocore's model names).
     AlreadyExists(String),
+    /// RotateKeyOnDemand while an automatic rotation is in progress or about to begin.
+    Conflict(String),
     CustomKeyStoreNotFound(String),
     DependencyTimeout(String),
     Disabled(String),
@@ -62,6 +64,7 @@ impl KmsError {
             KmsError::Serialization(_) => "SerializationException",
             KmsError::Validation(_) => "ValidationException",
             KmsError::AlreadyExists(_) => "AlreadyExistsException",
+            KmsError::Conflict(_) => "ConflictException",
             KmsError::CustomKeyStoreNotFound(_) => "CustomKeyStoreNotFoundException",
             KmsError::DependencyTimeout(_) => "DependencyTimeoutException",
             KmsError::Disabled(_) => "DisabledException",
@@ -100,6 +103,7 @@ impl KmsError {
             | KmsError::Serialization(_)
             | KmsError::Validation(_)
             | KmsError::AlreadyExists(_)
+            | KmsError::Conflict(_)
             | KmsError::CustomKeyStoreNotFound(_)
             | KmsError::Disabled(_)
             | KmsError::DryRunOperation(_)
@@ -136,6 +140,7 @@ impl KmsError {
             | KmsError::Serialization(m)
             | KmsError::Validation(m)
             | KmsError::AlreadyExists(m)
+            | KmsError::Conflict(m)
             | KmsError::CustomKeyStoreNotFound(m)
             | KmsError::DependencyTimeout(m)
             | KmsError::Disabled(m)
@@ -287,6 +292,7 @@ mod tests {
             ),
             (KmsError::NotFound(m()), "NotFoundException", 400),
             (KmsError::Tag(m()), "TagException", 400),
+            (KmsError::Conflict(m()), "ConflictException", 400),
             (
                 KmsError::UnsupportedOperation(m()),
                 "UnsupportedOperationException",

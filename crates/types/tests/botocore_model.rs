@@ -88,6 +88,15 @@ fn every_enum_value_of_the_botocore_model_is_handled() {
     check("DataKeySpec", names(DataKeySpec::ALL, |v| v.as_str()));
     check("OriginType", names(Origin::ALL, |v| v.as_str()));
     check("KeyState", names(KeyState::ALL, |v| v.as_str()));
+    check("RotationType", names(RotationType::ALL, |v| v.as_str()));
+    check(
+        "KeyMaterialState",
+        names(KeyMaterialState::ALL, |v| v.as_str()),
+    );
+    check(
+        "IncludeKeyMaterial",
+        names(IncludeKeyMaterial::ALL, |v| v.as_str()),
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 
     // Every key spec of the model has a row in the key spec table.

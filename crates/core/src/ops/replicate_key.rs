@@ -66,31 +66,27 @@ impl Operation for ReplicateKey {
             &arn,
         )?;
         let p = &primary.key.row;
-        if p.current_version != 1 {
-            // insert_key carries one material version; keys have only one until rotation exists.
-            return Err(KmsError::UnsupportedOperation(format!(
-                "{} has rotated key material, which ferrokms cannot replicate yet.",
-                primary.key.arn()
-            )));
-        }
-        let material = kms.key_material(&primary, 1).await?;
-        let primary_material_id = kms
-            .store()
-            .get_key_version(&p.key_id, 1)
-            .await
-            .map_err(error::store)?
-            .map(|v| crate::materials::material_id(&v))
-            .ok_or_else(KmsError::internal)?;
         let stored_id = stored_key_id(&region, &key_id).ok_or_else(KmsError::internal)?;
         let now = kms.now_ms();
-        let version = KeyVersionRow {
-            key_id: stored_id.clone(),
-            version: 1,
-            wrapped_material: kms.wrap_material(&stored_id, 1, &material)?,
-            created_at: now,
-            // The same material, so the same KeyMaterialId as the primary's.
-            material_id: primary_material_id,
-            ..KeyVersionRow::default()
+        // Every material the primary has (rotated ones included), re-wrapped for the replica's
+        // row, with the primary's KeyMaterialIds and rotation history.
+        let originals = kms
+            .store()
+            .list_key_versions(&p.key_id)
+            .await
+            .map_err(error::store)?;
+        let mut copies = Vec::with_capacity(originals.len());
+        for original in &originals {
+            let material = kms.key_material(&primary, original.version).await?;
+            copies.push(KeyVersionRow {
+                key_id: stored_id.clone(),
+                wrapped_material: kms.wrap_material(&stored_id, original.version, &material)?,
+                material_id: crate::materials::material_id(original),
+                ..original.clone()
+            });
+        }
+        let Some((first, rest)) = copies.split_first() else {
+            return Err(KmsError::internal());
         };
         let row = KeyRow {
             key_id: stored_id,
@@ -106,17 +102,34 @@ impl Operation for ReplicateKey {
             creation_date: now,
             deletion_date: None,
             pending_window_days: None,
-            current_version: 1,
+            current_version: first.version,
             multi_region: true,
             multi_region_id: p.multi_region_id.clone(),
             primary_region: p.primary_region.clone(),
             row_version: 1,
         };
-        match kms.store().insert_key(&row, &version, &tags).await {
+        match kms.store().insert_key(&row, first, &tags).await {
             Ok(()) => {}
             Err(StoreError::AlreadyExists) => return Err(already_replicated(&arn)),
             Err(other) => return Err(error::store(other)),
         }
+        for copy in rest {
+            kms.store()
+                .insert_key_version(copy)
+                .await
+                .map_err(error::store)?;
+        }
+        // The replica starts on the primary's current material once it has all of them.
+        let row = if p.current_version != row.current_version {
+            let mut current = row.clone();
+            current.current_version = p.current_version;
+            kms.store()
+                .update_key(&current)
+                .await
+                .map_err(error::store)?
+        } else {
+            row
+        };
         check_primary_unmoved(kms, &row).await?;
         let replica = Key::from_row(row)?;
         Ok(ReplicateKeyResponse {

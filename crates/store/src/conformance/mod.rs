@@ -23,6 +23,7 @@ mod leases;
 mod multi_region;
 mod principals;
 mod races;
+mod rotation;
 mod tags;
 mod usage;
 mod versions;
@@ -34,6 +35,7 @@ use std::task::Poll;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::{AliasRow, KeyRow, KeyVersionRow, Store, Tag};
+use races::RACERS;
 
 /// The future of one running case.
 pub type CaseFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
@@ -74,6 +76,10 @@ pub const CASES: &[Case] = &[
     case!(multi_region::multi_region_keys_are_the_family_in_one_account),
     case!(multi_region::set_primary_region_moves_every_row_or_none),
     case!(multi_region::keys_in_state_finds_every_account_and_region),
+    case!(rotation::rotation_schedule_changes_with_the_keys_compare_and_swap),
+    case!(rotation::rotate_key_is_all_or_nothing),
+    case!(rotation::keys_due_for_rotation_are_enabled_keys_with_a_due_enabled_schedule),
+    case!(rotation::racing_rotations_of_one_due_key_rotate_once),
     case!(aliases::insert_get_and_duplicate),
     case!(aliases::alias_to_missing_key_is_not_found),
     case!(aliases::update_alias_retargets),

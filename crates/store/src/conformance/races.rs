@@ -7,7 +7,7 @@ use super::{assert_store_err, join_all, tag, Scope};
 use crate::{Store, StoreError, PENDING_DELETION_STATE};
 
 /// How many callers each race has.
-const RACERS: usize = 12;
+pub(super) const RACERS: usize = 12;
 
 /// Counts `Ok`s and the errors matching `loser`; panics on any other outcome.
 fn tally<T: std::fmt::Debug>(

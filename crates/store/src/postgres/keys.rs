@@ -5,7 +5,7 @@ use sqlx::postgres::{PgConnection, PgPool, PgRow};
 use sqlx::Row;
 
 use super::{tags, versions};
-use crate::{KeyRow, KeyVersionRow, StoreError, Tag, PENDING_DELETION_STATE};
+use crate::{KeyRow, KeyVersionRow, StoreError, Tag, ENABLED_STATE, PENDING_DELETION_STATE};
 
 /// The columns of `keys` in the order [`key_from_row`] reads them (a macro so that it can be
 /// `concat!`ed into static SQL).
@@ -255,6 +255,29 @@ pub(super) async fn due_for_deletion(
     rows.iter().map(key_from_row).collect()
 }
 
+/// Enabled keys whose enabled rotation schedule is due. The schedule's columns are renamed in the
+/// subquery so that the key columns stay unqualified (and unambiguous) in the select list.
+pub(super) async fn due_for_rotation(
+    pool: &PgPool,
+    now_ms: i64,
+    limit: u32,
+) -> Result<Vec<KeyRow>, StoreError> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        key_columns!(),
+        " FROM keys JOIN (SELECT r.key_id AS due_key_id, r.next_rotation_date AS due_at \
+         FROM key_rotation r WHERE r.enabled AND r.next_rotation_date <= $1) due \
+         ON due.due_key_id = keys.key_id WHERE keys.state = $2 \
+         ORDER BY due.due_at, keys.key_id LIMIT $3"
+    ))
+    .bind(now_ms)
+    .bind(ENABLED_STATE)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(key_from_row).collect()
+}
+
 /// Deletes the key and everything it owns explicitly (not relying on ON DELETE CASCADE); when
 /// `expected_row_version` is given, only if the key still has it (`Conflict` otherwise).
 ///
@@ -282,6 +305,7 @@ pub(super) async fn destroy(
     }
     for statement in [
         "DELETE FROM key_versions WHERE key_id = $1",
+        "DELETE FROM key_rotation WHERE key_id = $1",
         "DELETE FROM aliases WHERE target_key_id = $1",
         "DELETE FROM key_tags WHERE key_id = $1",
         "DELETE FROM grants WHERE key_id = $1",

@@ -16,6 +16,7 @@ mod identity;
 mod keys;
 mod leases;
 mod principals;
+mod rotation;
 mod settings;
 mod tags;
 mod usage;
@@ -31,8 +32,8 @@ use sqlx::sqlite::{
 };
 
 use crate::{
-    AccessKeyRow, AliasRow, GrantRow, KeyRow, KeyUsageRow, KeyVersionRow, PrincipalRow, Store,
-    StoreError, Tag,
+    AccessKeyRow, AliasRow, GrantRow, KeyRotationRow, KeyRow, KeyUsageRow, KeyVersionRow,
+    PrincipalRow, Store, StoreError, Tag,
 };
 
 /// How long a statement waits for another connection's (or process's) write lock.
@@ -179,6 +180,35 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<KeyRow>, StoreError> {
         keys::due_for_deletion(&self.pool, now_ms, limit).await
+    }
+
+    async fn get_key_rotation(&self, key_id: &str) -> Result<Option<KeyRotationRow>, StoreError> {
+        rotation::get(&self.pool, key_id).await
+    }
+
+    async fn update_key_with_rotation(
+        &self,
+        key: &KeyRow,
+        rotation: &KeyRotationRow,
+    ) -> Result<KeyRow, StoreError> {
+        rotation::update_key_with_rotation(&self.pool, key, rotation).await
+    }
+
+    async fn rotate_key(
+        &self,
+        key: &KeyRow,
+        version: &KeyVersionRow,
+        rotation: Option<&KeyRotationRow>,
+    ) -> Result<KeyRow, StoreError> {
+        rotation::rotate(&self.pool, key, version, rotation).await
+    }
+
+    async fn keys_due_for_rotation(
+        &self,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<KeyRow>, StoreError> {
+        keys::due_for_rotation(&self.pool, now_ms, limit).await
     }
 
     async fn count_keys_by_state(&self) -> Result<Vec<(String, i64)>, StoreError> {

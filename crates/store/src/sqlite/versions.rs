@@ -37,7 +37,10 @@ pub(super) async fn insert_on(
 }
 
 /// Writes `version`, inserting it or replacing every column of the stored row.
-async fn upsert_on(conn: &mut SqliteConnection, version: &KeyVersionRow) -> Result<(), StoreError> {
+pub(super) async fn upsert_on(
+    conn: &mut SqliteConnection,
+    version: &KeyVersionRow,
+) -> Result<(), StoreError> {
     bind_all(
         sqlx::query(concat!(
             "INSERT OR REPLACE INTO key_versions (",

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod mac;
 pub mod multi_region;
 pub mod policies;
+pub mod rotation;
 pub mod signing;
 pub mod tags;
 pub mod usage;
