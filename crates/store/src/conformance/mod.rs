@@ -68,6 +68,7 @@ pub const CASES: &[Case] = &[
     case!(versions::versions_round_trip_every_column_in_order),
     case!(versions::insert_key_version_refuses_duplicates_and_missing_keys),
     case!(versions::update_key_with_version_is_all_or_nothing),
+    case!(versions::expired_key_materials_are_those_past_valid_to_with_material),
     case!(aliases::insert_get_and_duplicate),
     case!(aliases::alias_to_missing_key_is_not_found),
     case!(aliases::update_alias_retargets),
