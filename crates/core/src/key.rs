@@ -88,6 +88,10 @@ impl Key {
             pending_deletion_window_in_days: r
                 .pending_window_days
                 .filter(|_| self.state == KeyState::PendingDeletion),
+            // What the key's materials say is filled in by `materials::metadata`.
+            valid_to: None,
+            expiration_model: None,
+            current_key_material_id: None,
         }
     }
 }

@@ -23,6 +23,12 @@ pub enum StateRule {
     Toggle,
     /// CancelKeyDeletion: PendingDeletion only.
     PendingDeletionOnly,
+    /// GetParametersForImport and ImportKeyMaterial: a key that is not being deleted, with or
+    /// without material (Enabled, Disabled, PendingImport).
+    Import,
+    /// DeleteImportedKeyMaterial: as `Import`, and also while PendingDeletion (the key keeps
+    /// that state; its material goes at once).
+    DeleteImport,
 }
 
 /// What the table says for one (rule, state) cell.
@@ -65,6 +71,17 @@ fn cell(rule: StateRule, state: KeyState) -> Cell {
 
         (PendingDeletionOnly, PendingDeletion) => Cell::Ok,
         (PendingDeletionOnly, _) => Cell::Invalid("is not pending deletion."),
+
+        (Import, Enabled | Disabled | PendingImport) => Cell::Ok,
+        (Import, PendingDeletion) => Cell::Invalid("is pending deletion."),
+        (Import, Unavailable) => Cell::Invalid("is unavailable."),
+        (Import, PendingReplicaDeletion) => Cell::Invalid("is pending replica deletion."),
+        (Import, Creating | Updating) => busy,
+
+        (DeleteImport, Enabled | Disabled | PendingImport | PendingDeletion) => Cell::Ok,
+        (DeleteImport, Unavailable) => Cell::Invalid("is unavailable."),
+        (DeleteImport, PendingReplicaDeletion) => Cell::Invalid("is pending replica deletion."),
+        (DeleteImport, Creating | Updating) => busy,
     }
 }
 
@@ -149,6 +166,28 @@ mod tests {
                 Disabled,
                 "KMSInvalidStateException: K is not pending deletion.",
             ),
+            (Import, Enabled, "ok"),
+            (Import, Disabled, "ok"),
+            (Import, PendingImport, "ok"),
+            (
+                Import,
+                PendingDeletion,
+                "KMSInvalidStateException: K is pending deletion.",
+            ),
+            (
+                Import,
+                Unavailable,
+                "KMSInvalidStateException: K is unavailable.",
+            ),
+            (DeleteImport, Enabled, "ok"),
+            (DeleteImport, Disabled, "ok"),
+            (DeleteImport, PendingImport, "ok"),
+            (DeleteImport, PendingDeletion, "ok"),
+            (
+                DeleteImport,
+                Unavailable,
+                "KMSInvalidStateException: K is unavailable.",
+            ),
         ];
         for (rule, state, want) in expected {
             assert_eq!(answer(*rule, *state), *want, "{rule:?} × {state:?}");
@@ -157,7 +196,14 @@ mod tests {
             assert_eq!(answer(Any, *state), "ok");
         }
         // Transitional states refuse everything but reads.
-        for rule in [Cryptographic, Manage, Toggle, PendingDeletionOnly] {
+        for rule in [
+            Cryptographic,
+            Manage,
+            Toggle,
+            PendingDeletionOnly,
+            Import,
+            DeleteImport,
+        ] {
             for state in [Creating, Updating, PendingReplicaDeletion] {
                 assert!(!rule.allows(state), "{rule:?} × {state:?}");
             }

@@ -27,14 +27,14 @@ impl Operation for DescribeKey {
     }
 
     async fn run(
-        _: &Kms,
+        kms: &Kms,
         _: &Caller,
         _: Self::Input,
         keys: Vec<AuthorizedKey>,
     ) -> Result<Self::Output, KmsError> {
         let key = super::only(keys)?;
         Ok(DescribeKeyResponse {
-            key_metadata: key.key.metadata(),
+            key_metadata: crate::materials::metadata(kms, &key.key).await?,
         })
     }
 }
