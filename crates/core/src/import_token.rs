@@ -184,7 +184,9 @@ mod tests {
             "InvalidImportTokenException"
         );
         // A blob sealed under the root key for another purpose does not open as a token.
-        let material = root.wrap(b"ferrokms key-material\0k\01", &[0; 32]).unwrap();
+        let material = root
+            .wrap(b"ferrokms key-material\0k\x001", &[0; 32])
+            .unwrap();
         assert_eq!(
             name(ImportToken::open(&root, &material, ARN, 0)),
             "InvalidImportTokenException"
