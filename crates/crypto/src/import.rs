@@ -10,6 +10,9 @@
 //!   Wrap with Padding (RFC 5649); EncryptedKeyMaterial is the RSA ciphertext (exactly the
 //!   modulus length) followed by the AES-KWP output.
 //!
+//! - `SM2PKE` with an SM2 wrapping key (AWS offers it in its China Regions): the material is
+//!   SM2PKE encrypted under the wrapping public key (GM/T 0009 DER, or C1‖C3‖C2).
+//!
 //! Every failure to unwrap is [`CryptoError::InvalidCiphertext`] without detail: which step failed
 //! would be an oracle on the wrapped bytes.
 
@@ -30,17 +33,17 @@ pub struct WrappingKeyPair {
     pub public_key: Vec<u8>,
 }
 
-/// The RSA key spec of a wrapping key spec; SM2 wrapping keys are not made here.
-fn rsa_spec(spec: WrappingKeySpec) -> Result<KeySpec, CryptoError> {
+/// The key spec of a wrapping key pair.
+fn key_spec(spec: WrappingKeySpec) -> KeySpec {
     match spec {
-        WrappingKeySpec::Rsa2048 => Ok(KeySpec::Rsa2048),
-        WrappingKeySpec::Rsa3072 => Ok(KeySpec::Rsa3072),
-        WrappingKeySpec::Rsa4096 => Ok(KeySpec::Rsa4096),
-        WrappingKeySpec::Sm2 => Err(CryptoError::UnsupportedAlgorithm),
+        WrappingKeySpec::Rsa2048 => KeySpec::Rsa2048,
+        WrappingKeySpec::Rsa3072 => KeySpec::Rsa3072,
+        WrappingKeySpec::Rsa4096 => KeySpec::Rsa4096,
+        WrappingKeySpec::Sm2 => KeySpec::Sm2,
     }
 }
 
-/// The OAEP hash of a wrapping algorithm, as the encryption algorithm that names it.
+/// The public-key encryption of a wrapping algorithm (the OAEP hash, or SM2PKE).
 fn oaep(alg: WrappingAlgorithm) -> Result<EncryptionAlgorithm, CryptoError> {
     match alg {
         WrappingAlgorithm::RsaesOaepSha1 | WrappingAlgorithm::RsaAesKeyWrapSha1 => {
@@ -49,15 +52,14 @@ fn oaep(alg: WrappingAlgorithm) -> Result<EncryptionAlgorithm, CryptoError> {
         WrappingAlgorithm::RsaesOaepSha256 | WrappingAlgorithm::RsaAesKeyWrapSha256 => {
             Ok(EncryptionAlgorithm::RsaesOaepSha256)
         }
-        WrappingAlgorithm::RsaesPkcs1V15 | WrappingAlgorithm::Sm2Pke => {
-            Err(CryptoError::UnsupportedAlgorithm)
-        }
+        WrappingAlgorithm::Sm2Pke => Ok(EncryptionAlgorithm::Sm2pke),
+        WrappingAlgorithm::RsaesPkcs1V15 => Err(CryptoError::UnsupportedAlgorithm),
     }
 }
 
 /// A fresh wrapping key pair. RSA_4096 generation can take seconds: call from a blocking thread.
 pub fn generate_wrapping_key(spec: WrappingKeySpec) -> Result<WrappingKeyPair, CryptoError> {
-    let spec = rsa_spec(spec)?;
+    let spec = key_spec(spec);
     let private_key = asymmetric::generate_key(spec)?;
     let public_key = asymmetric::public_key_der(spec, &private_key)?;
     Ok(WrappingKeyPair {
@@ -73,16 +75,23 @@ pub fn unwrap_key_material(
     wrapping_private_key: &SecretBytes,
     encrypted: &[u8],
 ) -> Result<SecretBytes, CryptoError> {
-    let rsa = rsa_spec(wrapping_spec)?;
-    let hash = oaep(alg)?;
+    let spec = key_spec(wrapping_spec);
+    let sm2 = spec == KeySpec::Sm2;
+    if sm2 != (alg == WrappingAlgorithm::Sm2Pke) {
+        // SM2PKE goes with an SM2 wrapping key only, and the RSA algorithms with RSA keys.
+        return Err(CryptoError::UnsupportedAlgorithm);
+    }
+    let scheme = oaep(alg)?;
     let decrypt = |ciphertext: &[u8]| {
-        asymmetric::decrypt(rsa, hash, wrapping_private_key, ciphertext)
+        asymmetric::decrypt(spec, scheme, wrapping_private_key, ciphertext)
             .map_err(|_| CryptoError::InvalidCiphertext)
     };
     match alg {
-        WrappingAlgorithm::RsaesOaepSha1 | WrappingAlgorithm::RsaesOaepSha256 => decrypt(encrypted),
+        WrappingAlgorithm::RsaesOaepSha1
+        | WrappingAlgorithm::RsaesOaepSha256
+        | WrappingAlgorithm::Sm2Pke => decrypt(encrypted),
         _ => {
-            let modulus_len = modulus_len(rsa);
+            let modulus_len = modulus_len(spec);
             if encrypted.len() <= modulus_len {
                 return Err(CryptoError::InvalidCiphertext);
             }

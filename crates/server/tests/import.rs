@@ -475,3 +475,66 @@ async fn bad_tokens_material_and_wrappings_get_awss_exceptions() {
         .await;
     expect_err(ml_dsa, "UnsupportedOperationException");
 }
+
+/// SM2PKE with an SM2 wrapping key exists where AWS offers it, in the China Regions; an imported
+/// SM2 key pair then signs for the locally held public key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sm2_wrapping_is_offered_in_china_regions_only() {
+    let server = TestServer::start().await;
+    let us = server.client();
+    let key_us = external_key(&us, "SYMMETRIC_DEFAULT", None).await;
+    let refused = us
+        .get_parameters_for_import()
+        .key_id(&key_us)
+        .wrapping_algorithm(AlgorithmSpec::Sm2Pke)
+        .wrapping_key_spec(WrappingKeySpec::Sm2)
+        .send()
+        .await;
+    expect_err(refused, "UnsupportedOperationException");
+
+    let cn = server.client_in("cn-north-1");
+    let key = external_key(&cn, "SM2", Some(KeyUsageType::SignVerify)).await;
+    let params = cn
+        .get_parameters_for_import()
+        .key_id(&key)
+        .wrapping_algorithm(AlgorithmSpec::Sm2Pke)
+        .wrapping_key_spec(WrappingKeySpec::Sm2)
+        .send()
+        .await
+        .expect("GetParametersForImport SM2");
+    let private = asymmetric::generate_key(KeySpec::Sm2).expect("local SM2 key");
+    let public = asymmetric::public_key_der(KeySpec::Sm2, &private).expect("public key");
+    let encrypted = asymmetric::encrypt_with_public_key(
+        KeySpec::Sm2,
+        EncryptionAlgorithm::Sm2pke,
+        params.public_key().expect("PublicKey").as_ref(),
+        private.expose(),
+    )
+    .expect("SM2PKE");
+    cn.import_key_material()
+        .key_id(&key)
+        .import_token(params.import_token().expect("ImportToken").clone())
+        .encrypted_key_material(Blob::new(encrypted))
+        .expiration_model(ExpirationModelType::KeyMaterialDoesNotExpire)
+        .send()
+        .await
+        .expect("ImportKeyMaterial SM2");
+    let signature = cn
+        .sign()
+        .key_id(&key)
+        .message(Blob::new(b"sm2".to_vec()))
+        .signing_algorithm(SdkSigning::Sm2Dsa)
+        .send()
+        .await
+        .expect("Sign SM2DSA");
+    let ok = asymmetric::verify_with_public_key(
+        KeySpec::Sm2,
+        SigningAlgorithmSpec::Sm2dsa,
+        MessageType::Raw,
+        &public,
+        b"sm2",
+        signature.signature().expect("Signature").as_ref(),
+    )
+    .expect("verify");
+    assert!(ok, "the signature verifies with the local SM2 public key");
+}

@@ -2,7 +2,8 @@
 //! its public key, and an import token (see `import_token`) that carries the private key sealed
 //! under the root key for 24 hours. Wrapping algorithms that cannot carry the key's material
 //! (RSAES_OAEP for an RSA private key, RSA_2048 with RSAES_OAEP for a P-521 key) are refused, as
-//! AWS refuses them.
+//! AWS refuses them. The SM2 wrapping key spec with SM2PKE is offered where AWS offers it: in the
+//! China Regions (`cn-*`).
 
 use crate::authz::AuthorizedKey;
 use crate::import_token::{ImportToken, TOKEN_LIFETIME_MS};
@@ -45,7 +46,7 @@ impl Operation for GetParametersForImport {
 
     async fn run(
         kms: &Kms,
-        _: &Caller,
+        caller: &Caller,
         input: Self::Input,
         keys: Vec<AuthorizedKey>,
     ) -> Result<Self::Output, KmsError> {
@@ -62,7 +63,7 @@ impl Operation for GetParametersForImport {
             .as_deref()
             .and_then(WrappingKeySpec::parse)
             .ok_or_else(KmsError::internal)?;
-        check_wrapping(alg, spec, key.key.spec)?;
+        check_wrapping(alg, spec, key.key.spec, &caller.region)?;
         let pair = blocking::run(move || ferrokms_crypto::import::generate_wrapping_key(spec))
             .await?
             .map_err(error::crypto)?;
@@ -83,37 +84,43 @@ impl Operation for GetParametersForImport {
     }
 }
 
-/// Whether `alg` with a wrapping key of `wrapping` can carry material of `spec`, per AWS's
-/// developer guide.
+/// Whether `alg` with a wrapping key of `wrapping` can carry material of `spec` in `region`,
+/// per AWS's developer guide.
 fn check_wrapping(
     alg: WrappingAlgorithm,
     wrapping: WrappingKeySpec,
     spec: KeySpec,
+    region: &str,
 ) -> Result<(), KmsError> {
     use WrappingAlgorithm as A;
-    let refuse = |why: &str| Err(KmsError::Validation(why.to_string()));
-    match (alg, wrapping) {
-        (A::Sm2Pke, _) | (_, WrappingKeySpec::Sm2) => {
-            return Err(KmsError::UnsupportedOperation(
-                "The SM2 wrapping key spec and the SM2PKE wrapping algorithm are available only in China Regions.".into(),
-            ))
-        }
-        (A::RsaesPkcs1V15, _) => {
-            return refuse("KMS no longer supports the RSAES_PKCS1_V1_5 wrapping algorithm.")
-        }
-        _ => {}
+    let refuse = |why: String| Err(KmsError::Validation(why));
+    let sm2 = (alg == A::Sm2Pke, wrapping == WrappingKeySpec::Sm2);
+    if sm2 != (false, false) && !region.starts_with("cn-") {
+        return Err(KmsError::UnsupportedOperation(
+            "The SM2 wrapping key spec and the SM2PKE wrapping algorithm are available only in China Regions.".into(),
+        ));
     }
-    let oaep_only = matches!(alg, A::RsaesOaepSha1 | A::RsaesOaepSha256);
+    if sm2.0 != sm2.1 {
+        return refuse(format!(
+            "WrappingAlgorithm {} cannot be used with WrappingKeySpec {}.",
+            alg.as_str(),
+            wrapping.as_str()
+        ));
+    }
+    if alg == A::RsaesPkcs1V15 {
+        return refuse("KMS no longer supports the RSAES_PKCS1_V1_5 wrapping algorithm.".into());
+    }
+    let direct = matches!(alg, A::RsaesOaepSha1 | A::RsaesOaepSha256 | A::Sm2Pke);
     let rsa_private_key = matches!(spec, KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096);
-    if oaep_only && rsa_private_key {
-        return refuse(&format!(
+    if direct && rsa_private_key {
+        return refuse(format!(
             "{} cannot wrap {} key material: use an RSA_AES_KEY_WRAP wrapping algorithm.",
             alg.as_str(),
             spec.as_str()
         ));
     }
-    if oaep_only && wrapping == WrappingKeySpec::Rsa2048 && spec == KeySpec::EccNistP521 {
-        return refuse(&format!(
+    if direct && wrapping == WrappingKeySpec::Rsa2048 && spec == KeySpec::EccNistP521 {
+        return refuse(format!(
             "{} with an RSA_2048 wrapping key cannot wrap ECC_NIST_P521 key material: use an RSA_AES_KEY_WRAP wrapping algorithm or a longer wrapping key.",
             alg.as_str()
         ));
@@ -126,7 +133,7 @@ mod tests {
     use super::*;
 
     fn verdict(alg: WrappingAlgorithm, wrapping: WrappingKeySpec, spec: KeySpec) -> &'static str {
-        match check_wrapping(alg, wrapping, spec) {
+        match check_wrapping(alg, wrapping, spec, "us-east-1") {
             Ok(()) => "ok",
             Err(e) => e.wire_name(),
         }
@@ -195,5 +202,19 @@ mod tests {
                 "{alg:?} {wrapping:?} {spec:?}"
             );
         }
+        // In a China Region SM2 wrapping exists, for SM2 wrapping keys only.
+        let china = |alg, wrapping, spec| match check_wrapping(alg, wrapping, spec, "cn-north-1") {
+            Ok(()) => "ok",
+            Err(e) => e.wire_name(),
+        };
+        assert_eq!(china(A::Sm2Pke, W::Sm2, K::SymmetricDefault), "ok");
+        assert_eq!(china(A::Sm2Pke, W::Sm2, K::Sm2), "ok");
+        assert_eq!(china(A::Sm2Pke, W::Sm2, K::Rsa2048), "ValidationException");
+        assert_eq!(china(A::Sm2Pke, W::Rsa2048, K::Sm2), "ValidationException");
+        assert_eq!(
+            china(A::RsaesOaepSha256, W::Sm2, K::Sm2),
+            "ValidationException"
+        );
+        assert_eq!(china(A::RsaesOaepSha256, W::Rsa2048, K::Sm2), "ok");
     }
 }

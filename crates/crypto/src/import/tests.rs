@@ -16,10 +16,10 @@ fn oaep_of(alg: W) -> EncryptionAlgorithm {
 
 /// What a client does with the downloaded public key, per AWS's developer guide.
 fn client_wrap(alg: W, spec: WrappingKeySpec, public_key: &[u8], material: &[u8]) -> Vec<u8> {
-    let rsa = rsa_spec(spec).expect("rsa");
+    let rsa = key_spec(spec);
     let hash = oaep_of(alg);
     match alg {
-        W::RsaesOaepSha1 | W::RsaesOaepSha256 => {
+        W::RsaesOaepSha1 | W::RsaesOaepSha256 | W::Sm2Pke => {
             asymmetric::encrypt_with_public_key(rsa, hash, public_key, material).expect("oaep")
         }
         _ => {
@@ -51,6 +51,32 @@ fn every_rsa_wrapping_algorithm_unwraps_what_a_client_wraps() {
         let got = unwrap_key_material(alg, WrappingKeySpec::Rsa2048, &key.private_key, &wrapped)
             .expect("unwrap");
         assert_eq!(got.expose(), material.expose(), "{alg:?}");
+    }
+}
+
+#[test]
+fn sm2pke_unwraps_with_an_sm2_wrapping_key_only() {
+    let key = pair(WrappingKeySpec::Sm2);
+    let material = random_bytes(32).expect("material");
+    let wrapped = client_wrap(
+        W::Sm2Pke,
+        WrappingKeySpec::Sm2,
+        &key.public_key,
+        material.expose(),
+    );
+    let got = unwrap_key_material(W::Sm2Pke, WrappingKeySpec::Sm2, &key.private_key, &wrapped)
+        .expect("unwrap");
+    assert_eq!(got.expose(), material.expose());
+    let mismatched = [
+        (W::RsaesOaepSha256, WrappingKeySpec::Sm2),
+        (W::Sm2Pke, WrappingKeySpec::Rsa2048),
+    ];
+    for (alg, spec) in mismatched {
+        let r = unwrap_key_material(alg, spec, &key.private_key, &wrapped);
+        assert!(
+            matches!(r, Err(CryptoError::UnsupportedAlgorithm)),
+            "{alg:?} {spec:?}"
+        );
     }
 }
 
@@ -115,7 +141,10 @@ fn anything_else_is_an_invalid_ciphertext() {
         invalid(unwrap(W::RsaesOaepSha256, &key.private_key, &wrapped)),
         "KWP bytes read as OAEP"
     );
-    assert!(unwrap(W::Sm2Pke, &key.private_key, &wrapped).is_err());
+    assert!(
+        unwrap(W::Sm2Pke, &key.private_key, &wrapped).is_err(),
+        "not with an RSA key"
+    );
     assert!(unwrap(W::RsaesPkcs1V15, &key.private_key, &wrapped).is_err());
 }
 
