@@ -1,11 +1,13 @@
 //! In-process caches of the hot path: key metadata by (account, Region, key id), alias targets by
-//! (account, Region, alias), and unwrapped key material by (key id, version).
+//! (account, Region, alias), and unwrapped key material by (key id, version, key row version).
 //!
 //! Writes made through this process update or drop their entries at once. Every entry also
 //! expires, so a change made by another process (the admin command today, other nodes of a
 //! cluster later) is seen within `METADATA_TTL`; a disabled or deleted key stops working within
-//! that bound everywhere. Material is immutable per version, but is dropped with its key and
-//! expires after `MATERIAL_TTL` so unused key bytes do not linger in memory. Parsed key policies
+//! that bound everywhere. Material is keyed by the key's row version as well: imported material
+//! can be deleted (or expire) and come back, and every such change moves the row version, so no
+//! node serves material its key no longer has past the metadata bound. It is dropped with its key
+//! and expires after `MATERIAL_TTL` so unused key bytes do not linger in memory. Parsed key policies
 //! are kept by row version; public keys (derived from a version's private key) live as long as
 //! material; parsed identity policies expire after `METADATA_TTL`, so a policy
 //! changed by the admin command applies within that bound.
@@ -29,7 +31,8 @@ pub type Scoped = (String, String, String);
 pub struct Caches {
     keys: TimedMap<Scoped, Key>,
     aliases: TimedMap<Scoped, String>,
-    material: TimedMap<(String, i64), Arc<SecretBytes>>,
+    /// By (key id, version, key row version).
+    material: TimedMap<(String, i64, i64), Arc<SecretBytes>>,
     /// DER SubjectPublicKeyInfo of a key pair by (key id, version).
     public_keys: TimedMap<(String, i64), Arc<Vec<u8>>>,
     /// Parsed key policies by (key id, row version): a new row version is a new entry.
@@ -75,7 +78,7 @@ impl Caches {
     /// Drops a key and all of its material (after deletion).
     pub fn forget_key(&self, account_id: &str, region: &str, key_id: &str) {
         self.keys.remove(&scoped(account_id, region, key_id));
-        self.material.retain(|(id, _)| id != key_id);
+        self.material.retain(|(id, _, _)| id != key_id);
         self.public_keys.retain(|(id, _)| id != key_id);
         self.forget_tags(key_id);
     }
@@ -132,12 +135,31 @@ impl Caches {
             .put(principal_arn.to_string(), policies);
     }
 
-    pub fn material(&self, key_id: &str, version: i64) -> Option<Arc<SecretBytes>> {
-        self.material.get(&(key_id.to_string(), version))
+    pub fn material(
+        &self,
+        key_id: &str,
+        version: i64,
+        row_version: i64,
+    ) -> Option<Arc<SecretBytes>> {
+        self.material
+            .get(&(key_id.to_string(), version, row_version))
     }
 
-    pub fn put_material(&self, key_id: &str, version: i64, material: Arc<SecretBytes>) {
-        self.material.put((key_id.to_string(), version), material);
+    pub fn put_material(
+        &self,
+        key_id: &str,
+        version: i64,
+        row_version: i64,
+        material: Arc<SecretBytes>,
+    ) {
+        self.material
+            .put((key_id.to_string(), version, row_version), material);
+    }
+
+    /// Drops a key's cached material (its imported material was deleted or expired here).
+    pub fn forget_material(&self, key_id: &str) {
+        self.material.retain(|(id, _, _)| id != key_id);
+        self.public_keys.retain(|(id, _)| id != key_id);
     }
 
     pub fn public_key(&self, key_id: &str, version: i64) -> Option<Arc<Vec<u8>>> {
@@ -208,10 +230,22 @@ mod tests {
     #[test]
     fn forget_key_drops_its_material_only() {
         let c = Caches::default();
-        c.put_material("k1", 1, Arc::new(SecretBytes::new(vec![1; 32])));
-        c.put_material("k2", 1, Arc::new(SecretBytes::new(vec![2; 32])));
+        c.put_material("k1", 1, 1, Arc::new(SecretBytes::new(vec![1; 32])));
+        c.put_material("k2", 1, 1, Arc::new(SecretBytes::new(vec![2; 32])));
         c.forget_key("111122223333", "us-east-1", "k1");
-        assert!(c.material("k1", 1).is_none());
-        assert!(c.material("k2", 1).is_some());
+        assert!(c.material("k1", 1, 1).is_none());
+        assert!(c.material("k2", 1, 1).is_some());
+    }
+
+    /// Deleted imported material must not be served from the cache: the deletion moved the
+    /// key's row version, which is part of the material's cache key.
+    #[test]
+    fn material_of_an_older_row_version_is_not_served() {
+        let c = Caches::default();
+        c.put_material("k", 1, 7, Arc::new(SecretBytes::new(vec![1; 32])));
+        assert!(c.material("k", 1, 7).is_some());
+        assert!(c.material("k", 1, 8).is_none());
+        c.forget_material("k");
+        assert!(c.material("k", 1, 7).is_none());
     }
 }

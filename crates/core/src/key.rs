@@ -115,6 +115,10 @@ impl Key {
                     KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
                 )
             }),
+            // What the key's materials say is filled in by `materials::metadata`.
+            valid_to: None,
+            expiration_model: None,
+            current_key_material_id: None,
         }
     }
 }

@@ -33,6 +33,12 @@ pub enum StateRule {
     /// operation's own refusal of imported keys: UnsupportedOperationException, "origin is
     /// EXTERNAL".
     RotationSchedule,
+    /// GetParametersForImport and ImportKeyMaterial: a key that is not being deleted, with or
+    /// without material (Enabled, Disabled, PendingImport).
+    Import,
+    /// DeleteImportedKeyMaterial: as `Import`, and also while PendingDeletion (the key keeps
+    /// that state; its material goes at once).
+    DeleteImport,
 }
 
 /// What the table says for one (rule, state) cell.
@@ -90,6 +96,17 @@ fn cell(rule: StateRule, state: KeyState) -> Cell {
 
         (PendingDeletionOnly, PendingDeletion | PendingReplicaDeletion) => Cell::Ok,
         (PendingDeletionOnly, _) => Cell::Invalid("is not pending deletion."),
+
+        (Import, Enabled | Disabled | PendingImport) => Cell::Ok,
+        (Import, PendingDeletion) => Cell::Invalid("is pending deletion."),
+        (Import, Unavailable) => Cell::Invalid("is unavailable."),
+        (Import, PendingReplicaDeletion) => Cell::Invalid("is pending replica deletion."),
+        (Import, Creating | Updating) => busy,
+
+        (DeleteImport, Enabled | Disabled | PendingImport | PendingDeletion) => Cell::Ok,
+        (DeleteImport, Unavailable) => Cell::Invalid("is unavailable."),
+        (DeleteImport, PendingReplicaDeletion) => Cell::Invalid("is pending replica deletion."),
+        (DeleteImport, Creating | Updating) => busy,
     }
 }
 
@@ -210,6 +227,28 @@ mod tests {
                 Disabled,
                 "KMSInvalidStateException: K is not pending deletion.",
             ),
+            (Import, Enabled, "ok"),
+            (Import, Disabled, "ok"),
+            (Import, PendingImport, "ok"),
+            (
+                Import,
+                PendingDeletion,
+                "KMSInvalidStateException: K is pending deletion.",
+            ),
+            (
+                Import,
+                Unavailable,
+                "KMSInvalidStateException: K is unavailable.",
+            ),
+            (DeleteImport, Enabled, "ok"),
+            (DeleteImport, Disabled, "ok"),
+            (DeleteImport, PendingImport, "ok"),
+            (DeleteImport, PendingDeletion, "ok"),
+            (
+                DeleteImport,
+                Unavailable,
+                "KMSInvalidStateException: K is unavailable.",
+            ),
         ];
         for (rule, state, want) in expected {
             assert_eq!(answer(*rule, *state), *want, "{rule:?} × {state:?}");
@@ -225,6 +264,8 @@ mod tests {
             PendingDeletionOnly,
             Rotation,
             RotationSchedule,
+            Import,
+            DeleteImport,
         ] {
             for state in [Creating, Updating] {
                 assert!(!rule.allows(state), "{rule:?} × {state:?}");

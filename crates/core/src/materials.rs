@@ -5,9 +5,12 @@
 //! an id derived from the key and the material itself (see the import operations), so importing
 //! the same bytes again finds the same id.
 
-use crate::error;
+use crate::key::Key;
+use crate::{error, Kms};
 use ferrokms_store::KeyVersionRow;
-use ferrokms_types::KmsError;
+use ferrokms_types::enums::{ExpirationModel, KeySpec, Origin};
+use ferrokms_types::shapes::keys::KeyMetadata;
+use ferrokms_types::{KmsError, Timestamp};
 
 /// A fresh random KeyMaterialId for material ferrokms generates.
 pub fn new_material_id() -> Result<String, KmsError> {
@@ -26,6 +29,46 @@ pub fn material_id(version: &KeyVersionRow) -> String {
     input.push(0);
     input.extend_from_slice(&version.version.to_be_bytes());
     hex::encode(ferrokms_crypto::sha256(&input))
+}
+
+/// A key's KeyMetadata with what its materials add: CurrentKeyMaterialId for symmetric
+/// encryption keys (once an EXTERNAL key has had material), and for EXTERNAL keys the current
+/// material's ExpirationModel and the earliest ValidTo of the materials it holds.
+pub async fn metadata(kms: &Kms, key: &Key) -> Result<KeyMetadata, KmsError> {
+    let mut m = key.metadata(&kms.related_regions(key).await?);
+    let symmetric = key.spec == KeySpec::SymmetricDefault;
+    let external = key.origin == Origin::External;
+    if !symmetric && !external {
+        return Ok(m);
+    }
+    let versions = kms
+        .store()
+        .list_key_versions(key.id())
+        .await
+        .map_err(error::store)?;
+    let current = versions
+        .iter()
+        .find(|v| v.version == key.row.current_version);
+    if let Some(current) = current {
+        if symmetric && !(external && current.material_digest.is_none()) {
+            m.current_key_material_id = Some(material_id(current));
+        }
+        if external {
+            m.expiration_model = current
+                .expiration_model
+                .as_deref()
+                .and_then(ExpirationModel::parse);
+        }
+    }
+    if external {
+        m.valid_to = versions
+            .iter()
+            .filter(|v| !v.wrapped_material.is_empty())
+            .filter_map(|v| v.valid_to)
+            .min()
+            .map(Timestamp);
+    }
+    Ok(m)
 }
 
 #[cfg(test)]

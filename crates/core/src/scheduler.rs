@@ -179,7 +179,8 @@ pub fn spawn(
             let pass = match lease(&kms, DELETION_LEASE, &holder, every).await {
                 Ok(true) => {
                     stats.runs.fetch_add(1, Ordering::Relaxed);
-                    delete_due_keys(&kms).await
+                    let expired = crate::expiry::expire_materials(&kms).await;
+                    expired.and(delete_due_keys(&kms).await)
                 }
                 Ok(false) => Ok(0),
                 Err(e) => Err(e),

@@ -189,7 +189,7 @@ impl Kms {
 
     /// The key's KeyMetadata as DescribeKey shows it, MultiRegionConfiguration included.
     pub async fn key_metadata(&self, key: &Key) -> Result<KeyMetadata, KmsError> {
-        Ok(key.metadata(&self.related_regions(key).await?))
+        crate::materials::metadata(self, key).await
     }
 
     /// The key's policy, parsed once per row version. A stored policy that does not parse (it
@@ -280,8 +280,12 @@ impl Kms {
         self.caches.forget_tags(key_id);
     }
 
-    /// Records a key row this process has just written.
+    /// Records a key row this process has just written. Cached material of an EXTERNAL key is
+    /// dropped with it: its imported material may just have been deleted.
     pub(crate) fn key_written(&self, key: &Key) {
+        if key.origin == ferrokms_types::enums::Origin::External {
+            self.caches.forget_material(key.id());
+        }
         self.caches.put_key(key);
     }
 
@@ -350,8 +354,8 @@ impl Kms {
         key: &AuthorizedKey,
         version: i64,
     ) -> Result<Arc<SecretBytes>, KmsError> {
-        let id = key.key.id();
-        if let Some(material) = self.caches.material(id, version) {
+        let (id, row_version) = (key.key.id(), key.key.row.row_version);
+        if let Some(material) = self.caches.material(id, version, row_version) {
             return Ok(material);
         }
         let row = self
@@ -363,12 +367,21 @@ impl Kms {
             // A ciphertext naming a version the key never had is a forged or foreign ciphertext.
             return Err(KmsError::InvalidCiphertext(String::new()));
         };
+        if row.wrapped_material.is_empty() {
+            // Imported material deleted or expired (the key's state says so too, unless this
+            // request read the key just before): nothing to use until it is imported again.
+            return Err(KmsError::KmsInvalidState(format!(
+                "{} is pending import.",
+                key.key.arn()
+            )));
+        }
         let material = self
             .root
             .unwrap(&material_aad(id, version), &row.wrapped_material)
             .map_err(|_| error::corrupt("wrapped key material"))?;
         let material = Arc::new(material);
-        self.caches.put_material(id, version, material.clone());
+        self.caches
+            .put_material(id, version, row_version, material.clone());
         Ok(material)
     }
 

@@ -174,6 +174,10 @@ async fn key_of_kind(bench: &Bench, kind: &str) -> String {
                 .create_key("ML_KEM_768", "ENCAPSULATE_DECAPSULATE")
                 .await
         }
+        "external" => {
+            let out = bench.ok("CreateKey", json!({"Origin": "EXTERNAL"})).await;
+            out["KeyMetadata"]["KeyId"].as_str().expect("id").to_string()
+        }
         "mrk" => {
             let out = bench.ok("CreateKey", json!({"MultiRegion": true})).await;
             out["KeyMetadata"]["KeyId"]

@@ -330,7 +330,16 @@ async fn create_key_refusals() {
         "ValidationException"
     );
     assert_eq!(
-        f.error("CreateKey", json!({"Origin": "EXTERNAL"})).await,
+        f.error("CreateKey", json!({"Origin": "AWS_CLOUDHSM"}))
+            .await,
+        "UnsupportedOperationException"
+    );
+    assert_eq!(
+        f.error(
+            "CreateKey",
+            json!({"Origin": "EXTERNAL", "KeySpec": "ML_DSA_44", "KeyUsage": "SIGN_VERIFY"})
+        )
+        .await,
         "UnsupportedOperationException"
     );
     assert_eq!(

@@ -22,6 +22,7 @@ mod audit_signing;
 pub mod ciphertext;
 mod context;
 mod error;
+pub mod import;
 mod random;
 mod root_key;
 mod secret;

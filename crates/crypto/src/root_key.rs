@@ -97,6 +97,28 @@ impl RootKey {
         self.aead.open(nonce, &gcm_aad(aad), sealed)
     }
 
+    /// A digest of `data` keyed under the root key: HMAC-SHA256 under a subkey derived from the
+    /// root key for digests only (never the AES-GCM key itself), over `label` ‖ 0 ‖ `data`.
+    /// Recognises a secret seen before (imported key material) without storing it, and without
+    /// letting anyone who lacks the root key test a guess against the stored digest.
+    pub fn keyed_digest(&self, label: &[u8], data: &[u8]) -> [u8; 32] {
+        use aws_lc_rs::hmac;
+        let root = hmac::Key::new(hmac::HMAC_SHA256, self.bytes.as_slice());
+        let subkey = Zeroizing::new(
+            hmac::sign(&root, b"ferrokms keyed-digest key")
+                .as_ref()
+                .to_vec(),
+        );
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &subkey);
+        let mut ctx = hmac::Context::with_key(&key);
+        ctx.update(label);
+        ctx.update(&[0]);
+        ctx.update(data);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.sign().as_ref());
+        out
+    }
+
     fn from_bytes(bytes: Zeroizing<[u8; KEY_LEN]>) -> Result<Self, CryptoError> {
         let aead = AeadKey::new(bytes.as_slice())?;
         Ok(Self { bytes, aead })
@@ -132,6 +154,22 @@ mod tests {
         assert_eq!(wrapped.len(), WRAP_OVERHEAD + 32);
         let back = root.unwrap(AAD, &wrapped).expect("unwrap");
         assert_eq!(back.expose(), b"thirty-two bytes of key material");
+    }
+
+    #[test]
+    fn keyed_digests_depend_on_root_label_and_data() {
+        let root = RootKey::generate().expect("root");
+        let other = RootKey::generate().expect("root");
+        let d = root.keyed_digest(b"label", b"data");
+        assert_eq!(d, root.keyed_digest(b"label", b"data"));
+        assert_ne!(d, root.keyed_digest(b"label", b"datb"));
+        assert_ne!(d, root.keyed_digest(b"labem", b"data"));
+        // The separator keeps (label, data) pairs apart.
+        assert_ne!(
+            root.keyed_digest(b"ab", b"c"),
+            root.keyed_digest(b"a", b"bc")
+        );
+        assert_ne!(d, other.keyed_digest(b"label", b"data"));
     }
 
     #[test]

@@ -117,8 +117,12 @@ async fn create_key_refuses_what_ferrokms_does_not_offer() {
             "ValidationException",
         );
     }
+    // Other origins than AWS_KMS and EXTERNAL (tests/import.rs) need key stores ferrokms lacks.
     expect_err(
-        kms.create_key().origin(OriginType::External).send().await,
+        kms.create_key()
+            .origin(OriginType::AwsCloudhsm)
+            .send()
+            .await,
         "UnsupportedOperationException",
     );
     expect_err(

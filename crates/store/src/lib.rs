@@ -158,6 +158,19 @@ pub trait Store: Send + Sync + 'static {
         version: &KeyVersionRow,
     ) -> Result<KeyRow, StoreError>;
 
+    /// Imported materials past their ValidTo: versions with `valid_to <= now_ms` that still hold
+    /// material (non-empty `wrapped_material`), each with its key row, across all accounts and
+    /// regions, ordered by valid_to, key_id, version.
+    ///
+    /// A plain read that claims nothing, like [`Store::keys_due_for_deletion`]: the expiry sweep
+    /// empties each with [`Store::update_key_with_version`] and the key row read here, so of two
+    /// sweeps racing exactly one writes.
+    async fn expired_key_materials(
+        &self,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(KeyRow, KeyVersionRow)>, StoreError>;
+
     /// Keys in [`PENDING_DELETION_STATE`] whose `deletion_date <= now_ms`, across all accounts
     /// and regions, ordered by deletion_date then key_id.
     ///

@@ -263,6 +263,19 @@ wire_enum!(
 );
 
 wire_enum!(
+    /// How key material is wrapped for ImportKeyMaterial (botocore's AlgorithmSpec).
+    /// RSAES_PKCS1_V1_5 is listed because the model lists it; AWS no longer accepts it.
+    WrappingAlgorithm {
+        RsaesPkcs1V15 = "RSAES_PKCS1_V1_5",
+        RsaesOaepSha1 = "RSAES_OAEP_SHA_1",
+        RsaesOaepSha256 = "RSAES_OAEP_SHA_256",
+        RsaAesKeyWrapSha1 = "RSA_AES_KEY_WRAP_SHA_1",
+        RsaAesKeyWrapSha256 = "RSA_AES_KEY_WRAP_SHA_256",
+        Sm2Pke = "SM2PKE",
+    }
+);
+
+wire_enum!(
     /// A key material's place in its key, as ListKeyRotations shows it.
     KeyMaterialState {
         NonCurrent = "NON_CURRENT",
@@ -273,10 +286,36 @@ wire_enum!(
 );
 
 wire_enum!(
+    /// The key pair GetParametersForImport makes to wrap key material in transit.
+    WrappingKeySpec {
+        Rsa2048 = "RSA_2048",
+        Rsa3072 = "RSA_3072",
+        Rsa4096 = "RSA_4096",
+        Sm2 = "SM2",
+    }
+);
+
+wire_enum!(
     /// Which key materials ListKeyRotations lists.
     IncludeKeyMaterial {
         AllKeyMaterial = "ALL_KEY_MATERIAL",
         RotationsOnly = "ROTATIONS_ONLY",
+    }
+);
+
+wire_enum!(
+    /// Whether imported key material expires.
+    ExpirationModel {
+        KeyMaterialExpires = "KEY_MATERIAL_EXPIRES",
+        KeyMaterialDoesNotExpire = "KEY_MATERIAL_DOES_NOT_EXPIRE",
+    }
+);
+
+wire_enum!(
+    /// Whether ImportKeyMaterial brings new material or re-imports material the key had.
+    ImportType {
+        NewKeyMaterial = "NEW_KEY_MATERIAL",
+        ExistingKeyMaterial = "EXISTING_KEY_MATERIAL",
     }
 );
 

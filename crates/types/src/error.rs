@@ -48,6 +48,13 @@ pub enum KmsError {
     NotFound(String),
     Tag(String),
     UnsupportedOperation(String),
+    /// ImportKeyMaterial: the import token is malformed, tampered with or for another key.
+    InvalidImportToken(String),
+    /// ImportKeyMaterial: the import token is past its 24 hours.
+    ExpiredImportToken(String),
+    /// ImportKeyMaterial: the material is not what the key expects (another material than the
+    /// one it had, the wrong length or form for its key spec).
+    IncorrectKeyMaterial(String),
 }
 
 impl KmsError {
@@ -87,6 +94,9 @@ impl KmsError {
             KmsError::NotFound(_) => "NotFoundException",
             KmsError::Tag(_) => "TagException",
             KmsError::UnsupportedOperation(_) => "UnsupportedOperationException",
+            KmsError::InvalidImportToken(_) => "InvalidImportTokenException",
+            KmsError::ExpiredImportToken(_) => "ExpiredImportTokenException",
+            KmsError::IncorrectKeyMaterial(_) => "IncorrectKeyMaterialException",
         }
     }
 
@@ -122,7 +132,10 @@ impl KmsError {
             | KmsError::MalformedPolicyDocument(_)
             | KmsError::NotFound(_)
             | KmsError::Tag(_)
-            | KmsError::UnsupportedOperation(_) => 400,
+            | KmsError::UnsupportedOperation(_)
+            | KmsError::InvalidImportToken(_)
+            | KmsError::ExpiredImportToken(_)
+            | KmsError::IncorrectKeyMaterial(_) => 400,
             KmsError::KeyUnavailable(_) | KmsError::KmsInternal(_) => 500,
             KmsError::DependencyTimeout(_) => 503,
         }
@@ -162,7 +175,10 @@ impl KmsError {
             | KmsError::MalformedPolicyDocument(m)
             | KmsError::NotFound(m)
             | KmsError::Tag(m)
-            | KmsError::UnsupportedOperation(m) => m,
+            | KmsError::UnsupportedOperation(m)
+            | KmsError::InvalidImportToken(m)
+            | KmsError::ExpiredImportToken(m)
+            | KmsError::IncorrectKeyMaterial(m) => m,
         }
     }
 
@@ -296,6 +312,21 @@ mod tests {
             (
                 KmsError::UnsupportedOperation(m()),
                 "UnsupportedOperationException",
+                400,
+            ),
+            (
+                KmsError::InvalidImportToken(m()),
+                "InvalidImportTokenException",
+                400,
+            ),
+            (
+                KmsError::ExpiredImportToken(m()),
+                "ExpiredImportTokenException",
+                400,
+            ),
+            (
+                KmsError::IncorrectKeyMaterial(m()),
+                "IncorrectKeyMaterialException",
                 400,
             ),
         ];

@@ -2,13 +2,14 @@
 //! (a private key in its stored form, an HMAC key, or 32 random bytes), wrapped under the root key.
 //! KeyUsage defaults to ENCRYPT_DECRYPT only for SYMMETRIC_DEFAULT, as at AWS; a (spec, usage)
 //! pair the key spec table does not list is a ValidationException. `MultiRegion` makes a
-//! multi-Region primary key (id `mrk-...`) that ReplicateKey can copy into other Regions. Other
-//! origins and custom key stores are refused with AWS's exceptions.
+//! multi-Region primary key (id `mrk-...`) that ReplicateKey can copy into other Regions. Origin
+//! EXTERNAL makes a key with no material yet (PendingImport, see `imported`). Other origins and
+//! custom key stores are refused with AWS's exceptions.
 
 use crate::authz::AuthorizedKey;
 use crate::key::{new_multi_region_key_id, stored_key_id};
 use crate::pipeline::Operation;
-use crate::{blocking, error, key_policy, materials, Caller, Kms};
+use crate::{blocking, error, imported, key_policy, materials, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
 use ferrokms_store::{KeyRow, KeyVersionRow, Tag};
@@ -61,7 +62,8 @@ impl Operation for CreateKey {
         _: Vec<AuthorizedKey>,
     ) -> Result<Self::Output, KmsError> {
         let (spec, usage) = spec_and_usage(&input)?;
-        check_supported(&input)?;
+        check_supported(&input, spec)?;
+        let origin = origin_of(&input);
         let tags = tags_of(&input)?;
         let multi_region = input.multi_region == Some(true);
         let key_id = if multi_region {
@@ -77,16 +79,29 @@ impl Operation for CreateKey {
             &arn,
         )?;
         let now = kms.now_ms();
-        let material = new_material(spec).await?;
         // A fresh id never holds an `@`, so it always has a store id.
         let stored_id = stored_key_id(&caller.region, &key_id).ok_or_else(KmsError::internal)?;
-        let version = KeyVersionRow {
-            key_id: stored_id.clone(),
-            version: 1,
-            wrapped_material: kms.wrap_material(&stored_id, 1, &material)?,
-            created_at: now,
-            material_id: materials::new_material_id()?,
-            ..KeyVersionRow::default()
+        let (version, state) = if origin == Origin::External {
+            // No material until ImportKeyMaterial brings it.
+            let pending = KeyVersionRow {
+                key_id: stored_id.clone(),
+                version: 1,
+                created_at: now,
+                import_state: Some(imported::PENDING_IMPORT.into()),
+                ..KeyVersionRow::default()
+            };
+            (pending, KeyState::PendingImport)
+        } else {
+            let material = new_material(spec).await?;
+            let generated = KeyVersionRow {
+                key_id: stored_id.clone(),
+                version: 1,
+                wrapped_material: kms.wrap_material(&stored_id, 1, &material)?,
+                created_at: now,
+                material_id: materials::new_material_id()?,
+                ..KeyVersionRow::default()
+            };
+            (generated, KeyState::Enabled)
         };
         let row = KeyRow {
             arn,
@@ -96,8 +111,8 @@ impl Operation for CreateKey {
             description: input.description.unwrap_or_default(),
             key_usage: usage.as_str().into(),
             key_spec: spec.as_str().into(),
-            origin: Origin::AwsKms.as_str().into(),
-            state: KeyState::Enabled.as_str().into(),
+            origin: origin.as_str().into(),
+            state: state.as_str().into(),
             policy,
             creation_date: now,
             deletion_date: None,
@@ -114,7 +129,7 @@ impl Operation for CreateKey {
             .map_err(error::store)?;
         let key = crate::key::Key::from_row(row)?;
         Ok(CreateKeyResponse {
-            key_metadata: key.metadata(std::slice::from_ref(&caller.region)),
+            key_metadata: kms.key_metadata(&key).await?,
         })
     }
 }
@@ -163,7 +178,15 @@ async fn new_material(spec: KeySpec) -> Result<ferrokms_crypto::SecretBytes, Kms
     material.map_err(error::crypto)
 }
 
-fn check_supported(input: &CreateKeyRequest) -> Result<(), KmsError> {
+fn origin_of(input: &CreateKeyRequest) -> Origin {
+    input
+        .origin
+        .as_deref()
+        .and_then(Origin::parse)
+        .unwrap_or(Origin::AwsKms)
+}
+
+fn check_supported(input: &CreateKeyRequest, spec: KeySpec) -> Result<(), KmsError> {
     if let Some(store_id) = &input.custom_key_store_id {
         return Err(KmsError::CustomKeyStoreNotFound(format!(
             "Custom key store {store_id} does not exist."
@@ -174,12 +197,20 @@ fn check_supported(input: &CreateKeyRequest) -> Result<(), KmsError> {
             "XksKeyId requires a CustomKeyStoreId of an external key store.".into(),
         ));
     }
-    let origin = input
-        .origin
-        .as_deref()
-        .and_then(Origin::parse)
-        .unwrap_or(Origin::AwsKms);
-    if origin != Origin::AwsKms {
+    let origin = origin_of(input);
+    if origin == Origin::External && !imported::accepts_imported_material(spec) {
+        return Err(KmsError::UnsupportedOperation(format!(
+            "KeySpec {} does not support Origin EXTERNAL.",
+            spec.as_str()
+        )));
+    }
+    if origin == Origin::External && input.multi_region == Some(true) {
+        // AWS imports into each related key separately; ferrokms does not offer that yet.
+        return Err(KmsError::UnsupportedOperation(
+            "Multi-Region keys with imported key material (Origin EXTERNAL) are not supported by this ferrokms version.".into(),
+        ));
+    }
+    if !matches!(origin, Origin::AwsKms | Origin::External) {
         return Err(KmsError::UnsupportedOperation(format!(
             "Origin {} is not supported by this ferrokms version.",
             origin.as_str()

@@ -80,6 +80,7 @@ pub const CASES: &[Case] = &[
     case!(rotation::rotate_key_is_all_or_nothing),
     case!(rotation::keys_due_for_rotation_are_enabled_keys_with_a_due_enabled_schedule),
     case!(rotation::racing_rotations_of_one_due_key_rotate_once),
+    case!(versions::expired_key_materials_are_those_past_valid_to_with_material),
     case!(aliases::insert_get_and_duplicate),
     case!(aliases::alias_to_missing_key_is_not_found),
     case!(aliases::update_alias_retargets),

@@ -140,3 +140,52 @@ pub(super) async fn update_key_with_version_is_all_or_nothing(store: &dyn Store)
         .await;
     assert_store_err!(result, StoreError::NotFound);
 }
+
+pub(super) async fn expired_key_materials_are_those_past_valid_to_with_material(store: &dyn Store) {
+    let scope = Scope::new("versions-expired");
+    const NOW: i64 = 5_000;
+    let key = scope.insert_key(store, "a").await;
+    let other = scope.insert_key(store, "b").await;
+    // (key, version, valid_to, material): only 2 and other's 2 are due; 3 is already emptied,
+    // 4 expires later, 5 never expires.
+    let plan: [(&str, i64, Option<i64>, &[u8]); 5] = [
+        (&key.key_id, 2, Some(NOW), b"m2"),
+        (&key.key_id, 3, Some(1_000), b""),
+        (&key.key_id, 4, Some(NOW + 1), b"m4"),
+        (&key.key_id, 5, None, b"m5"),
+        (&other.key_id, 2, Some(2_000), b"o2"),
+    ];
+    for (key_id, number, valid_to, material) in plan {
+        let row = KeyVersionRow {
+            valid_to,
+            import_state: Some("IMPORTED".into()),
+            ..version(key_id, number, material)
+        };
+        store.insert_key_version(&row).await.expect("insert");
+    }
+    let mine = |rows: Vec<(crate::KeyRow, KeyVersionRow)>| -> Vec<(String, i64)> {
+        rows.into_iter()
+            .filter(|(k, _)| k.account_id == scope.account)
+            .map(|(k, v)| {
+                assert_eq!(k.key_id, v.key_id, "each material comes with its own key");
+                (v.key_id, v.version)
+            })
+            .collect()
+    };
+    let due = mine(store.expired_key_materials(NOW, 10_000).await.expect("due"));
+    assert_eq!(
+        due,
+        vec![(other.key_id.clone(), 2), (key.key_id.clone(), 2)],
+        "ordered by valid_to"
+    );
+    let later = mine(
+        store
+            .expired_key_materials(NOW + 1, 10_000)
+            .await
+            .expect("due"),
+    );
+    assert_eq!(later.len(), 3);
+    let first = store.expired_key_materials(NOW, 1).await.expect("due");
+    assert_eq!(first.len(), 1);
+    assert!(first[0].1.valid_to.is_some_and(|t| t <= NOW));
+}

@@ -131,6 +131,33 @@ pub(super) async fn update_key_with_version(
     Ok(updated)
 }
 
+/// Imported materials past their ValidTo that still hold material, each with its key row. A
+/// version whose key vanished in between (destroyed by the deletion sweep) is left out.
+pub(super) async fn expired(
+    pool: &PgPool,
+    now_ms: i64,
+    limit: u32,
+) -> Result<Vec<(KeyRow, KeyVersionRow)>, StoreError> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        version_columns!(),
+        " FROM key_versions WHERE valid_to IS NOT NULL AND valid_to <= $1 \
+         AND octet_length(wrapped_material) > 0 ORDER BY valid_to, key_id, version LIMIT $2"
+    ))
+    .bind(now_ms)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let version = version_from_row(row)?;
+        if let Some(key) = keys::get_by_id(pool, &version.key_id).await? {
+            out.push((key, version));
+        }
+    }
+    Ok(out)
+}
+
 fn version_from_row(row: &PgRow) -> Result<KeyVersionRow, StoreError> {
     Ok(KeyVersionRow {
         key_id: row.try_get("key_id")?,

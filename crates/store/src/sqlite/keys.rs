@@ -237,6 +237,23 @@ pub(super) async fn count_by_state(pool: &SqlitePool) -> Result<Vec<(String, i64
         .collect()
 }
 
+/// The key with this id, whatever its account and region (ids are unique): for sweeps that
+/// start from a key's materials.
+pub(super) async fn get_by_id(
+    pool: &SqlitePool,
+    key_id: &str,
+) -> Result<Option<KeyRow>, StoreError> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        key_columns!(),
+        " FROM keys WHERE key_id = ?"
+    ))
+    .bind(key_id)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(key_from_row).transpose()
+}
+
 pub(super) async fn due_for_deletion(
     pool: &SqlitePool,
     now_ms: i64,

@@ -174,6 +174,14 @@ impl Store for SqliteStore {
         versions::update_key_with_version(&self.pool, key, version).await
     }
 
+    async fn expired_key_materials(
+        &self,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(KeyRow, KeyVersionRow)>, StoreError> {
+        versions::expired(&self.pool, now_ms, limit).await
+    }
+
     async fn keys_due_for_deletion(
         &self,
         now_ms: i64,

@@ -92,6 +92,15 @@ pub struct KeyMetadata {
     pub multi_region_configuration: Option<super::multi_region::MultiRegionConfiguration>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pending_deletion_window_in_days: Option<i32>,
+    /// EXTERNAL keys: the earliest ValidTo of their imported materials that expire.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<Timestamp>,
+    /// EXTERNAL keys with imported material: whether the current material expires.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration_model: Option<crate::enums::ExpirationModel>,
+    /// Symmetric encryption keys: the KeyMaterialId of the current material.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_key_material_id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

@@ -5,6 +5,7 @@
 pub mod aliases;
 pub mod crypto;
 pub mod grants;
+pub mod import;
 pub mod key_agreement;
 pub mod key_pairs;
 pub mod keys;
