@@ -176,7 +176,10 @@ async fn key_of_kind(bench: &Bench, kind: &str) -> String {
         }
         "external" => {
             let out = bench.ok("CreateKey", json!({"Origin": "EXTERNAL"})).await;
-            out["KeyMetadata"]["KeyId"].as_str().expect("id").to_string()
+            out["KeyMetadata"]["KeyId"]
+                .as_str()
+                .expect("id")
+                .to_string()
         }
         "mrk" => {
             let out = bench.ok("CreateKey", json!({"MultiRegion": true})).await;

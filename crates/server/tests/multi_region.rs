@@ -561,8 +561,38 @@ async fn rotation_of_a_primary_reaches_its_replicas() {
         west.rotate_key_on_demand().key_id(&id).send().await,
         "UnsupportedOperationException",
     );
+
+    // Automatic rotation follows the primary when it moves.
+    east.enable_key_rotation()
+        .key_id(&id)
+        .rotation_period_in_days(120)
+        .send()
+        .await
+        .expect("EnableKeyRotation on the primary");
+    east.update_primary_region()
+        .key_id(&id)
+        .primary_region(WEST)
+        .send()
+        .await
+        .expect("UpdatePrimaryRegion");
+    let west_status = west
+        .get_key_rotation_status()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("status in the new primary's Region");
+    assert!(west_status.key_rotation_enabled());
+    assert_eq!(west_status.rotation_period_in_days(), Some(120));
+    let east_status = east
+        .get_key_rotation_status()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("status in the old primary's Region");
+    assert!(!east_status.key_rotation_enabled());
+    // The old primary is now a replica.
     expect_err(
-        west.enable_key_rotation().key_id(&id).send().await,
+        east.enable_key_rotation().key_id(&id).send().await,
         "UnsupportedOperationException",
     );
     server.shutdown().await;

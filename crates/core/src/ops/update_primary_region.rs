@@ -13,7 +13,7 @@ use crate::pipeline::{KeySource, KeyTarget, Operation};
 use crate::{conditions, error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
-use ferrokms_store::StoreError;
+use ferrokms_store::{KeyRotationRow, StoreError};
 use ferrokms_types::shapes::multi_region::UpdatePrimaryRegionRequest;
 use ferrokms_types::shapes::Empty;
 use ferrokms_types::KmsError;
@@ -64,7 +64,10 @@ impl Operation for UpdatePrimaryRegion {
         kms.forget_key_row(account, &primary.row.region, primary.id());
         kms.forget_key_row(account, &region, replica.id());
         match moved {
-            Ok(()) => Ok(Empty {}),
+            Ok(()) => {
+                move_rotation_schedule(kms, &primary, &replica).await;
+                Ok(Empty {})
+            }
             Err(StoreError::Conflict) => Err(KmsError::KmsInvalidState(format!(
                 "The primary Region of {} changed while this request was being carried out.",
                 primary.arn()
@@ -75,6 +78,42 @@ impl Operation for UpdatePrimaryRegion {
             ))),
             Err(other) => Err(error::store(other)),
         }
+    }
+}
+
+/// Automatic rotation belongs to the primary (only a primary rotates, for all related keys):
+/// the old primary's schedule moves to the new one. Done after the switch, so a failure here
+/// leaves the primary switched and is logged; EnableKeyRotation on the new primary repairs it.
+async fn move_rotation_schedule(kms: &Kms, old: &Key, new: &Key) {
+    let result: Result<(), ferrokms_store::StoreError> = async {
+        let store = kms.store();
+        let Some(schedule) = store.get_key_rotation(old.id()).await? else {
+            return Ok(());
+        };
+        let r = &new.row;
+        if let Some(row) = store.get_key(&r.account_id, &r.region, &r.key_id).await? {
+            let moved = KeyRotationRow {
+                key_id: row.key_id.clone(),
+                ..schedule.clone()
+            };
+            store.update_key_with_rotation(&row, &moved).await?;
+        }
+        let r = &old.row;
+        if let Some(row) = store.get_key(&r.account_id, &r.region, &r.key_id).await? {
+            let stopped = KeyRotationRow {
+                enabled: false,
+                next_rotation_date: None,
+                ..schedule
+            };
+            store.update_key_with_rotation(&row, &stopped).await?;
+        }
+        Ok(())
+    }
+    .await;
+    kms.forget_key_row(&old.row.account_id, &old.row.region, old.id());
+    kms.forget_key_row(&new.row.account_id, &new.row.region, new.id());
+    if let Err(e) = result {
+        tracing::warn!(key = old.arn(), error = %e, "moving the rotation schedule to the new primary failed");
     }
 }
 
