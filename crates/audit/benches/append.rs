@@ -21,6 +21,7 @@ fn event(n: usize) -> AuditEvent {
             arn: "arn:aws:iam::111122223333:user/app".into(),
             account_id: "111122223333".into(),
             access_key_id: Some("AKIAEXAMPLEACCESSKEY".into()),
+            ..UserIdentity::default()
         },
         event_time: "2025-01-01T00:00:00Z".into(),
         event_name: "Encrypt".into(),

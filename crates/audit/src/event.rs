@@ -17,6 +17,8 @@ use serde_json::Value;
 pub const EVENT_SOURCE: &str = "kms.amazonaws.com";
 /// `eventType` of an API call.
 pub const EVENT_TYPE_API_CALL: &str = "AwsApiCall";
+/// `eventType` of what the service did on its own (a scheduled deletion, an automatic rotation).
+pub const EVENT_TYPE_SERVICE_EVENT: &str = "AwsServiceEvent";
 /// `eventVersion` written by default (CloudTrail's record format version).
 pub const EVENT_VERSION: &str = "1.08";
 /// `resources[].type` of a KMS key.
@@ -119,6 +121,9 @@ pub struct UserIdentity {
     /// The access key id that signed the request (never the secret).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_key_id: Option<String>,
+    /// For a service event, the service that acted (`kms.amazonaws.com`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoked_by: Option<String>,
 }
 
 /// One entry of CloudTrail's `resources`.
@@ -199,6 +204,7 @@ mod tests {
                 arn: "arn:aws:iam::111122223333:user/alice".into(),
                 account_id: "111122223333".into(),
                 access_key_id: Some("AKIAEXAMPLE".into()),
+                invoked_by: None,
             },
             event_time: "2025-01-02T03:04:05Z".into(),
             event_name: "Encrypt".into(),

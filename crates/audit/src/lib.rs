@@ -38,8 +38,8 @@ mod writer;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::AuditError;
 pub use event::{
-    AuditEvent, Resource, UserIdentity, EVENT_SOURCE, EVENT_TYPE_API_CALL, EVENT_VERSION,
-    RESOURCE_TYPE_KMS_KEY,
+    AuditEvent, Resource, UserIdentity, EVENT_SOURCE, EVENT_TYPE_API_CALL,
+    EVENT_TYPE_SERVICE_EVENT, EVENT_VERSION, RESOURCE_TYPE_KMS_KEY,
 };
 pub use ferrokms_crypto::AuditSigningKey;
 pub use log::{AuditLog, AuditOptions, AuditStats};

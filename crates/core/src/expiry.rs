@@ -50,6 +50,11 @@ pub async fn expire_materials(kms: &Kms) -> Result<usize, KmsError> {
                     key = stored.arn(),
                     "imported key material expired and was deleted"
                 );
+                kms.service_event(
+                    crate::service_events::DELETE_EXPIRED_KEY_MATERIAL,
+                    &stored.row,
+                )
+                .await;
             }
             // Changed or destroyed since it was read: the next pass reads it afresh.
             Err(StoreError::Conflict | StoreError::NotFound) => continue,

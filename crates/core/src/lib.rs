@@ -30,6 +30,7 @@ pub mod roles;
 pub mod rotation;
 pub mod scheduler;
 pub mod service;
+pub mod service_events;
 pub mod sessions;
 #[cfg(test)]
 mod testing;

@@ -54,6 +54,8 @@ pub async fn delete_due_keys(kms: &Kms) -> Result<usize, KmsError> {
             Err(e) => return Err(e),
         }
         tracing::info!(key = %key.arn, "key material destroyed after its waiting period");
+        kms.service_event(crate::service_events::DELETE_KEY, key)
+            .await;
         // The key is gone; its last use would only linger (a failure here leaves a stale row).
         if let Err(e) = kms.last_usage().forget(kms.store(), &key.arn).await {
             tracing::warn!(key = %key.arn, error = %e, "forgetting a destroyed key's last use failed");

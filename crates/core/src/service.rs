@@ -8,6 +8,7 @@ use crate::clock::Clock;
 use crate::key::Key;
 use crate::last_usage::LastUsage;
 use crate::pipeline::Handled;
+use crate::service_events::{ServiceEvent, ServiceEvents};
 use crate::{error, registry, Caller};
 use ferrokms_crypto::{RootKey, SecretBytes};
 use ferrokms_store::Store;
@@ -25,6 +26,7 @@ pub struct Kms {
     write_locks: Vec<tokio::sync::Mutex<()>>,
     caches: Caches,
     last_usage: LastUsage,
+    service_events: std::sync::OnceLock<Arc<dyn ServiceEvents>>,
 }
 
 const WRITE_LOCK_STRIPES: usize = 64;
@@ -41,6 +43,31 @@ impl Kms {
             write_locks,
             caches: Caches::default(),
             last_usage: LastUsage::default(),
+            service_events: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Sends what the service does on its own (deletion, rotation, expiry) to `sink`, the audit
+    /// trail; set once, at start.
+    pub fn set_service_events(&self, sink: Arc<dyn ServiceEvents>) {
+        let _ = self.service_events.set(sink);
+    }
+
+    /// Records a service event about the key `row`. The work it reports is already done, so a
+    /// failure to record it cannot undo it: it is logged as an error instead.
+    pub(crate) async fn service_event(&self, name: &'static str, row: &ferrokms_store::KeyRow) {
+        let event = ServiceEvent {
+            name,
+            key_arn: row.arn.clone(),
+            account_id: row.account_id.clone(),
+            region: row.region.clone(),
+            at_ms: self.now_ms(),
+        };
+        tracing::info!(event = name, key = %row.arn, "service event");
+        if let Some(sink) = self.service_events.get() {
+            if let Err(e) = sink.record(event).await {
+                tracing::error!(event = name, key = %row.arn, error = %e, "recording a service event in the audit trail failed");
+            }
         }
     }
 

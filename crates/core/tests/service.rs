@@ -537,3 +537,68 @@ async fn key_policy_get_put_list_with_lockout_check() {
         .unwrap();
     assert_eq!(out["KeyMetadata"]["KeyState"], "Enabled");
 }
+
+/// Collects service events, as the server's audit trail would record them.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<ferrokms_core::service_events::ServiceEvent>>);
+
+#[async_trait::async_trait]
+impl ferrokms_core::service_events::ServiceEvents for Recorder {
+    async fn record(
+        &self,
+        event: ferrokms_core::service_events::ServiceEvent,
+    ) -> Result<(), String> {
+        self.0.lock().unwrap().push(event);
+        Ok(())
+    }
+}
+
+/// The scheduler's work is reported as service events: a destroyed key (DeleteKey) and an
+/// automatic rotation (RotateKey), each once, naming the key.
+#[tokio::test]
+async fn background_work_is_reported_as_service_events() {
+    let f = fixture().await;
+    let recorder = Arc::new(Recorder::default());
+    f.kms.set_service_events(recorder.clone());
+    let deleted = f.new_key().await;
+    let rotated = f.new_key().await;
+    f.call(
+        "ScheduleKeyDeletion",
+        json!({"KeyId": deleted, "PendingWindowInDays": 7}),
+    )
+    .await
+    .unwrap();
+    f.call(
+        "EnableKeyRotation",
+        json!({"KeyId": rotated, "RotationPeriodInDays": 90}),
+    )
+    .await
+    .unwrap();
+
+    f.clock.advance_ms(91 * DAY_MS);
+    assert_eq!(scheduler::delete_due_keys(&f.kms).await.unwrap(), 1);
+    assert_eq!(
+        ferrokms_core::rotation::rotate_due_keys(&f.kms)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(scheduler::delete_due_keys(&f.kms).await.unwrap(), 0);
+    assert_eq!(
+        ferrokms_core::rotation::rotate_due_keys(&f.kms)
+            .await
+            .unwrap(),
+        0
+    );
+
+    let events = recorder.0.lock().unwrap().clone();
+    let seen: Vec<(&str, bool)> = events
+        .iter()
+        .map(|e| (e.name, e.key_arn.ends_with(&format!("key/{deleted}"))))
+        .collect();
+    assert_eq!(seen, vec![("DeleteKey", true), ("RotateKey", false)]);
+    assert!(events[1].key_arn.ends_with(&format!("key/{rotated}")));
+    assert!(events.iter().all(|e| e.account_id == "111122223333"
+        && e.region == "us-east-1"
+        && e.at_ms == START_MS + 91 * DAY_MS));
+}

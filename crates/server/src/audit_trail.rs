@@ -11,6 +11,7 @@ use crate::http::Exchange;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use ferrokms_audit::{AuditEvent, AuditLog, AuditOptions, AuditSigningKey, Resource, UserIdentity};
+use ferrokms_core::service_events::{ServiceEvent, ServiceEvents};
 use ferrokms_core::{principals, roles, Caller};
 use ferrokms_crypto::RootKey;
 use http::request::Parts;
@@ -130,6 +131,43 @@ pub fn event(parts: &Parts, exchange: &Exchange, ending: &Ending<'_>, now_ms: i6
     }
 }
 
+/// The scheduler's work (deletion, automatic rotation, expiry of imported material) into the
+/// audit trail, as CloudTrail records KMS's own actions.
+pub struct TrailServiceEvents(pub AuditLog);
+
+#[async_trait::async_trait]
+impl ServiceEvents for TrailServiceEvents {
+    async fn record(&self, event: ServiceEvent) -> Result<(), String> {
+        self.0
+            .append(&service_event(&event))
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// A service event as CloudTrail shows one: invoked by KMS, no caller, no request.
+pub fn service_event(event: &ServiceEvent) -> AuditEvent {
+    const KMS: &str = ferrokms_audit::EVENT_SOURCE;
+    AuditEvent {
+        user_identity: UserIdentity {
+            identity_type: "AWSService".into(),
+            account_id: event.account_id.clone(),
+            invoked_by: Some(KMS.into()),
+            ..UserIdentity::default()
+        },
+        event_time: rfc3339(event.at_ms),
+        event_name: event.name.into(),
+        aws_region: event.region.clone(),
+        source_ip_address: KMS.into(),
+        user_agent: KMS.into(),
+        event_id: uuid::Uuid::new_v4().to_string(),
+        resources: vec![Resource::kms_key(&event.account_id, &event.key_arn)],
+        event_type: ferrokms_audit::EVENT_TYPE_SERVICE_EVENT.into(),
+        recipient_account_id: event.account_id.clone(),
+        ..AuditEvent::default()
+    }
+}
+
 /// CloudTrail's userIdentity: the authenticated caller, or for a request that did not
 /// authenticate, the access key id it claimed (if any).
 fn identity(parts: &Parts, caller: Option<&Caller>) -> UserIdentity {
@@ -160,6 +198,7 @@ fn identity(parts: &Parts, caller: Option<&Caller>) -> UserIdentity {
         arn: caller.principal_arn.clone(),
         account_id: caller.account_id.clone(),
         access_key_id: Some(caller.access_key_id.clone()),
+        invoked_by: None,
     }
 }
 
@@ -205,6 +244,30 @@ mod tests {
             request = request.header(*name, *value);
         }
         request.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn service_events_are_invoked_by_kms_with_the_key_as_resource() {
+        let event = service_event(&ServiceEvent {
+            name: ferrokms_core::service_events::ROTATE_KEY,
+            key_arn: "arn:aws:kms:eu-west-1:111122223333:key/k".into(),
+            account_id: "111122223333".into(),
+            region: "eu-west-1".into(),
+            at_ms: 1_700_000_000_000,
+        });
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["eventType"], "AwsServiceEvent");
+        assert_eq!(json["eventName"], "RotateKey");
+        assert_eq!(json["userIdentity"]["invokedBy"], "kms.amazonaws.com");
+        assert_eq!(json["userIdentity"]["accountId"], "111122223333");
+        assert_eq!(json["awsRegion"], "eu-west-1");
+        assert_eq!(json["eventTime"], "2023-11-14T22:13:20Z");
+        assert_eq!(
+            json["resources"][0]["ARN"],
+            "arn:aws:kms:eu-west-1:111122223333:key/k"
+        );
+        assert_eq!(json["readOnly"], false);
+        assert!(json["userIdentity"].get("accessKeyId").is_none());
     }
 
     #[test]

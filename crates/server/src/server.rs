@@ -184,6 +184,9 @@ pub async fn start(config: ServerConfig) -> Result<Running, String> {
     let addr = tcp.local_addr().map_err(|e| e.to_string())?;
     let (stop, stopped) = watch::channel(false);
     let audit = audit_trail::open(&config.data_dir, kms.root()).await?;
+    kms.set_service_events(std::sync::Arc::new(audit_trail::TrailServiceEvents(
+        audit.clone(),
+    )));
     let metrics = Metrics::default();
     let scheduler_stats = metrics.scheduler.clone();
     let app = Arc::new(App {

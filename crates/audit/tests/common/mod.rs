@@ -144,6 +144,7 @@ pub fn event(n: usize) -> AuditEvent {
             arn: principal(n % 3),
             account_id: "111122223333".into(),
             access_key_id: Some(format!("AKIA{}", n % 3)),
+            invoked_by: None,
         },
         event_time: rfc3339(BASE_MS + n as i64 * 60_000),
         event_name: ["Encrypt", "Decrypt"][n % 2].into(),

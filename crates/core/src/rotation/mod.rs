@@ -277,11 +277,12 @@ pub async fn rotate_due_keys(kms: &Kms) -> Result<usize, KmsError> {
             next_rotation_date: Some(next_due_date(next, schedule.period_days, now)),
             ..schedule
         };
-        if rotate_once(kms, &key, RotationType::Automatic, Some(&moved))
-            .await?
-            .is_some()
+        if let Some(rotated_key) =
+            rotate_once(kms, &key, RotationType::Automatic, Some(&moved)).await?
         {
             rotated += 1;
+            kms.service_event(crate::service_events::ROTATE_KEY, &rotated_key.row)
+                .await;
         }
     }
     Ok(rotated)
