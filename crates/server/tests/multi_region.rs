@@ -569,6 +569,15 @@ async fn rotation_of_a_primary_reaches_its_replicas() {
         .send()
         .await
         .expect("EnableKeyRotation on the primary");
+    // A replica answers with its primary's schedule, which rotates them both.
+    let replica_status = west
+        .get_key_rotation_status()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("status of the replica");
+    assert!(replica_status.key_rotation_enabled());
+    assert_eq!(replica_status.rotation_period_in_days(), Some(120));
     east.update_primary_region()
         .key_id(&id)
         .primary_region(WEST)
@@ -589,7 +598,13 @@ async fn rotation_of_a_primary_reaches_its_replicas() {
         .send()
         .await
         .expect("status in the old primary's Region");
-    assert!(!east_status.key_rotation_enabled());
+    // The old primary, now a replica, follows the schedule that moved to the new primary.
+    assert!(east_status.key_rotation_enabled());
+    assert_eq!(east_status.rotation_period_in_days(), Some(120));
+    assert_eq!(
+        east_status.next_rotation_date(),
+        west_status.next_rotation_date()
+    );
     // The old primary is now a replica.
     expect_err(
         east.enable_key_rotation().key_id(&id).send().await,

@@ -1,6 +1,7 @@
 //! GetKeyRotationStatus: whether automatic rotation is on, its period and next date. Keys that
 //! cannot rotate automatically (asymmetric, HMAC, imported) answer false, as AWS now does; a key
 //! pending deletion answers false too and gets its schedule back if the deletion is cancelled.
+//! A multi-Region replica answers with its primary's schedule.
 
 use crate::authz::AuthorizedKey;
 use crate::key_state::StateRule;
@@ -46,14 +47,16 @@ impl Operation for GetKeyRotationStatus {
             // On-demand rotation completes inside its request (see `rotation`): never pending.
             on_demand_rotation_start_date: None,
         };
-        if rotation::check_rotatable(&key.key, true).is_err()
-            || key.key.state == KeyState::PendingDeletion
-        {
+        if key.key.state == KeyState::PendingDeletion {
             return Ok(answer);
         }
+        // A multi-Region replica answers with its primary's schedule, which rotates them all.
+        let Some(owner) = rotation::schedule_owner(kms, &key.key).await? else {
+            return Ok(answer);
+        };
         let schedule = kms
             .store()
-            .get_key_rotation(key.key.id())
+            .get_key_rotation(&owner)
             .await
             .map_err(error::store)?;
         if let Some(schedule) = schedule.filter(|s| s.enabled) {

@@ -229,6 +229,30 @@ async fn make_current_in_replica(kms: &Kms, mut replica: ferrokms_store::KeyRow,
     tracing::warn!(key = %replica.arn, "a replica kept changing; it takes its primary's rotated material at the next rotation");
 }
 
+/// The row id of the key whose automatic rotation schedule applies to `key`: the key itself, or
+/// for a multi-Region replica its primary (rotation is a property the related keys share, kept
+/// on the primary). `None` if the key cannot rotate automatically.
+pub async fn schedule_owner(kms: &Kms, key: &Key) -> Result<Option<String>, KmsError> {
+    if let (Some(family), false) = (key.row.multi_region_id.as_deref(), key.is_primary()) {
+        let related = kms
+            .store()
+            .multi_region_keys(&key.row.account_id, family)
+            .await
+            .map_err(error::store)?;
+        let primary = related
+            .into_iter()
+            .find(|r| r.primary_region.as_deref() == Some(r.region.as_str()))
+            .map(Key::from_row)
+            .transpose()?;
+        return Ok(primary
+            .filter(|p| check_rotatable(p, true).is_ok())
+            .map(|p| p.row.key_id));
+    }
+    Ok(check_rotatable(key, true)
+        .is_ok()
+        .then(|| key.row.key_id.clone()))
+}
+
 pub fn pending_rotation<'a>(key: &Key, versions: &'a [KeyVersionRow]) -> Option<&'a KeyVersionRow> {
     versions
         .iter()
