@@ -570,12 +570,7 @@ async fn rotation_of_a_primary_reaches_its_replicas() {
         .await
         .expect("EnableKeyRotation on the primary");
     // A replica answers with its primary's schedule, which rotates them both.
-    let replica_status = west
-        .get_key_rotation_status()
-        .key_id(&id)
-        .send()
-        .await
-        .expect("status of the replica");
+    let replica_status = rotation_status(&west, &id).await;
     assert!(replica_status.key_rotation_enabled());
     assert_eq!(replica_status.rotation_period_in_days(), Some(120));
     east.update_primary_region()
@@ -584,20 +579,10 @@ async fn rotation_of_a_primary_reaches_its_replicas() {
         .send()
         .await
         .expect("UpdatePrimaryRegion");
-    let west_status = west
-        .get_key_rotation_status()
-        .key_id(&id)
-        .send()
-        .await
-        .expect("status in the new primary's Region");
+    let west_status = rotation_status(&west, &id).await;
     assert!(west_status.key_rotation_enabled());
     assert_eq!(west_status.rotation_period_in_days(), Some(120));
-    let east_status = east
-        .get_key_rotation_status()
-        .key_id(&id)
-        .send()
-        .await
-        .expect("status in the old primary's Region");
+    let east_status = rotation_status(&east, &id).await;
     // The old primary, now a replica, follows the schedule that moved to the new primary.
     assert!(east_status.key_rotation_enabled());
     assert_eq!(east_status.rotation_period_in_days(), Some(120));
@@ -611,4 +596,15 @@ async fn rotation_of_a_primary_reaches_its_replicas() {
         "UnsupportedOperationException",
     );
     server.shutdown().await;
+}
+
+async fn rotation_status(
+    kms: &aws_sdk_kms::Client,
+    id: &str,
+) -> aws_sdk_kms::operation::get_key_rotation_status::GetKeyRotationStatusOutput {
+    kms.get_key_rotation_status()
+        .key_id(id)
+        .send()
+        .await
+        .expect("GetKeyRotationStatus")
 }

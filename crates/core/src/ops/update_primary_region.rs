@@ -10,7 +10,7 @@ use crate::authz::{self, AuthorizedKey};
 use crate::key::Key;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeySource, KeyTarget, Operation};
-use crate::{conditions, error, Caller, Kms};
+use crate::{conditions, error, rotation, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
 use ferrokms_store::{KeyRotationRow, StoreError};
@@ -82,36 +82,36 @@ impl Operation for UpdatePrimaryRegion {
 }
 
 /// Automatic rotation belongs to the primary (only a primary rotates, for all related keys):
-/// the old primary's schedule moves to the new one. Done after the switch, so a failure here
-/// leaves the primary switched and is logged; EnableKeyRotation on the new primary repairs it.
+/// the old primary's schedule moves to the new one, through the same compare-and-swap update
+/// EnableKeyRotation uses. Done after the switch, so a failure here leaves the primary switched
+/// and is logged; EnableKeyRotation on the new primary repairs it.
 async fn move_rotation_schedule(kms: &Kms, old: &Key, new: &Key) {
-    let result: Result<(), ferrokms_store::StoreError> = async {
-        let store = kms.store();
-        let Some(schedule) = store.get_key_rotation(old.id()).await? else {
+    let result: Result<(), KmsError> = async {
+        let schedule = kms
+            .store()
+            .get_key_rotation(old.id())
+            .await
+            .map_err(error::store)?;
+        let Some(schedule) = schedule.filter(|s| s.enabled) else {
             return Ok(());
         };
-        let r = &new.row;
-        if let Some(row) = store.get_key(&r.account_id, &r.region, &r.key_id).await? {
-            let moved = KeyRotationRow {
-                key_id: row.key_id.clone(),
+        rotation::update_schedule(kms, new, StateRule::Any, |_, _| {
+            Some(KeyRotationRow {
+                key_id: new.id().to_string(),
                 ..schedule.clone()
-            };
-            store.update_key_with_rotation(&row, &moved).await?;
-        }
-        let r = &old.row;
-        if let Some(row) = store.get_key(&r.account_id, &r.region, &r.key_id).await? {
-            let stopped = KeyRotationRow {
+            })
+        })
+        .await?;
+        rotation::update_schedule(kms, old, StateRule::Any, |current, _| {
+            current.map(|s| KeyRotationRow {
                 enabled: false,
                 next_rotation_date: None,
-                ..schedule
-            };
-            store.update_key_with_rotation(&row, &stopped).await?;
-        }
-        Ok(())
+                ..s.clone()
+            })
+        })
+        .await
     }
     .await;
-    kms.forget_key_row(&old.row.account_id, &old.row.region, old.id());
-    kms.forget_key_row(&new.row.account_id, &new.row.region, new.id());
     if let Err(e) = result {
         tracing::warn!(key = old.arn(), error = %e, "moving the rotation schedule to the new primary failed");
     }
