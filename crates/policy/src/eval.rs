@@ -123,10 +123,13 @@ fn principal_match(s: &Statement, req: &Request<'_>) -> Match {
     match &s.who {
         None => Match::No,
         Some(Who::Principal(p)) => p.matches(req.principal_arn, req.principal_account),
-        Some(Who::NotPrincipal(p)) => match p.matches(req.principal_arn, req.principal_account) {
-            Match::No => Match::Direct,
-            _ => Match::No,
-        },
+        Some(Who::NotPrincipal(p)) => {
+            if p.exempts(req.principal_arn, req.principal_account) {
+                Match::No
+            } else {
+                Match::Direct
+            }
+        }
     }
 }
 

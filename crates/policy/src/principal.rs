@@ -96,6 +96,32 @@ impl Principals {
     }
 }
 
+impl Principals {
+    /// Whether a NotPrincipal element exempts the caller `arn` of `account`, as AWS reads it:
+    /// only principals named in it are exempt, never a principal of a listed account. The caller
+    /// is named by its own ARN (the account root by its account, in either form), and a role
+    /// session only when the session's ARN and its role's ARN are both listed — AWS evaluates a
+    /// session as the session and the role it belongs to. A listed account exempts nobody but its
+    /// root: `NotPrincipal: [admin, "arn:aws:iam::111122223333:root"]` spares the admin, not the
+    /// admin's colleagues.
+    pub(crate) fn exempts(&self, arn: &str, account: &str) -> bool {
+        if self.entries.contains(&Entry::Any) {
+            return true;
+        }
+        let listed = |name: &str| self.entries.iter().any(|e| matches!(e, Entry::Exact(x) if x == name));
+        if is_root_of(arn, account) {
+            return self
+                .entries
+                .iter()
+                .any(|e| matches!(e, Entry::Account(a) if a == account));
+        }
+        match session_role_arn(arn) {
+            Some(role) => listed(arn) && listed(&role),
+            None => listed(arn),
+        }
+    }
+}
+
 /// Reads a string or a non-empty list of strings.
 pub(crate) fn string_list(value: &serde_json::Value) -> Option<Vec<&str>> {
     match value {
@@ -215,6 +241,25 @@ mod tests {
         );
         assert_eq!(session_role_arn(role), None);
         assert_eq!(session_role_arn("arn:aws:sts::1:assumed-role/r"), None);
+    }
+
+    /// A listed account exempts only its root (issue 12, finding 2: the documented
+    /// `NotPrincipal: [admin, account root]` pattern exempted every user of the account).
+    #[test]
+    fn not_principal_exempts_only_who_it_lists() {
+        let bob = "arn:aws:iam::111122223333:user/bob";
+        for account in [json!(ROOT), json!("111122223333")] {
+            let ps = p(json!({"AWS": [ALICE, account]}));
+            assert!(ps.exempts(ALICE, "111122223333"));
+            assert!(ps.exempts(ROOT, "111122223333"));
+            assert!(!ps.exempts(bob, "111122223333"));
+        }
+        assert!(p(json!("*")).exempts(bob, "111122223333"));
+        let role = "arn:aws:iam::111122223333:role/ops";
+        let session = "arn:aws:sts::111122223333:assumed-role/ops/s1";
+        assert!(!p(json!({"AWS": [role, ROOT]})).exempts(session, "111122223333"));
+        assert!(!p(json!({"AWS": [session, ROOT]})).exempts(session, "111122223333"));
+        assert!(p(json!({"AWS": [role, session, ROOT]})).exempts(session, "111122223333"));
     }
 
     #[test]
