@@ -2,11 +2,14 @@
 //! it only read, its parameters and (for changes) its answer — with every secret or binary field
 //! removed. The server adds who, when and from where, and writes the CloudTrail-shaped event.
 //!
-//! Parameters come from the request body as sent, so a request that fails validation is still
-//! recorded with what it asked for. Field names are written as CloudTrail writes them
-//! (`keyId`, `encryptionContext`); the keys of an encryption context are the caller's data and
-//! keep their case.
+//! Parameters come from the typed request the operation itself acts on — never from the body's
+//! text, where a member the operation ignores (`keyId` beside `KeyId`) could stand in for the one
+//! it uses — so the trail records what was done. A request that parses but fails validation is
+//! still recorded with what it asked for; one that does not parse records no parameters. Field
+//! names are written as CloudTrail writes them (`keyId`, `encryptionContext`); the keys of an
+//! encryption context are the caller's data and keep their case.
 
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// Members never recorded, at any depth: key material, plaintext, ciphertext, signatures, MACs,
@@ -61,13 +64,27 @@ pub struct AuditFacts {
 }
 
 impl AuditFacts {
-    pub fn new(operation: &str, body: &[u8]) -> Self {
+    /// The facts of a request for `operation`, before its body is parsed.
+    pub fn new(operation: &str) -> Self {
         AuditFacts {
             operation: operation.to_string(),
             read_only: is_read_only(operation),
             resources: Vec::new(),
-            request_parameters: scrubbed_json(body),
+            request_parameters: None,
             response_elements: None,
+        }
+    }
+}
+
+/// A parsed request as CloudTrail shows it: its members as the operation reads them, secrets
+/// removed, absent members left out, names in lower camel case.
+pub fn parameters<T: Serialize>(request: &T) -> Option<Value> {
+    match serde_json::to_value(request) {
+        Ok(Value::Object(map)) => Some(Value::Object(scrub_members(map))),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::error!(error = %e, "a request could not be recorded for the audit trail");
+            None
         }
     }
 }
@@ -109,7 +126,7 @@ pub fn scrubbed_json(body: &[u8]) -> Option<Value> {
 
 fn scrub_members(map: Map<String, Value>) -> Map<String, Value> {
     map.into_iter()
-        .filter(|(name, _)| !SCRUBBED_MEMBERS.contains(&name.as_str()))
+        .filter(|(name, value)| !SCRUBBED_MEMBERS.contains(&name.as_str()) && !value.is_null())
         .map(|(name, value)| {
             let value = if USER_MAPS.contains(&name.as_str()) {
                 value

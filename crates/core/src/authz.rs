@@ -169,13 +169,25 @@ pub async fn authorize_account(
     action: &'static str,
     context: &Context,
 ) -> Result<(), KmsError> {
-    let authorizer = Authorizer::new(kms, caller, action, "*", context).await?;
+    authorize_identity(kms, caller, action, "*", context).await
+}
+
+/// A resource authorised by identity policies alone: `*` for account-level actions, an alias ARN
+/// for the alias operations.
+pub async fn authorize_identity(
+    kms: &Kms,
+    caller: &Caller,
+    action: &'static str,
+    resource: &str,
+    context: &Context,
+) -> Result<(), KmsError> {
+    let authorizer = Authorizer::new(kms, caller, action, resource, context).await?;
     match authorizer.decide_identity_only() {
         Decision::Allow { .. } => Ok(()),
         Decision::ExplicitDeny => Err(denied(
             caller,
             action,
-            "*",
+            resource,
             "with an explicit deny in an identity-based policy",
         )),
         Decision::ImplicitDeny => {
@@ -187,11 +199,22 @@ pub async fn authorize_account(
             Err(denied(
                 caller,
                 action,
-                "*",
+                resource,
                 &format!("because no {kind} policy allows the {action} action"),
             ))
         }
     }
+}
+
+/// The refusal of an operation AWS does not allow across accounts, on a key of another account
+/// (whatever the key's policy says).
+pub fn not_cross_account(caller: &Caller, action: &str, resource: &str) -> KmsError {
+    denied(
+        caller,
+        action,
+        resource,
+        "because this operation cannot be performed on a KMS key in a different AWS account",
+    )
 }
 
 fn implicit_reason(action: &str, from_key: Decision) -> String {

@@ -69,10 +69,15 @@ impl Caches {
         self.keys.get(at)
     }
 
+    /// Caches a key row unless a newer version of it is cached already: a reader that fetched
+    /// the row just before a writer changed it must not put the old row back over the new one.
     pub fn put_key(&self, key: &Key) {
         let r = &key.row;
-        self.keys
-            .put(scoped(&r.account_id, &r.region, &r.key_id), key.clone());
+        self.keys.put_unless(
+            scoped(&r.account_id, &r.region, &r.key_id),
+            key.clone(),
+            |cached| cached.row.row_version > r.row_version,
+        );
     }
 
     /// Drops a key and all of its material (after deletion).
@@ -194,6 +199,21 @@ impl<K: Eq + Hash, V: Clone> TimedMap<K, V> {
 
     fn put(&self, k: K, v: V) {
         if let Ok(mut map) = self.map.write() {
+            if map.len() >= MAX_ENTRIES {
+                map.clear();
+            }
+            map.insert(k, (Instant::now(), v));
+        }
+    }
+
+    /// As `put`, but keeps a live entry for which `keep` says so.
+    fn put_unless(&self, k: K, v: V, keep: impl Fn(&V) -> bool) {
+        if let Ok(mut map) = self.map.write() {
+            if let Some((at, cached)) = map.get(&k) {
+                if at.elapsed() < self.ttl && keep(cached) {
+                    return;
+                }
+            }
             if map.len() >= MAX_ENTRIES {
                 map.clear();
             }

@@ -15,6 +15,7 @@ use crate::{Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
 use ferrokms_types::enums::KeyUsage;
+use ferrokms_types::ids::alias_arn;
 use ferrokms_types::shapes::EncryptionContext;
 use ferrokms_types::shapes::Validate;
 use ferrokms_types::validate::Validator;
@@ -29,9 +30,14 @@ use std::pin::Pin;
 pub trait Operation: Send + Sync + 'static {
     /// The operation's name, as in `X-Amz-Target: TrentService.<NAME>`.
     const NAME: &'static str;
-    /// The IAM action of account-level operations (those that name no key).
+    /// The IAM action of account-level operations (those that name no key), and of the aliases
+    /// an operation acts on.
     const ACTION: &'static str;
-    type Input: DeserializeOwned + Validate + Send + Sync;
+    /// Whether the operation may act on a key of another account: AWS's "Cross-account use" in
+    /// the operation's API reference. For the others a key of another account is refused before
+    /// any of its policies is read, whatever they say.
+    const CROSS_ACCOUNT: bool;
+    type Input: DeserializeOwned + Serialize + Validate + Send + Sync;
     type Output: Serialize + Send;
 
     /// The keys the request touches, in the order `run` receives them authorised.
@@ -39,9 +45,21 @@ pub trait Operation: Send + Sync + 'static {
         Ok(Vec::new())
     }
 
+    /// The alias names the request acts on (CreateAlias, UpdateAlias, DeleteAlias). AWS authorises
+    /// an alias by the caller's identity policies alone ("kms:CreateAlias on the alias (IAM
+    /// policy)"), with `ACTION` on the alias ARN in the caller's account and Region; the keys
+    /// behind it are `keys` and need their key policies too.
+    fn aliases(_input: &Self::Input) -> Vec<&str> {
+        Vec::new()
+    }
+
     /// Adds the request's condition keys for `action` (encryption context, algorithms, tags...)
     /// to the context policies are evaluated in.
     fn conditions(_input: &Self::Input, _action: &str, _context: &mut Context) {}
+
+    /// Adds condition keys that depend on the keys the request resolved (all of them, in the
+    /// order of `keys`), for `action`: ReEncrypt's `kms:ReEncryptOnSameKey`.
+    fn key_conditions(_keys: &[Key], _action: &str, _context: &mut Context) {}
 
     /// The encryption context the request carries for `action`, which grant constraints check.
     fn encryption_context<'a>(
@@ -131,8 +149,14 @@ pub fn handle<'a, O: Operation>(
     body: &'a [u8],
 ) -> BoxFuture<'a, Handled> {
     Box::pin(async move {
-        let mut audit = AuditFacts::new(O::NAME, body);
-        let result = drive::<O>(kms, caller, body, &mut audit).await;
+        let mut audit = AuditFacts::new(O::NAME);
+        let result = match parse::<O::Input>(body) {
+            Ok(input) => {
+                audit.request_parameters = crate::audit::parameters(&input);
+                drive::<O>(kms, caller, input, &mut audit).await
+            }
+            Err(e) => Err(e),
+        };
         if let (Ok(answer), false) = (&result, audit.read_only) {
             audit.response_elements = scrubbed_json(answer);
             // A key the request created is one of its resources (CreateKey; ReplicateKey's
@@ -157,29 +181,47 @@ pub fn handle<'a, O: Operation>(
 async fn drive<O: Operation>(
     kms: &Kms,
     caller: &Caller,
-    body: &[u8],
+    input: O::Input,
     audit: &mut AuditFacts,
 ) -> Result<Vec<u8>, KmsError> {
-    let input: O::Input = parse(body)?;
     let mut v = Validator::new();
     input.validate(&mut v);
     v.finish()?;
 
     let targets = O::keys(&input)?;
+    let aliases = O::aliases(&input);
     let now_ms = kms.now_ms();
-    if targets.is_empty() && !O::SELF_AUTHORIZED {
+    if targets.is_empty() && aliases.is_empty() && !O::SELF_AUTHORIZED {
         let mut context = conditions::caller(caller, now_ms);
         O::conditions(&input, O::ACTION, &mut context);
         authz::authorize_account(kms, caller, O::ACTION, &context).await?;
     }
-    let mut keys = Vec::with_capacity(targets.len());
-    for target in targets {
+    for alias in aliases {
+        let arn = alias_arn(&caller.region, &caller.account_id, alias);
+        let mut context = conditions::caller(caller, now_ms);
+        O::conditions(&input, O::ACTION, &mut context);
+        authz::authorize_identity(kms, caller, O::ACTION, &arn, &context).await?;
+    }
+    // Every key is resolved before any is authorised: a condition of one may depend on another
+    // (kms:ReEncryptOnSameKey).
+    let mut resolved = Vec::with_capacity(targets.len());
+    for target in &targets {
         let key = resolve(kms, caller, &target.source).await?;
         audit.resources.push(key.arn().to_string());
-        let mut context = conditions::caller(caller, now_ms);
-        conditions::key(&key, &target.source, &mut context);
-        conditions::resource(kms, &key, &mut context).await?;
+        if !O::CROSS_ACCOUNT && key.row.account_id != caller.account_id {
+            return Err(authz::not_cross_account(caller, target.action, key.arn()));
+        }
+        resolved.push(key);
+    }
+    let mut contexts = Vec::with_capacity(targets.len());
+    for (target, key) in targets.iter().zip(&resolved) {
+        let mut context = key_context(kms, caller, key, &target.source, now_ms).await?;
         O::conditions(&input, target.action, &mut context);
+        O::key_conditions(&resolved, target.action, &mut context);
+        contexts.push(context);
+    }
+    let mut keys = Vec::with_capacity(targets.len());
+    for ((target, key), context) in targets.into_iter().zip(resolved).zip(contexts) {
         let ec = O::encryption_context(&input, target.action);
         let authorized = authz::authorize(kms, caller, key, target.action, &context, ec).await?;
         target
@@ -200,6 +242,38 @@ async fn drive<O: Operation>(
         tracing::error!(error = %e, "response serialisation failed");
         KmsError::internal()
     })
+}
+
+/// The condition context of a request on `key`: the caller's keys, the key's, and its tags and
+/// aliases.
+async fn key_context(
+    kms: &Kms,
+    caller: &Caller,
+    key: &Key,
+    source: &KeySource,
+    now_ms: i64,
+) -> Result<Context, KmsError> {
+    let mut context = conditions::caller(caller, now_ms);
+    conditions::key(key, source, &mut context);
+    conditions::resource(kms, key, &mut context).await?;
+    Ok(context)
+}
+
+/// Resolves and authorises a key target while an operation runs, exactly as the driver does for
+/// the targets an operation declares (for operations whose target moved under them: an alias
+/// re-pointed between the driver's check and the write).
+pub(crate) async fn authorize_target(
+    kms: &Kms,
+    caller: &Caller,
+    target: KeyTarget,
+) -> Result<AuthorizedKey, KmsError> {
+    let key = resolve(kms, caller, &target.source).await?;
+    let context = key_context(kms, caller, &key, &target.source, kms.now_ms()).await?;
+    let authorized = authz::authorize(kms, caller, key, target.action, &context, None).await?;
+    target
+        .states
+        .check(authorized.key.state, authorized.key.arn())?;
+    Ok(authorized)
 }
 
 /// JSON 1.1 body → request shape. An empty body is an empty object, as AWS treats it.

@@ -105,7 +105,7 @@ impl Kms {
         let Some(handler) = registry::lookup(operation) else {
             return Handled {
                 result: Err(KmsError::UnknownOperation(String::new())),
-                audit: AuditFacts::new(operation, body),
+                audit: AuditFacts::new(operation),
             };
         };
         handler(self, caller, body).await
@@ -177,6 +177,25 @@ impl Kms {
         self.stored_key(account_id, region, stored_id)
             .await?
             .ok_or_else(|| not_found(region, account_id, crate::key::visible_key_id(stored_id)))
+    }
+
+    /// A key row read from the store, bypassing the cache (after a lost compare-and-swap), and
+    /// cached for the requests that follow.
+    pub(crate) async fn reload_key(
+        &self,
+        account_id: &str,
+        region: &str,
+        stored_id: &str,
+    ) -> Result<Key, KmsError> {
+        let row = self
+            .store
+            .get_key(account_id, region, stored_id)
+            .await
+            .map_err(error::store)?
+            .ok_or_else(|| not_found(region, account_id, crate::key::visible_key_id(stored_id)))?;
+        let key = Key::from_row(row)?;
+        self.caches.put_key(&key);
+        Ok(key)
     }
 
     async fn stored_key(

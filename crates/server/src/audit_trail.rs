@@ -294,10 +294,10 @@ mod tests {
                 region: "eu-west-1".into(),
                 ..Caller::default()
             }),
-            audit: Some(ferrokms_core::audit::AuditFacts::new(
-                "Encrypt",
-                br#"{"KeyId":"k","Plaintext":"c2VjcmV0"}"#,
-            )),
+            audit: Some(ferrokms_core::audit::AuditFacts {
+                request_parameters: Some(serde_json::json!({"keyId": "k"})),
+                ..ferrokms_core::audit::AuditFacts::new("Encrypt")
+            }),
             error_message: None,
         };
         let ending = Ending {

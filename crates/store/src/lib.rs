@@ -308,24 +308,32 @@ pub trait Store: Send + Sync + 'static {
         alias_name: &str,
     ) -> Result<Option<AliasRow>, StoreError>;
 
-    /// Points an existing alias at `target_key_id` and sets its last_updated_date to `now_ms`.
+    /// Points an existing alias, if it still points at `expected_target`, at `target_key_id` and
+    /// sets its last_updated_date to `now_ms`. (The caller was authorised for the key the alias
+    /// pointed at when it read it; a concurrent change must not let it move the alias away from
+    /// another key.)
     ///
-    /// Errors: `NotFound` if the alias or the target key does not exist.
+    /// Errors: `NotFound` if the alias or the target key does not exist; `Conflict` if the alias
+    /// points at another key than `expected_target`.
     async fn update_alias(
         &self,
         account_id: &str,
         region: &str,
         alias_name: &str,
+        expected_target: &str,
         target_key_id: &str,
         now_ms: i64,
     ) -> Result<(), StoreError>;
 
-    /// Errors: `NotFound` if the alias does not exist.
+    /// Deletes the alias if it still points at `expected_target` (see `update_alias`).
+    ///
+    /// Errors: `NotFound` if the alias does not exist; `Conflict` if it points at another key.
     async fn delete_alias(
         &self,
         account_id: &str,
         region: &str,
         alias_name: &str,
+        expected_target: &str,
     ) -> Result<(), StoreError>;
 
     /// Aliases of `account_id` / `region` ordered by alias_name, only those targeting `key_id`

@@ -100,9 +100,13 @@ pub fn new_key_id() -> String {
 /// prefix, something after it, and not the reserved `alias/aws/` namespace.
 pub fn check_alias_name(name: &str) -> Result<(), KmsError> {
     let Some(rest) = name.strip_prefix("alias/") else {
-        return Err(KmsError::InvalidAliasName(format!(
-            "Alias must start with the prefix \"alias/\": {name}"
-        )));
+        // AWS answers a missing prefix as a validation error of the member, not as
+        // InvalidAliasNameException.
+        return Err(KmsError::Validation(
+            "Alias must start with the prefix \"alias/\". Please see \
+             https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html"
+                .into(),
+        ));
     };
     if rest.is_empty() {
         return Err(KmsError::InvalidAliasName(
@@ -115,6 +119,28 @@ pub fn check_alias_name(name: &str) -> Result<(), KmsError> {
         ));
     }
     Ok(())
+}
+
+/// The account of an AWS principal named by ARN (`arn:<partition>:iam::<account>:...` or
+/// `arn:<partition>:sts::<account>:...`) or by bare account id; `None` for anything else
+/// (service principals, malformed text).
+pub fn principal_account(principal: &str) -> Option<&str> {
+    let is_account = |s: &str| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
+    if is_account(principal) {
+        return Some(principal);
+    }
+    let mut parts = principal.splitn(6, ':');
+    let (Some("arn"), Some(_), Some("iam" | "sts"), Some(""), Some(account), Some(rest)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    (is_account(account) && !rest.is_empty()).then_some(account)
 }
 
 /// Characters in a grant token ferrokms issues: 48 random bytes in unpadded URL-safe base64.
@@ -186,11 +212,27 @@ mod tests {
     }
 
     #[test]
+    fn principal_accounts() {
+        assert_eq!(
+            principal_account("arn:aws:iam::111122223333:user/alice"),
+            Some("111122223333")
+        );
+        assert_eq!(
+            principal_account("arn:aws:sts::444455556666:assumed-role/r/s"),
+            Some("444455556666")
+        );
+        assert_eq!(principal_account("111122223333"), Some("111122223333"));
+        assert_eq!(principal_account("arn:aws:iam::1111:user/a"), None);
+        assert_eq!(principal_account("kms.amazonaws.com"), None);
+        assert_eq!(principal_account("arn:aws:kms:us-east-1:111122223333:key/x"), None);
+    }
+
+    #[test]
     fn alias_names_need_prefix_and_not_reserved() {
         assert!(check_alias_name("alias/my-app-key").is_ok());
         assert!(matches!(
             check_alias_name("my-app-key"),
-            Err(KmsError::InvalidAliasName(_))
+            Err(KmsError::Validation(_))
         ));
         assert!(matches!(
             check_alias_name("alias/"),

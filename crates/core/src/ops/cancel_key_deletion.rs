@@ -15,6 +15,7 @@ pub struct CancelKeyDeletion;
 impl Operation for CancelKeyDeletion {
     const NAME: &'static str = "CancelKeyDeletion";
     const ACTION: &'static str = "kms:CancelKeyDeletion";
+    const CROSS_ACCOUNT: bool = false;
     type Input = KeyIdRequest;
     type Output = CancelKeyDeletionResponse;
 

@@ -17,8 +17,14 @@ pub struct CreateAlias;
 impl Operation for CreateAlias {
     const NAME: &'static str = "CreateAlias";
     const ACTION: &'static str = "kms:CreateAlias";
+    const CROSS_ACCOUNT: bool = false;
     type Input = AliasTargetRequest;
     type Output = Empty;
+
+    /// AWS: kms:CreateAlias on the alias (identity policy) and on the key (key policy).
+    fn aliases(input: &Self::Input) -> Vec<&str> {
+        input.alias_name.as_deref().into_iter().collect()
+    }
 
     fn keys(input: &Self::Input) -> Result<Vec<KeyTarget>, KmsError> {
         check_alias_name(input.alias_name.as_deref().unwrap_or_default())?;

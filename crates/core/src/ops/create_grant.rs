@@ -99,6 +99,7 @@ fn grantable(key: &Key) -> (&'static [GrantOperation], &'static str) {
 impl Operation for CreateGrant {
     const NAME: &'static str = "CreateGrant";
     const ACTION: &'static str = "kms:CreateGrant";
+    const CROSS_ACCOUNT: bool = true;
     type Input = CreateGrantRequest;
     type Output = CreateGrantResponse;
 

@@ -28,6 +28,7 @@ pub const MAX_TAGS: usize = 50;
 impl Operation for CreateKey {
     const NAME: &'static str = "CreateKey";
     const ACTION: &'static str = "kms:CreateKey";
+    const CROSS_ACCOUNT: bool = false;
     type Input = CreateKeyRequest;
     type Output = CreateKeyResponse;
 

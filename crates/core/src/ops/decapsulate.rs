@@ -17,6 +17,7 @@ pub struct Decapsulate;
 impl Operation for Decapsulate {
     const NAME: &'static str = "Decapsulate";
     const ACTION: &'static str = "kms:Decapsulate";
+    const CROSS_ACCOUNT: bool = true;
     type Input = DecapsulateRequest;
     type Output = DecapsulateResponse;
 

@@ -22,6 +22,7 @@ pub struct Decrypt;
 impl Operation for Decrypt {
     const NAME: &'static str = "Decrypt";
     const ACTION: &'static str = "kms:Decrypt";
+    const CROSS_ACCOUNT: bool = true;
     type Input = DecryptRequest;
     type Output = DecryptResponse;
 

@@ -21,6 +21,7 @@ pub struct DeleteImportedKeyMaterial;
 impl Operation for DeleteImportedKeyMaterial {
     const NAME: &'static str = "DeleteImportedKeyMaterial";
     const ACTION: &'static str = "kms:DeleteImportedKeyMaterial";
+    const CROSS_ACCOUNT: bool = false;
     type Input = DeleteImportedKeyMaterialRequest;
     type Output = DeleteImportedKeyMaterialResponse;
 

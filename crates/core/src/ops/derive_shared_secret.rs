@@ -20,6 +20,7 @@ pub struct DeriveSharedSecret;
 impl Operation for DeriveSharedSecret {
     const NAME: &'static str = "DeriveSharedSecret";
     const ACTION: &'static str = "kms:DeriveSharedSecret";
+    const CROSS_ACCOUNT: bool = true;
     type Input = DeriveSharedSecretRequest;
     type Output = DeriveSharedSecretResponse;
 

@@ -14,6 +14,7 @@ pub struct DescribeKey;
 impl Operation for DescribeKey {
     const NAME: &'static str = "DescribeKey";
     const ACTION: &'static str = "kms:DescribeKey";
+    const CROSS_ACCOUNT: bool = true;
     type Input = DescribeKeyRequest;
     type Output = DescribeKeyResponse;
 

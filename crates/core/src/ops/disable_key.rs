@@ -16,6 +16,7 @@ pub struct DisableKey;
 impl Operation for DisableKey {
     const NAME: &'static str = "DisableKey";
     const ACTION: &'static str = "kms:DisableKey";
+    const CROSS_ACCOUNT: bool = false;
     type Input = KeyIdRequest;
     type Output = Empty;
 

@@ -18,6 +18,7 @@ pub struct DisableKeyRotation;
 impl Operation for DisableKeyRotation {
     const NAME: &'static str = "DisableKeyRotation";
     const ACTION: &'static str = "kms:DisableKeyRotation";
+    const CROSS_ACCOUNT: bool = false;
     type Input = KeyIdRequest;
     type Output = Empty;
 

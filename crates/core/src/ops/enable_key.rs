@@ -16,6 +16,7 @@ pub struct EnableKey;
 impl Operation for EnableKey {
     const NAME: &'static str = "EnableKey";
     const ACTION: &'static str = "kms:EnableKey";
+    const CROSS_ACCOUNT: bool = false;
     type Input = KeyIdRequest;
     type Output = Empty;
 

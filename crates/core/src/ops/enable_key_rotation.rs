@@ -21,6 +21,7 @@ pub struct EnableKeyRotation;
 impl Operation for EnableKeyRotation {
     const NAME: &'static str = "EnableKeyRotation";
     const ACTION: &'static str = "kms:EnableKeyRotation";
+    const CROSS_ACCOUNT: bool = false;
     type Input = EnableKeyRotationRequest;
     type Output = Empty;
 

@@ -17,6 +17,7 @@ pub struct Encapsulate;
 impl Operation for Encapsulate {
     const NAME: &'static str = "Encapsulate";
     const ACTION: &'static str = "kms:Encapsulate";
+    const CROSS_ACCOUNT: bool = true;
     type Input = EncapsulateRequest;
     type Output = EncapsulateResponse;
 

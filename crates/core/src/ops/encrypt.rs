@@ -20,6 +20,7 @@ pub struct Encrypt;
 impl Operation for Encrypt {
     const NAME: &'static str = "Encrypt";
     const ACTION: &'static str = "kms:Encrypt";
+    const CROSS_ACCOUNT: bool = true;
     type Input = EncryptRequest;
     type Output = EncryptResponse;
 

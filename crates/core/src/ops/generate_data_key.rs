@@ -20,6 +20,7 @@ pub struct GenerateDataKey;
 impl Operation for GenerateDataKey {
     const NAME: &'static str = "GenerateDataKey";
     const ACTION: &'static str = "kms:GenerateDataKey";
+    const CROSS_ACCOUNT: bool = true;
     type Input = GenerateDataKeyRequest;
     type Output = GenerateDataKeyResponse;
 

@@ -23,6 +23,7 @@ pub struct GenerateDataKeyPair;
 impl Operation for GenerateDataKeyPair {
     const NAME: &'static str = "GenerateDataKeyPair";
     const ACTION: &'static str = "kms:GenerateDataKeyPair";
+    const CROSS_ACCOUNT: bool = true;
     type Input = GenerateDataKeyPairRequest;
     type Output = GenerateDataKeyPairResponse;
 

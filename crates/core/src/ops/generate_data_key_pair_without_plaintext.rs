@@ -20,6 +20,7 @@ pub struct GenerateDataKeyPairWithoutPlaintext;
 impl Operation for GenerateDataKeyPairWithoutPlaintext {
     const NAME: &'static str = "GenerateDataKeyPairWithoutPlaintext";
     const ACTION: &'static str = "kms:GenerateDataKeyPairWithoutPlaintext";
+    const CROSS_ACCOUNT: bool = true;
     type Input = GenerateDataKeyPairRequest;
     type Output = GenerateDataKeyPairWithoutPlaintextResponse;
 

@@ -19,6 +19,7 @@ pub struct GenerateDataKeyWithoutPlaintext;
 impl Operation for GenerateDataKeyWithoutPlaintext {
     const NAME: &'static str = "GenerateDataKeyWithoutPlaintext";
     const ACTION: &'static str = "kms:GenerateDataKeyWithoutPlaintext";
+    const CROSS_ACCOUNT: bool = true;
     type Input = GenerateDataKeyRequest;
     type Output = GenerateDataKeyWithoutPlaintextResponse;
 

@@ -17,6 +17,7 @@ pub struct GenerateMac;
 impl Operation for GenerateMac {
     const NAME: &'static str = "GenerateMac";
     const ACTION: &'static str = "kms:GenerateMac";
+    const CROSS_ACCOUNT: bool = true;
     type Input = GenerateMacRequest;
     type Output = GenerateMacResponse;
 

@@ -13,6 +13,7 @@ pub struct GenerateRandom;
 impl Operation for GenerateRandom {
     const NAME: &'static str = "GenerateRandom";
     const ACTION: &'static str = "kms:GenerateRandom";
+    const CROSS_ACCOUNT: bool = false;
     type Input = GenerateRandomRequest;
     type Output = GenerateRandomResponse;
 

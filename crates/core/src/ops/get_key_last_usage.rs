@@ -18,6 +18,7 @@ pub struct GetKeyLastUsage;
 impl Operation for GetKeyLastUsage {
     const NAME: &'static str = "GetKeyLastUsage";
     const ACTION: &'static str = "kms:GetKeyLastUsage";
+    const CROSS_ACCOUNT: bool = true;
     type Input = GetKeyLastUsageRequest;
     type Output = GetKeyLastUsageResponse;
 

@@ -16,6 +16,7 @@ pub struct GetKeyPolicy;
 impl Operation for GetKeyPolicy {
     const NAME: &'static str = "GetKeyPolicy";
     const ACTION: &'static str = "kms:GetKeyPolicy";
+    const CROSS_ACCOUNT: bool = false;
     type Input = GetKeyPolicyRequest;
     type Output = GetKeyPolicyResponse;
 

@@ -20,6 +20,7 @@ pub struct GetKeyRotationStatus;
 impl Operation for GetKeyRotationStatus {
     const NAME: &'static str = "GetKeyRotationStatus";
     const ACTION: &'static str = "kms:GetKeyRotationStatus";
+    const CROSS_ACCOUNT: bool = true;
     type Input = KeyIdRequest;
     type Output = GetKeyRotationStatusResponse;
 

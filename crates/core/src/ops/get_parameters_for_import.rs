@@ -23,6 +23,7 @@ pub struct GetParametersForImport;
 impl Operation for GetParametersForImport {
     const NAME: &'static str = "GetParametersForImport";
     const ACTION: &'static str = "kms:GetParametersForImport";
+    const CROSS_ACCOUNT: bool = false;
     type Input = GetParametersForImportRequest;
     type Output = GetParametersForImportResponse;
 

@@ -17,6 +17,7 @@ pub struct GetPublicKey;
 impl Operation for GetPublicKey {
     const NAME: &'static str = "GetPublicKey";
     const ACTION: &'static str = "kms:GetPublicKey";
+    const CROSS_ACCOUNT: bool = true;
     type Input = GetPublicKeyRequest;
     type Output = GetPublicKeyResponse;
 

@@ -31,6 +31,7 @@ pub const MAX_VALID_FOR_MS: i64 = 365 * 24 * 60 * 60 * 1000;
 impl Operation for ImportKeyMaterial {
     const NAME: &'static str = "ImportKeyMaterial";
     const ACTION: &'static str = "kms:ImportKeyMaterial";
+    const CROSS_ACCOUNT: bool = false;
     type Input = ImportKeyMaterialRequest;
     type Output = ImportKeyMaterialResponse;
 

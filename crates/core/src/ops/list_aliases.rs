@@ -16,6 +16,7 @@ pub struct ListAliases;
 impl Operation for ListAliases {
     const NAME: &'static str = "ListAliases";
     const ACTION: &'static str = "kms:ListAliases";
+    const CROSS_ACCOUNT: bool = false;
     type Input = ListAliasesRequest;
     type Output = ListAliasesResponse;
 

@@ -15,6 +15,7 @@ pub struct ListGrants;
 impl Operation for ListGrants {
     const NAME: &'static str = "ListGrants";
     const ACTION: &'static str = "kms:ListGrants";
+    const CROSS_ACCOUNT: bool = true;
     type Input = ListGrantsRequest;
     type Output = ListGrantsResponse;
 

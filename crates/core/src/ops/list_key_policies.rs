@@ -16,6 +16,7 @@ pub struct ListKeyPolicies;
 impl Operation for ListKeyPolicies {
     const NAME: &'static str = "ListKeyPolicies";
     const ACTION: &'static str = "kms:ListKeyPolicies";
+    const CROSS_ACCOUNT: bool = false;
     type Input = ListKeyPoliciesRequest;
     type Output = ListKeyPoliciesResponse;
 

@@ -22,6 +22,7 @@ pub struct ListKeyRotations;
 impl Operation for ListKeyRotations {
     const NAME: &'static str = "ListKeyRotations";
     const ACTION: &'static str = "kms:ListKeyRotations";
+    const CROSS_ACCOUNT: bool = false;
     type Input = ListKeyRotationsRequest;
     type Output = ListKeyRotationsResponse;
 

@@ -14,6 +14,7 @@ pub struct ListKeys;
 impl Operation for ListKeys {
     const NAME: &'static str = "ListKeys";
     const ACTION: &'static str = "kms:ListKeys";
+    const CROSS_ACCOUNT: bool = false;
     type Input = ListKeysRequest;
     type Output = ListKeysResponse;
 

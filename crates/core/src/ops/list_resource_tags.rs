@@ -16,6 +16,7 @@ pub struct ListResourceTags;
 impl Operation for ListResourceTags {
     const NAME: &'static str = "ListResourceTags";
     const ACTION: &'static str = "kms:ListResourceTags";
+    const CROSS_ACCOUNT: bool = false;
     type Input = ListResourceTagsRequest;
     type Output = ListResourceTagsResponse;
 

@@ -6,6 +6,7 @@ use crate::pipeline::Operation;
 use crate::{error, grants, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_types::shapes::grants::{ListGrantsResponse, ListRetirableGrantsRequest};
+use ferrokms_types::ids::principal_account;
 use ferrokms_types::KmsError;
 
 pub struct ListRetirableGrants;
@@ -14,6 +15,7 @@ pub struct ListRetirableGrants;
 impl Operation for ListRetirableGrants {
     const NAME: &'static str = "ListRetirableGrants";
     const ACTION: &'static str = "kms:ListRetirableGrants";
+    const CROSS_ACCOUNT: bool = false;
     type Input = ListRetirableGrantsRequest;
     type Output = ListGrantsResponse;
 
@@ -26,6 +28,16 @@ impl Operation for ListRetirableGrants {
         check_marker(input.marker.as_deref())?;
         let limit = input.limit.unwrap_or(DEFAULT_LIMIT) as usize;
         let retiring = input.retiring_principal.unwrap_or_default();
+        // AWS: "You must specify a principal in your AWS account." Naming another account's
+        // principal would list that account's grants (keys, grantees, constraints).
+        if principal_account(&retiring) != Some(caller.account_id.as_str()) {
+            return Err(KmsError::AccessDenied(format!(
+                "User: {} is not authorized to perform: {} on resource: {retiring} because the \
+                 retiring principal must be in the caller's AWS account",
+                caller.principal_arn,
+                Self::ACTION
+            )));
+        }
         let rows = kms
             .store()
             .list_retirable_grants(&retiring, input.marker.as_deref(), limit as u32 + 1)

@@ -71,7 +71,13 @@ pub(crate) fn only(keys: Vec<AuthorizedKey>) -> Result<AuthorizedKey, KmsError> 
 }
 
 /// Applies `change` to the key's row with compare-and-swap, re-reading and re-checking the state
-/// rule when another writer got there first, so concurrent changes are never lost.
+/// rule when another writer got there first, so concurrent changes are never lost and contention
+/// is never an error.
+///
+/// Writers in this process take turns (`lock_key_writes`); writers elsewhere (other nodes, the
+/// scheduler's own updates) meet the compare-and-swap. A conflict means another write landed, so
+/// retrying after re-reading the row always makes progress: there is no retry cap, only a guard
+/// against a store that reports a conflict without the row having moved.
 pub(crate) async fn modify_key(
     kms: &Kms,
     key: &Key,
@@ -80,11 +86,8 @@ pub(crate) async fn modify_key(
 ) -> Result<Key, KmsError> {
     let _turn = kms.lock_key_writes(key.id()).await;
     let mut current = key.clone();
-    for attempt in 0..16u64 {
-        if attempt > 0 {
-            // Another process won the race; back off a little before reading again.
-            tokio::time::sleep(std::time::Duration::from_millis(attempt)).await;
-        }
+    let mut stalled = 0u32;
+    loop {
         let mut row = current.row.clone();
         change(&mut row);
         match kms.store().update_key(&row).await {
@@ -94,11 +97,24 @@ pub(crate) async fn modify_key(
                 return Ok(key);
             }
             Err(StoreError::Conflict) => {
+                // Read the row from the store itself: the cache may hold the very row that lost.
                 let r = &current.row;
-                current = kms
-                    .key_by_row_id(&r.account_id, &r.region, &r.key_id)
+                let fresh = kms
+                    .reload_key(&r.account_id, &r.region, &r.key_id)
                     .await?;
-                rule.check(current.state, current.arn())?;
+                if fresh.row.row_version <= current.row.row_version {
+                    stalled += 1;
+                    if stalled > MAX_STALLED_CONFLICTS {
+                        tracing::error!(
+                            key = key.arn(),
+                            "the store reports conflicts on a key row that does not move"
+                        );
+                        return Err(KmsError::internal());
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(u64::from(stalled))).await;
+                }
+                rule.check(fresh.state, fresh.arn())?;
+                current = fresh;
             }
             Err(StoreError::NotFound) => {
                 return Err(KmsError::NotFound(format!(
@@ -109,9 +125,11 @@ pub(crate) async fn modify_key(
             Err(other) => return Err(error::store(other)),
         }
     }
-    tracing::warn!(key = key.arn(), "update kept conflicting");
-    Err(KmsError::internal())
 }
+
+/// Conflicts tolerated while the key row read back has not moved past the one that lost (a
+/// replica of a PostgreSQL cluster lagging behind, say) before the store is taken to be broken.
+const MAX_STALLED_CONFLICTS: u32 = 50;
 
 /// EnableKey and DisableKey: move a live key to `state`.
 pub(crate) async fn set_state(

@@ -17,6 +17,7 @@ pub struct PutKeyPolicy;
 impl Operation for PutKeyPolicy {
     const NAME: &'static str = "PutKeyPolicy";
     const ACTION: &'static str = "kms:PutKeyPolicy";
+    const CROSS_ACCOUNT: bool = false;
     type Input = PutKeyPolicyRequest;
     type Output = Empty;
 

@@ -8,6 +8,7 @@ use super::decrypt::{decryption_target, open_with};
 use super::encrypt::seal_with;
 use crate::authz::AuthorizedKey;
 use crate::conditions::encryption_context_conditions;
+use crate::key::Key;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{algorithms, Caller, Kms};
@@ -24,6 +25,7 @@ pub struct ReEncrypt;
 impl Operation for ReEncrypt {
     const NAME: &'static str = "ReEncrypt";
     const ACTION: &'static str = "kms:ReEncrypt*";
+    const CROSS_ACCOUNT: bool = true;
     type Input = ReEncryptRequest;
     type Output = ReEncryptResponse;
 
@@ -79,8 +81,15 @@ impl Operation for ReEncrypt {
             "kms:EncryptionAlgorithm",
             algorithm.unwrap_or("SYMMETRIC_DEFAULT"),
         );
-        let same = input.source_key_id.is_some() && input.source_key_id == input.destination_key_id;
-        context.insert_bool("kms:ReEncryptOnSameKey", same);
+    }
+
+    /// kms:ReEncryptOnSameKey compares the keys themselves — the one that encrypted the
+    /// ciphertext and the destination however the request names it (id, ARN, alias) — never the
+    /// request's strings.
+    fn key_conditions(keys: &[Key], _: &str, context: &mut Context) {
+        if let [source, destination] = keys {
+            context.insert_bool("kms:ReEncryptOnSameKey", source.arn() == destination.arn());
+        }
     }
 
     fn dry_run(input: &Self::Input) -> bool {

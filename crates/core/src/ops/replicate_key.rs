@@ -27,6 +27,7 @@ pub struct ReplicateKey;
 impl Operation for ReplicateKey {
     const NAME: &'static str = "ReplicateKey";
     const ACTION: &'static str = "kms:ReplicateKey";
+    const CROSS_ACCOUNT: bool = false;
     type Input = ReplicateKeyRequest;
     type Output = ReplicateKeyResponse;
 

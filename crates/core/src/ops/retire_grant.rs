@@ -18,6 +18,7 @@ pub struct RetireGrant;
 impl Operation for RetireGrant {
     const NAME: &'static str = "RetireGrant";
     const ACTION: &'static str = "kms:RetireGrant";
+    const CROSS_ACCOUNT: bool = true;
     const SELF_AUTHORIZED: bool = true;
     type Input = RetireGrantRequest;
     type Output = Empty;

@@ -16,6 +16,7 @@ pub struct RevokeGrant;
 impl Operation for RevokeGrant {
     const NAME: &'static str = "RevokeGrant";
     const ACTION: &'static str = "kms:RevokeGrant";
+    const CROSS_ACCOUNT: bool = true;
     type Input = RevokeGrantRequest;
     type Output = Empty;
 

@@ -21,6 +21,7 @@ pub struct RotateKeyOnDemand;
 impl Operation for RotateKeyOnDemand {
     const NAME: &'static str = "RotateKeyOnDemand";
     const ACTION: &'static str = "kms:RotateKeyOnDemand";
+    const CROSS_ACCOUNT: bool = false;
     type Input = KeyIdRequest;
     type Output = RotateKeyOnDemandResponse;
 

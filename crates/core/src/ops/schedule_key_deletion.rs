@@ -24,6 +24,7 @@ pub const DEFAULT_WINDOW_DAYS: i64 = 30;
 impl Operation for ScheduleKeyDeletion {
     const NAME: &'static str = "ScheduleKeyDeletion";
     const ACTION: &'static str = "kms:ScheduleKeyDeletion";
+    const CROSS_ACCOUNT: bool = false;
     type Input = ScheduleKeyDeletionRequest;
     type Output = ScheduleKeyDeletionResponse;
 

@@ -17,6 +17,7 @@ pub struct Sign;
 impl Operation for Sign {
     const NAME: &'static str = "Sign";
     const ACTION: &'static str = "kms:Sign";
+    const CROSS_ACCOUNT: bool = true;
     type Input = SignRequest;
     type Output = SignResponse;
 

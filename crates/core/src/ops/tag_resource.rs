@@ -18,6 +18,7 @@ pub struct TagResource;
 impl Operation for TagResource {
     const NAME: &'static str = "TagResource";
     const ACTION: &'static str = "kms:TagResource";
+    const CROSS_ACCOUNT: bool = false;
     type Input = TagResourceRequest;
     type Output = Empty;
 

@@ -16,6 +16,7 @@ pub struct UntagResource;
 impl Operation for UntagResource {
     const NAME: &'static str = "UntagResource";
     const ACTION: &'static str = "kms:UntagResource";
+    const CROSS_ACCOUNT: bool = false;
     type Input = UntagResourceRequest;
     type Output = Empty;
 

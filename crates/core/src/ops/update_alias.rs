@@ -1,8 +1,15 @@
 //! UpdateAlias: point an existing alias at another key of the same type and usage.
+//!
+//! AWS requires kms:UpdateAlias on the alias (identity policy), on the key it points at now and on
+//! the key it is to point at (key policies): moving an alias away from a key is a change to that
+//! key's users, so a caller with no access to it must not be able to do it. The write is
+//! conditional on the key the caller was authorised for; if the alias moved meanwhile, the key it
+//! points at now is authorised in turn.
 
 use super::create_alias::alias_target;
 use crate::authz::AuthorizedKey;
-use crate::pipeline::{KeyTarget, Operation};
+use crate::key_state::StateRule;
+use crate::pipeline::{authorize_target, KeyTarget, Operation};
 use crate::{error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_store::StoreError;
@@ -17,12 +24,21 @@ pub struct UpdateAlias;
 impl Operation for UpdateAlias {
     const NAME: &'static str = "UpdateAlias";
     const ACTION: &'static str = "kms:UpdateAlias";
+    const CROSS_ACCOUNT: bool = false;
     type Input = AliasTargetRequest;
     type Output = Empty;
 
+    fn aliases(input: &Self::Input) -> Vec<&str> {
+        input.alias_name.as_deref().into_iter().collect()
+    }
+
+    /// The key the alias points at now, then the new target.
     fn keys(input: &Self::Input) -> Result<Vec<KeyTarget>, KmsError> {
         check_alias_name(input.alias_name.as_deref().unwrap_or_default())?;
-        Ok(vec![alias_target(&input.target_key_id, Self::ACTION)?])
+        Ok(vec![
+            current_target(&input.alias_name, Self::ACTION),
+            alias_target(&input.target_key_id, Self::ACTION)?,
+        ])
     }
 
     async fn run(
@@ -31,46 +47,56 @@ impl Operation for UpdateAlias {
         input: Self::Input,
         keys: Vec<AuthorizedKey>,
     ) -> Result<Self::Output, KmsError> {
-        let key = super::only(keys)?;
-        let name = input.alias_name.unwrap_or_default();
-        let not_found = || {
-            KmsError::NotFound(format!(
-                "Alias {} is not found.",
-                alias_arn(&caller.region, &caller.account_id, &name)
-            ))
+        let mut keys = keys.into_iter();
+        let (Some(mut old), Some(new)) = (keys.next(), keys.next()) else {
+            tracing::error!("UpdateAlias received fewer keys than it declared");
+            return Err(KmsError::internal());
         };
-        let current = kms
-            .store()
-            .get_alias(&caller.account_id, &caller.region, &name)
-            .await
-            .map_err(error::store)?
-            .ok_or_else(not_found)?;
-        let old = kms
-            .key_by_row_id(&caller.account_id, &caller.region, &current.target_key_id)
-            .await?;
-        if old.usage != key.key.usage || old.spec != key.key.spec {
-            return Err(KmsError::Validation(format!(
-                "Alias {name} cannot be changed from a key with KeySpec {} and KeyUsage {} to a key with KeySpec {} and KeyUsage {}.",
-                old.spec.as_str(), old.usage.as_str(), key.key.spec.as_str(), key.key.usage.as_str()
-            )));
-        }
-        match kms
-            .store()
-            .update_alias(
-                &caller.account_id,
-                &caller.region,
-                &name,
-                key.key.id(),
-                kms.now_ms(),
-            )
-            .await
-        {
-            Ok(()) => {
-                kms.alias_written(&caller.account_id, &caller.region, &name);
-                Ok(Empty {})
+        let name = input.alias_name.unwrap_or_default();
+        loop {
+            if old.key.usage != new.key.usage || old.key.spec != new.key.spec {
+                return Err(KmsError::Validation(format!(
+                    "Alias {name} cannot be changed from a key with KeySpec {} and KeyUsage {} to a key with KeySpec {} and KeyUsage {}.",
+                    old.key.spec.as_str(), old.key.usage.as_str(), new.key.spec.as_str(), new.key.usage.as_str()
+                )));
             }
-            Err(StoreError::NotFound) => Err(not_found()),
-            Err(other) => Err(error::store(other)),
+            let written = kms
+                .store()
+                .update_alias(
+                    &caller.account_id,
+                    &caller.region,
+                    &name,
+                    old.key.id(),
+                    new.key.id(),
+                    kms.now_ms(),
+                )
+                .await;
+            match written {
+                Ok(()) => {
+                    kms.alias_written(&caller.account_id, &caller.region, &name);
+                    return Ok(Empty {});
+                }
+                Err(StoreError::NotFound) => {
+                    return Err(KmsError::NotFound(format!(
+                        "Alias {} is not found.",
+                        alias_arn(&caller.region, &caller.account_id, &name)
+                    )))
+                }
+                // Another writer moved the alias after it was read: the key it points at now
+                // needs the caller's permission too. Each conflict is another writer's success.
+                Err(StoreError::Conflict) => {
+                    kms.alias_written(&caller.account_id, &caller.region, &name);
+                    let target = current_target(&Some(name.clone()), Self::ACTION);
+                    old = authorize_target(kms, caller, target).await?;
+                }
+                Err(other) => return Err(error::store(other)),
+            }
         }
     }
+}
+
+/// The key an alias points at, on which an operation changing the alias needs `action` (in any
+/// key state: an alias may be moved away from, or deleted off, a key pending deletion).
+pub(crate) fn current_target(alias_name: &Option<String>, action: &'static str) -> KeyTarget {
+    KeyTarget::field(alias_name, true, action, StateRule::Any)
 }

@@ -15,6 +15,7 @@ pub struct UpdateKeyDescription;
 impl Operation for UpdateKeyDescription {
     const NAME: &'static str = "UpdateKeyDescription";
     const ACTION: &'static str = "kms:UpdateKeyDescription";
+    const CROSS_ACCOUNT: bool = false;
     type Input = UpdateKeyDescriptionRequest;
     type Output = Empty;
 

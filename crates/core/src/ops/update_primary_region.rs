@@ -24,6 +24,7 @@ pub struct UpdatePrimaryRegion;
 impl Operation for UpdatePrimaryRegion {
     const NAME: &'static str = "UpdatePrimaryRegion";
     const ACTION: &'static str = "kms:UpdatePrimaryRegion";
+    const CROSS_ACCOUNT: bool = false;
     type Input = UpdatePrimaryRegionRequest;
     type Output = Empty;
 

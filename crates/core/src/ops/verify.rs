@@ -19,6 +19,7 @@ pub struct Verify;
 impl Operation for Verify {
     const NAME: &'static str = "Verify";
     const ACTION: &'static str = "kms:Verify";
+    const CROSS_ACCOUNT: bool = true;
     type Input = VerifyRequest;
     type Output = VerifyResponse;
 

@@ -16,6 +16,7 @@ pub struct VerifyMac;
 impl Operation for VerifyMac {
     const NAME: &'static str = "VerifyMac";
     const ACTION: &'static str = "kms:VerifyMac";
+    const CROSS_ACCOUNT: bool = true;
     type Input = VerifyMacRequest;
     type Output = VerifyMacResponse;
 

@@ -57,6 +57,7 @@ pub(super) async fn alias_to_missing_key_is_not_found(store: &dyn Store) {
             &scope.account,
             &scope.region,
             &alias.alias_name,
+            &key.key_id,
             &scope.key_id("missing"),
             5,
         )
@@ -77,8 +78,16 @@ pub(super) async fn update_alias_retargets(store: &dyn Store) {
 
     let (account, region, name) = (&scope.account, &scope.region, &alias.alias_name);
     let now = alias.last_updated_date + 1_000;
+    // Conditional on the key the alias points at now: a writer that read it pointing elsewhere
+    // changes nothing.
+    assert_store_err!(
+        store
+            .update_alias(account, region, name, &second.key_id, &second.key_id, now)
+            .await,
+        StoreError::Conflict
+    );
     store
-        .update_alias(account, region, name, &second.key_id, now)
+        .update_alias(account, region, name, &first.key_id, &second.key_id, now)
         .await
         .expect("update");
     let stored = store
@@ -103,11 +112,11 @@ pub(super) async fn update_alias_retargets(store: &dyn Store) {
     );
 
     let missing = store
-        .update_alias(account, region, "alias/none", &first.key_id, now)
+        .update_alias(account, region, "alias/none", &first.key_id, &first.key_id, now)
         .await;
     assert_store_err!(missing, StoreError::NotFound);
     let other_region = store
-        .update_alias(account, "eu-west-1", name, &first.key_id, now)
+        .update_alias(account, "eu-west-1", name, &second.key_id, &first.key_id, now)
         .await;
     assert_store_err!(other_region, StoreError::NotFound);
 }
@@ -120,10 +129,17 @@ pub(super) async fn delete_alias(store: &dyn Store) {
     let (account, region, name) = (&scope.account, &scope.region, &alias.alias_name);
 
     let other_account = Scope::new("aliases-delete-other").account;
-    let elsewhere = store.delete_alias(&other_account, region, name).await;
+    let elsewhere = store
+        .delete_alias(&other_account, region, name, &key.key_id)
+        .await;
     assert_store_err!(elsewhere, StoreError::NotFound);
+    let other = scope.insert_key(store, "b").await;
+    assert_store_err!(
+        store.delete_alias(account, region, name, &other.key_id).await,
+        StoreError::Conflict
+    );
     store
-        .delete_alias(account, region, name)
+        .delete_alias(account, region, name, &key.key_id)
         .await
         .expect("delete");
     assert_eq!(
@@ -131,7 +147,7 @@ pub(super) async fn delete_alias(store: &dyn Store) {
         None
     );
     assert_store_err!(
-        store.delete_alias(account, region, name).await,
+        store.delete_alias(account, region, name, &key.key_id).await,
         StoreError::NotFound
     );
     // The key itself is untouched.

@@ -53,22 +53,24 @@ pub(super) async fn update(
     account_id: &str,
     region: &str,
     alias_name: &str,
+    expected_target: &str,
     target_key_id: &str,
     now_ms: i64,
 ) -> Result<(), StoreError> {
     let updated = sqlx::query(
         "UPDATE aliases SET target_key_id = $1, last_updated_date = $2 \
-         WHERE account_id = $3 AND region = $4 AND alias_name = $5",
+         WHERE account_id = $3 AND region = $4 AND alias_name = $5 AND target_key_id = $6",
     )
     .bind(target_key_id)
     .bind(now_ms)
     .bind(account_id)
     .bind(region)
     .bind(alias_name)
+    .bind(expected_target)
     .execute(pool)
     .await?;
     if updated.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
+        return Err(missed(pool, account_id, region, alias_name).await);
     }
     Ok(())
 }
@@ -78,19 +80,32 @@ pub(super) async fn delete(
     account_id: &str,
     region: &str,
     alias_name: &str,
+    expected_target: &str,
 ) -> Result<(), StoreError> {
     let deleted = sqlx::query(
-        "DELETE FROM aliases WHERE account_id = $1 AND region = $2 AND alias_name = $3",
+        "DELETE FROM aliases WHERE account_id = $1 AND region = $2 AND alias_name = $3 \
+         AND target_key_id = $4",
     )
     .bind(account_id)
     .bind(region)
     .bind(alias_name)
+    .bind(expected_target)
     .execute(pool)
     .await?;
     if deleted.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
+        return Err(missed(pool, account_id, region, alias_name).await);
     }
     Ok(())
+}
+
+/// Why a conditional alias write changed nothing: the alias is gone (`NotFound`) or points at
+/// another key than the caller was authorised for (`Conflict`).
+async fn missed(pool: &PgPool, account_id: &str, region: &str, alias_name: &str) -> StoreError {
+    match get(pool, account_id, region, alias_name).await {
+        Ok(Some(_)) => StoreError::Conflict,
+        Ok(None) => StoreError::NotFound,
+        Err(e) => e,
+    }
 }
 
 pub(super) async fn list(

@@ -53,22 +53,24 @@ pub(super) async fn update(
     account_id: &str,
     region: &str,
     alias_name: &str,
+    expected_target: &str,
     target_key_id: &str,
     now_ms: i64,
 ) -> Result<(), StoreError> {
     let updated = sqlx::query(
         "UPDATE aliases SET target_key_id = ?, last_updated_date = ? \
-         WHERE account_id = ? AND region = ? AND alias_name = ?",
+         WHERE account_id = ? AND region = ? AND alias_name = ? AND target_key_id = ?",
     )
     .bind(target_key_id)
     .bind(now_ms)
     .bind(account_id)
     .bind(region)
     .bind(alias_name)
+    .bind(expected_target)
     .execute(pool)
     .await?;
     if updated.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
+        return Err(missed(pool, account_id, region, alias_name).await);
     }
     Ok(())
 }
@@ -78,18 +80,32 @@ pub(super) async fn delete(
     account_id: &str,
     region: &str,
     alias_name: &str,
+    expected_target: &str,
 ) -> Result<(), StoreError> {
-    let deleted =
-        sqlx::query("DELETE FROM aliases WHERE account_id = ? AND region = ? AND alias_name = ?")
-            .bind(account_id)
-            .bind(region)
-            .bind(alias_name)
-            .execute(pool)
-            .await?;
+    let deleted = sqlx::query(
+        "DELETE FROM aliases WHERE account_id = ? AND region = ? AND alias_name = ? \
+         AND target_key_id = ?",
+    )
+    .bind(account_id)
+    .bind(region)
+    .bind(alias_name)
+    .bind(expected_target)
+    .execute(pool)
+    .await?;
     if deleted.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
+        return Err(missed(pool, account_id, region, alias_name).await);
     }
     Ok(())
+}
+
+/// Why a conditional alias write changed nothing: the alias is gone (`NotFound`) or points at
+/// another key than the caller was authorised for (`Conflict`).
+async fn missed(pool: &SqlitePool, account_id: &str, region: &str, alias_name: &str) -> StoreError {
+    match get(pool, account_id, region, alias_name).await {
+        Ok(Some(_)) => StoreError::Conflict,
+        Ok(None) => StoreError::NotFound,
+        Err(e) => e,
+    }
 }
 
 pub(super) async fn list(

@@ -286,6 +286,7 @@ impl Store for SqliteStore {
         account_id: &str,
         region: &str,
         alias_name: &str,
+        expected_target: &str,
         target_key_id: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
@@ -294,6 +295,7 @@ impl Store for SqliteStore {
             account_id,
             region,
             alias_name,
+            expected_target,
             target_key_id,
             now_ms,
         )
@@ -305,8 +307,9 @@ impl Store for SqliteStore {
         account_id: &str,
         region: &str,
         alias_name: &str,
+        expected_target: &str,
     ) -> Result<(), StoreError> {
-        aliases::delete(&self.pool, account_id, region, alias_name).await
+        aliases::delete(&self.pool, account_id, region, alias_name, expected_target).await
     }
 
     async fn list_aliases(

@@ -20,7 +20,7 @@ fn alias_name(v: &mut Validator, value: Option<&String>) {
 }
 
 /// CreateAlias and UpdateAlias take the same members.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AliasTargetRequest {
     pub alias_name: Option<String>,
@@ -34,7 +34,7 @@ impl Validate for AliasTargetRequest {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeleteAliasRequest {
     pub alias_name: Option<String>,
@@ -46,7 +46,7 @@ impl Validate for DeleteAliasRequest {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListAliasesRequest {
     pub key_id: Option<String>,

@@ -17,10 +17,13 @@ fn dry_run_modifiers(v: &mut Validator, value: Option<&Vec<String>>) {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct EncryptRequest {
     pub key_id: Option<String>,
+    /// Never serialised: the audit records a request from its typed form, and plaintext must
+    /// not be copied into its (non-zeroizing) buffers.
+    #[serde(skip_serializing)]
     pub plaintext: Option<SecretBlob>,
     pub encryption_context: Option<EncryptionContext>,
     pub grant_tokens: Option<Vec<String>>,
@@ -55,7 +58,7 @@ pub struct EncryptResponse {
     pub encryption_algorithm: EncryptionAlgorithm,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DecryptRequest {
     pub ciphertext_blob: Option<Blob>,
@@ -97,7 +100,7 @@ pub struct DecryptResponse {
     pub encryption_algorithm: EncryptionAlgorithm,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReEncryptRequest {
     pub ciphertext_blob: Option<Blob>,
@@ -153,7 +156,7 @@ pub struct ReEncryptResponse {
 }
 
 /// GenerateDataKey and GenerateDataKeyWithoutPlaintext take the same members (less Recipient).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateDataKeyRequest {
     pub key_id: Option<String>,
@@ -189,7 +192,7 @@ pub struct GenerateDataKeyWithoutPlaintextResponse {
     pub key_id: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateRandomRequest {
     pub number_of_bytes: Option<i64>,

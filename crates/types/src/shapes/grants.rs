@@ -32,7 +32,7 @@ pub struct GrantConstraints {
     pub encryption_context_equals: Option<EncryptionContext>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CreateGrantRequest {
     pub key_id: Option<String>,
@@ -75,7 +75,7 @@ pub struct CreateGrantResponse {
     pub grant_id: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListGrantsRequest {
     pub limit: Option<i64>,
@@ -94,7 +94,7 @@ impl Validate for ListGrantsRequest {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListRetirableGrantsRequest {
     pub limit: Option<i64>,
@@ -137,7 +137,7 @@ pub struct ListGrantsResponse {
     pub truncated: bool,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RetireGrantRequest {
     pub grant_token: Option<String>,
@@ -154,7 +154,7 @@ impl Validate for RetireGrantRequest {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RevokeGrantRequest {
     pub key_id: Option<String>,

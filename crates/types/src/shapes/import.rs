@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 /// The model's limit of CiphertextType members (ImportToken, EncryptedKeyMaterial).
 pub const MAX_CIPHERTEXT: usize = 6144;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GetParametersForImportRequest {
     pub key_id: Option<String>,
@@ -39,7 +39,7 @@ pub struct GetParametersForImportResponse {
     pub parameters_valid_to: Timestamp,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ImportKeyMaterialRequest {
     pub key_id: Option<String>,
@@ -91,7 +91,7 @@ pub struct ImportKeyMaterialResponse {
     pub key_material_id: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeleteImportedKeyMaterialRequest {
     pub key_id: Option<String>,

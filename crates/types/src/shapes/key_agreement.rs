@@ -9,7 +9,7 @@ use crate::validate::Validator;
 use crate::{Blob, SecretBlob};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeriveSharedSecretRequest {
     pub key_id: Option<String>,
@@ -43,7 +43,7 @@ pub struct DeriveSharedSecretResponse {
     pub key_origin: Origin,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct EncapsulateRequest {
     pub key_id: Option<String>,
@@ -73,7 +73,7 @@ pub struct EncapsulateResponse {
     pub encapsulation_algorithm: EncapsulationAlgorithmSpec,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DecapsulateRequest {
     pub key_id: Option<String>,

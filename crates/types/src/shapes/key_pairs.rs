@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 /// The model's limit of PublicKey members.
 pub const MAX_PUBLIC_KEY: usize = 8192;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GetPublicKeyRequest {
     pub key_id: Option<String>,
@@ -49,7 +49,7 @@ pub struct GetPublicKeyResponse {
 
 /// GenerateDataKeyPair and GenerateDataKeyPairWithoutPlaintext take the same members (the
 /// latter without Recipient).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateDataKeyPairRequest {
     pub encryption_context: Option<EncryptionContext>,

@@ -11,7 +11,7 @@ use crate::validate::{is_policy_text, Validator};
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CreateKeyRequest {
     pub policy: Option<String>,
@@ -109,7 +109,7 @@ pub struct CreateKeyResponse {
     pub key_metadata: KeyMetadata,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DescribeKeyRequest {
     pub key_id: Option<String>,
@@ -129,7 +129,7 @@ pub struct DescribeKeyResponse {
     pub key_metadata: KeyMetadata,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListKeysRequest {
     pub limit: Option<i64>,
@@ -159,7 +159,7 @@ pub struct ListKeysResponse {
 }
 
 /// The request of operations that take only a key: EnableKey, DisableKey, CancelKeyDeletion.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct KeyIdRequest {
     pub key_id: Option<String>,
@@ -171,7 +171,7 @@ impl Validate for KeyIdRequest {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct UpdateKeyDescriptionRequest {
     pub key_id: Option<String>,
@@ -187,7 +187,7 @@ impl Validate for UpdateKeyDescriptionRequest {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ScheduleKeyDeletionRequest {
     pub key_id: Option<String>,

@@ -7,9 +7,12 @@ use crate::validate::Validator;
 use crate::{Blob, SecretBlob};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateMacRequest {
+    /// Never serialised: the audit records a request from its typed form, and plaintext must
+    /// not be copied into its (non-zeroizing) buffers.
+    #[serde(skip_serializing)]
     pub message: Option<SecretBlob>,
     pub key_id: Option<String>,
     pub mac_algorithm: Option<String>,
@@ -35,9 +38,12 @@ pub struct GenerateMacResponse {
     pub key_id: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct VerifyMacRequest {
+    /// Never serialised: the audit records a request from its typed form, and plaintext must
+    /// not be copied into its (non-zeroizing) buffers.
+    #[serde(skip_serializing)]
     pub message: Option<SecretBlob>,
     pub key_id: Option<String>,
     pub mac_algorithm: Option<String>,

@@ -45,7 +45,7 @@ pub struct Tag {
 }
 
 /// Recipient info of Nitro Enclaves attestation; parsed so that it can be refused by name.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RecipientInfo {
     #[serde(default)]

@@ -32,7 +32,7 @@ fn region(v: &mut Validator, field: &str, value: Option<&String>) {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReplicateKeyRequest {
     pub key_id: Option<String>,
@@ -68,7 +68,7 @@ pub struct ReplicateKeyResponse {
     pub replica_tags: Vec<Tag>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct UpdatePrimaryRegionRequest {
     pub key_id: Option<String>,

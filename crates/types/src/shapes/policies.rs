@@ -13,7 +13,7 @@ fn policy_name(v: &mut Validator, value: Option<&str>) {
     v.pattern("policyName", value, word, "[\\w]+");
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GetKeyPolicyRequest {
     pub key_id: Option<String>,
@@ -34,7 +34,7 @@ pub struct GetKeyPolicyResponse {
     pub policy_name: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PutKeyPolicyRequest {
     pub key_id: Option<String>,
@@ -60,7 +60,7 @@ impl Validate for PutKeyPolicyRequest {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListKeyPoliciesRequest {
     pub key_id: Option<String>,

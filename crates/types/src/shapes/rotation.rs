@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 pub const MIN_ROTATION_PERIOD_DAYS: i64 = 90;
 pub const MAX_ROTATION_PERIOD_DAYS: i64 = 2560;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct EnableKeyRotationRequest {
     pub key_id: Option<String>,
@@ -50,7 +50,7 @@ pub struct RotateKeyOnDemandResponse {
     pub key_id: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListKeyRotationsRequest {
     pub key_id: Option<String>,

@@ -7,10 +7,13 @@ use crate::validate::Validator;
 use crate::{Blob, SecretBlob};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SignRequest {
     pub key_id: Option<String>,
+    /// Never serialised: the audit records a request from its typed form, and plaintext must
+    /// not be copied into its (non-zeroizing) buffers.
+    #[serde(skip_serializing)]
     pub message: Option<SecretBlob>,
     pub message_type: Option<String>,
     pub grant_tokens: Option<Vec<String>>,
@@ -41,10 +44,13 @@ pub struct SignResponse {
     pub signing_algorithm: SigningAlgorithmSpec,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct VerifyRequest {
     pub key_id: Option<String>,
+    /// Never serialised: the audit records a request from its typed form, and plaintext must
+    /// not be copied into its (non-zeroizing) buffers.
+    #[serde(skip_serializing)]
     pub message: Option<SecretBlob>,
     pub message_type: Option<String>,
     pub signature: Option<Blob>,

@@ -4,7 +4,7 @@ use super::{key_id, limit_and_marker, tags, Tag, Validate};
 use crate::validate::Validator;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TagResourceRequest {
     pub key_id: Option<String>,
@@ -20,7 +20,7 @@ impl Validate for TagResourceRequest {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct UntagResourceRequest {
     pub key_id: Option<String>,
@@ -38,7 +38,7 @@ impl Validate for UntagResourceRequest {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListResourceTagsRequest {
     pub key_id: Option<String>,

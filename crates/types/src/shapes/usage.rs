@@ -5,7 +5,7 @@ use crate::validate::Validator;
 use crate::Timestamp;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GetKeyLastUsageRequest {
     pub key_id: Option<String>,
