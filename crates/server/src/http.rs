@@ -141,11 +141,13 @@ async fn kms_endpoint(State(app): State<Arc<App>>, request: Request<Body>) -> Re
         .as_ref()
         .map(|c| c.principal_arn.as_str())
         .unwrap_or("-");
+    // Values a client chose are written with `?` (quoted, escaped), so that none can forge
+    // fields of the line.
     tracing::info!(
         request_id = %request_id,
-        operation = %exchange.operation,
-        principal,
-        key,
+        operation = ?exchange.operation,
+        principal = ?principal,
+        key = ?key,
         status,
         outcome,
         latency_us = latency.as_micros() as u64,
@@ -222,13 +224,17 @@ async fn serve(
     body: &[u8],
     exchange: &mut Exchange,
 ) -> Result<Vec<u8>, KmsError> {
+    // Named before authentication, so that a refused request is recorded with what it tried;
+    // bounded and escaped because the client chose it (see `crate::operation`).
     exchange.operation = parts
         .headers
         .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|t| t.strip_prefix(TARGET_PREFIX))
-        .unwrap_or_default()
-        .to_string();
+        .map(|v| {
+            let target = String::from_utf8_lossy(v.as_bytes());
+            let name = target.strip_prefix(TARGET_PREFIX).unwrap_or(&target);
+            crate::operation::recorded(name)
+        })
+        .unwrap_or_default();
     // Authentication comes first, as at AWS: an unsigned request learns nothing else.
     let mut caller = app.auth.authenticate(parts, body, "kms").await?;
     if let Some(connection) = parts.extensions.get::<ferrokms_core::Connection>() {

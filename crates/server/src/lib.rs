@@ -10,6 +10,7 @@ pub mod data_dir;
 pub mod http;
 pub mod listener;
 pub mod metrics;
+pub mod operation;
 pub mod server;
 pub mod sts;
 

@@ -3,6 +3,10 @@
 //!
 //! Counting happens on the request path, so it is a few atomic adds under a briefly held lock of
 //! a small map; formatting happens only when scraped.
+//!
+//! Every label is a `&'static str` from a fixed set — an operation the registry knows (or
+//! `unknown`, see `crate::operation`) and an outcome that is `ok` or an AWS error code — so no
+//! client, however many names it makes up, can add a series.
 
 use ferrokms_core::scheduler::SchedulerStats;
 use std::collections::BTreeMap;
@@ -47,10 +51,9 @@ impl Histogram {
 
 #[derive(Default)]
 pub struct Metrics {
-    /// operation → outcome → requests. Outcome is `ok` or the AWS error code. Two levels so that
-    /// counting looks up by `&str` and allocates only the first time a pair is seen.
-    requests: Mutex<BTreeMap<String, BTreeMap<String, u64>>>,
-    latency: Mutex<BTreeMap<String, Arc<Histogram>>>,
+    /// operation → outcome → requests. Outcome is `ok` or the AWS error code.
+    requests: Mutex<BTreeMap<&'static str, BTreeMap<&'static str, u64>>>,
+    latency: Mutex<BTreeMap<&'static str, Arc<Histogram>>>,
     pub scheduler: Arc<SchedulerStats>,
 }
 
@@ -63,32 +66,21 @@ pub struct Gauges {
 }
 
 impl Metrics {
-    pub fn record(&self, operation: &str, outcome: &str, latency: Duration) {
-        let operation = if operation.is_empty() {
-            "unknown"
-        } else {
-            operation
-        };
+    /// Counts a request; `operation` is mapped to its label (an unknown one to `unknown`).
+    pub fn record(&self, operation: &str, outcome: &'static str, latency: Duration) {
+        let operation = crate::operation::metric_label(operation);
         if let Ok(mut requests) = self.requests.lock() {
-            let outcomes = match requests.get_mut(operation) {
-                Some(outcomes) => outcomes,
-                None => requests.entry(operation.to_string()).or_default(),
-            };
-            match outcomes.get_mut(outcome) {
-                Some(n) => *n += 1,
-                None => {
-                    outcomes.insert(outcome.to_string(), 1);
-                }
-            }
+            *requests
+                .entry(operation)
+                .or_default()
+                .entry(outcome)
+                .or_default() += 1;
         }
         let histogram = match self.latency.lock() {
-            Ok(mut map) => match map.get(operation) {
-                Some(h) => h.clone(),
-                None => map
-                    .entry(operation.to_string())
-                    .or_insert_with(|| Arc::new(Histogram::new()))
-                    .clone(),
-            },
+            Ok(mut map) => map
+                .entry(operation)
+                .or_insert_with(|| Arc::new(Histogram::new()))
+                .clone(),
             Err(_) => return,
         };
         histogram.observe(latency);
@@ -112,12 +104,12 @@ impl Metrics {
             }
         }
         out.push_str("# HELP ferrokms_request_duration_seconds Request latency by operation.\n# TYPE ferrokms_request_duration_seconds histogram\n");
-        let histograms: Vec<(String, Arc<Histogram>)> = match self.latency.lock() {
-            Ok(map) => map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        let histograms: Vec<(&str, Arc<Histogram>)> = match self.latency.lock() {
+            Ok(map) => map.iter().map(|(k, v)| (*k, v.clone())).collect(),
             Err(_) => Vec::new(),
         };
         for (operation, h) in histograms {
-            let op = label(&operation);
+            let op = label(operation);
             let mut cumulative = 0;
             for (bound, bucket) in BUCKETS.iter().zip(&h.buckets) {
                 cumulative += bucket.load(Ordering::Relaxed);
@@ -206,6 +198,11 @@ mod tests {
         m.record("Encrypt", "ok", Duration::from_millis(3));
         m.record("Encrypt", "AccessDeniedException", Duration::from_millis(1));
         m.record("", "UnrecognizedClientException", Duration::from_millis(1));
+        m.record(
+            "NoSuchOperation",
+            "UnknownOperationException",
+            Duration::from_millis(1),
+        );
         let text = m.render(&Gauges {
             keys_by_state: vec![("Enabled".into(), 3)],
             audit_bytes: 10,
@@ -215,6 +212,10 @@ mod tests {
         assert!(text.contains(
             "ferrokms_requests_total{operation=\"unknown\",outcome=\"UnrecognizedClientException\"} 1\n"
         ));
+        assert!(text.contains(
+            "ferrokms_requests_total{operation=\"unknown\",outcome=\"UnknownOperationException\"} 1\n"
+        ));
+        assert!(!text.contains("NoSuchOperation"));
         assert!(text.contains(
             "ferrokms_request_duration_seconds_bucket{operation=\"Encrypt\",le=\"0.001\"} 2\n"
         ));

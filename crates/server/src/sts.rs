@@ -61,7 +61,7 @@ async fn run(
             .map(|(_, v)| v.to_string())
     };
     let action = field("Action").unwrap_or_default();
-    exchange.operation = format!("sts:{action}");
+    exchange.operation = crate::operation::recorded_sts(&action);
     let caller = app
         .auth
         .authenticate(parts, body, "sts")
@@ -94,9 +94,20 @@ async fn run(
         _ => Err((
             400,
             "InvalidAction",
-            format!("Could not find operation {action} for version {version}"),
+            // Both come from the unauthenticated body: cut, so an answer and its audit event
+            // stay small.
+            format!(
+                "Could not find operation {} for version {}",
+                cut(&action),
+                cut(&version)
+            ),
         )),
     }
+}
+
+/// At most 64 characters of a client's text, for an error message.
+fn cut(text: &str) -> String {
+    text.chars().take(64).collect()
 }
 
 /// AssumeRole's audit facts: the role, session name and duration (the session policy and the
