@@ -124,6 +124,18 @@ pub struct ServeArgs {
     /// PEM private key of the certificate.
     #[arg(long, env = "FERROKMS_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Seconds a client has to send a request's whole head (after connecting or after the
+    /// previous answer) and to finish a TLS handshake; then the connection is closed.
+    #[arg(long, env = "FERROKMS_HEADER_READ_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_read_timeout: u64,
+    /// Seconds a connection may stay open with nothing sent either way and no request in
+    /// flight; then it is closed.
+    #[arg(long, env = "FERROKMS_IDLE_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub idle_timeout: u64,
+    /// Connections served at once; a connection past them is answered 503 and closed (over TLS,
+    /// closed). Lowered to fit the open-file limit if that is smaller.
+    #[arg(long, env = "FERROKMS_MAX_CONNECTIONS", default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
     /// Log format: text or json.
     #[arg(long, env = "FERROKMS_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,

@@ -20,7 +20,7 @@ use ferrokms_types::KmsError;
 use http::{header, HeaderValue, Request, StatusCode};
 use http_body_util::BodyExt;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The largest request body read: well above the largest KMS request (a 128 KiB key policy,
 /// JSON-escaped), far below what could exhaust memory.
@@ -195,11 +195,22 @@ fn failed(err: KmsError, exchange: &mut Exchange) -> (u16, &'static str, Vec<u8>
     )
 }
 
-/// Reads the whole body, refusing more than `MAX_BODY_BYTES` before anything hashes it.
+/// How long a request's body may take to arrive. A request in flight is never closed as idle
+/// (see `crate::idle`), so without this a client could hold its connection by sending the body a
+/// byte at a time; the largest body arrives in well under a second on any working link.
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Reads the whole body within `BODY_READ_TIMEOUT`, refusing more than `MAX_BODY_BYTES` before
+/// anything hashes it.
 async fn read_body(body: Body) -> Result<bytes::Bytes, KmsError> {
-    Ok(http_body_util::Limited::new(body, MAX_BODY_BYTES)
-        .collect()
-        .await
+    let collected = http_body_util::Limited::new(body, MAX_BODY_BYTES).collect();
+    let Ok(collected) = tokio::time::timeout(BODY_READ_TIMEOUT, collected).await else {
+        return Err(KmsError::Validation(format!(
+            "The request body did not arrive within {} seconds.",
+            BODY_READ_TIMEOUT.as_secs()
+        )));
+    };
+    Ok(collected
         .map_err(|_| {
             KmsError::Validation(format!("The request body exceeds {MAX_BODY_BYTES} bytes."))
         })?

@@ -8,9 +8,11 @@ pub mod auth;
 pub mod cli;
 pub mod data_dir;
 pub mod http;
+pub mod idle;
 pub mod listener;
 pub mod metrics;
 pub mod operation;
+pub mod process;
 pub mod server;
 pub mod sts;
 

@@ -1,22 +1,64 @@
 //! The accept loop: plain HTTP or TLS (rustls), HTTP/1.1 and HTTP/2, and graceful shutdown — stop
 //! accepting, let requests in flight finish (bounded), then return.
+//!
+//! Every connection is bounded, so that no client can hold the server's memory or file
+//! descriptors: request heads are capped at [`MAX_HEADER_BYTES`] (answered 431), a head must
+//! arrive within the header-read timeout, a TLS handshake within the same time, an idle
+//! connection is closed (see `crate::idle`), and past the connection limit a new connection is
+//! answered 503 and closed (over TLS it is closed at once: a handshake is the cost the limit
+//! saves).
 
+use crate::idle::{Activity, Watched};
 use axum::Router;
 use ferrokms_core::Connection;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Semaphore};
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 /// How long requests in flight may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The largest request head (request line and headers) read, in bytes. AWS's own front ends
+/// refuse heads of a few tens of KiB; the largest a KMS client sends (SigV4 headers and a session
+/// token) is a few KiB.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// How many refusals (503 answers past the connection limit) may be in progress at once; past
+/// that, a connection over the limit is closed without an answer.
+const MAX_REFUSALS: usize = 64;
+/// How long a refusal may take to write its answer and let the client read it.
+const REFUSAL_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// What one connection may take.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// How long a client has to send a request's whole head (from the connection's opening or
+    /// the previous answer), and to finish a TLS handshake.
+    pub header_read_timeout: Duration,
+    /// How long a connection may stay open with nothing moving and no request in flight.
+    pub idle_timeout: Duration,
+    /// How many connections are served at once.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 4096,
+        }
+    }
+}
 
 /// Builds the TLS acceptor from PEM files (certificate chain, private key).
 pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
@@ -50,9 +92,13 @@ pub async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     router: Router,
+    limits: Limits,
     mut stop: watch::Receiver<bool>,
 ) {
     let graceful = GracefulShutdown::new();
+    let connections = Arc::new(Semaphore::new(limits.max_connections));
+    let refusals = Arc::new(Semaphore::new(MAX_REFUSALS));
+    let builder = Arc::new(builder(&limits));
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -66,39 +112,76 @@ pub async fn serve(
             },
             _ = stop.changed() => break,
         };
+        let Ok(permit) = connections.clone().try_acquire_owned() else {
+            refuse(stream, tls.is_some(), &refusals);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let connection = Connection {
             peer,
             tls: tls.is_some(),
         };
-        let service = TowerToHyperService::new(router.clone().map_request(
-            move |mut request: http::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(connection);
-                request
-            },
-        ));
+        let activity = Activity::new();
+        let in_flight = activity.clone();
+        let service = TowerToHyperService::new(
+            router
+                .clone()
+                .map_request(move |mut request: http::Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(connection);
+                    request
+                })
+                .map_future(move |answer| {
+                    let busy = in_flight.request();
+                    async move {
+                        let answer = answer.await;
+                        drop(busy);
+                        answer
+                    }
+                }),
+        );
         let watcher = graceful.watcher();
         let tls = tls.clone();
+        let builder = builder.clone();
         tokio::spawn(async move {
-            let builder = Builder::new(TokioExecutor::new());
-            let result = match tls {
-                Some(acceptor) => match acceptor.accept(stream).await {
-                    Ok(tls_stream) => {
+            let _permit = permit;
+            let stream = Watched::new(stream, activity.clone());
+            let served = async {
+                match tls {
+                    Some(acceptor) => {
+                        let handshake = tokio::time::timeout(
+                            limits.header_read_timeout,
+                            acceptor.accept(stream),
+                        );
+                        let tls_stream = match handshake.await {
+                            Ok(Ok(tls_stream)) => tls_stream,
+                            Ok(Err(e)) => {
+                                tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                                return Ok(());
+                            }
+                            Err(_) => {
+                                tracing::debug!(%peer, "TLS handshake timed out");
+                                return Ok(());
+                            }
+                        };
                         let conn = builder
                             .serve_connection(TokioIo::new(tls_stream), service)
                             .into_owned();
                         watcher.watch(conn).await
                     }
-                    Err(e) => {
-                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                        return;
+                    None => {
+                        let conn = builder
+                            .serve_connection(TokioIo::new(stream), service)
+                            .into_owned();
+                        watcher.watch(conn).await
                     }
-                },
-                None => {
-                    let conn = builder
-                        .serve_connection(TokioIo::new(stream), service)
-                        .into_owned();
-                    watcher.watch(conn).await
+                }
+            };
+            // Dropping the connection's future closes it.
+            let result = tokio::select! {
+                result = served => result,
+                _ = activity.idle(limits.idle_timeout) => {
+                    tracing::debug!(%peer, "idle connection closed");
+                    Ok(())
                 }
             };
             if let Err(e) = result {
@@ -111,4 +194,52 @@ pub async fn serve(
         _ = graceful.shutdown() => {}
         _ = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("requests still in flight after the drain timeout"),
     }
+}
+
+/// The connection builder: HTTP/1.1 and HTTP/2, heads capped and timed.
+fn builder(limits: &Limits) -> Builder<TokioExecutor> {
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        // The buffer a head must fit in; past it hyper answers 431 and closes.
+        .max_buf_size(MAX_HEADER_BYTES);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(MAX_HEADER_BYTES as u32);
+    builder
+}
+
+/// Answers a connection past the limit with 503 and closes it, within [`REFUSAL_TIMEOUT`]; over
+/// TLS, or when too many refusals are under way already, closes it at once.
+fn refuse(stream: TcpStream, tls: bool, refusals: &Arc<Semaphore>) {
+    let permit = match refusals.clone().try_acquire_owned() {
+        Ok(permit) if !tls => permit,
+        _ => {
+            tracing::warn!("connection limit reached; a connection was closed unanswered");
+            return;
+        }
+    };
+    tracing::warn!("connection limit reached; a connection was answered 503");
+    tokio::spawn(async move {
+        let _permit = permit;
+        let _ = tokio::time::timeout(REFUSAL_TIMEOUT, answer_unavailable(stream)).await;
+    });
+}
+
+async fn answer_unavailable(mut stream: TcpStream) -> std::io::Result<()> {
+    const BODY: &str = r#"{"__type":"ServiceUnavailableException","message":"The server has too many open connections; retry later."}"#;
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    stream.write_all(answer.as_bytes()).await?;
+    stream.shutdown().await?;
+    // Read what the client sent until it closes (bounded by the caller's timeout): closing with
+    // unread bytes would reset the connection and could destroy the answer before it is read.
+    let mut sink = [0u8; 4096];
+    while stream.read(&mut sink).await? > 0 {}
+    Ok(())
 }

@@ -59,6 +59,7 @@ fn init_logging(format: &str) -> tracing_appender::non_blocking::WorkerGuard {
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let _log_guard = init_logging(&args.log_format);
     let mut config = ServerConfig::new(args.store.data_dir.clone());
+    config.limits = limits(&args);
     config.listen = args.listen;
     config.account_id = args.account_id;
     config.root_key = args.store.root_key_source();
@@ -70,6 +71,30 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     eprintln!("ferrokms: shutting down; finishing requests in flight");
     running.shutdown().await;
     Ok(())
+}
+
+/// The connection limits of the flags, with the connection limit lowered to fit the open-file
+/// limit (raised to its hard limit first), keeping some descriptors for the store, the audit
+/// trail and the refusals past the limit.
+fn limits(args: &ServeArgs) -> ferrokms_server::listener::Limits {
+    const RESERVED_FDS: u64 = 128;
+    let mut max_connections = args.max_connections;
+    if let Some(fds) = ferrokms_server::process::raise_fd_limit() {
+        let fit = fds.saturating_sub(RESERVED_FDS).max(1);
+        if max_connections > fit {
+            tracing::warn!(
+                max_connections,
+                open_file_limit = fds,
+                "--max-connections lowered to {fit} to fit the open-file limit"
+            );
+            max_connections = fit;
+        }
+    }
+    ferrokms_server::listener::Limits {
+        header_read_timeout: std::time::Duration::from_secs(args.header_read_timeout),
+        idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
+        max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
+    }
 }
 
 fn print_banner(running: &server::Running, config: &ServerConfig) {

@@ -35,6 +35,8 @@ pub struct ServerConfig {
     pub deletion_interval: Duration,
     /// The Region written into the CLI config file on first start.
     pub default_region: String,
+    /// Header-read and idle timeouts, and the connection limit.
+    pub limits: listener::Limits,
 }
 
 impl ServerConfig {
@@ -48,6 +50,7 @@ impl ServerConfig {
             tls: None,
             deletion_interval: Duration::from_secs(60),
             default_region: "us-east-1".into(),
+            limits: listener::Limits::default(),
         }
     }
 }
@@ -196,7 +199,13 @@ pub async fn start(config: ServerConfig) -> Result<Running, String> {
         audit: audit.clone(),
     });
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let serving = tokio::spawn(listener::serve(tcp, tls, router(app), stopped.clone()));
+    let serving = tokio::spawn(listener::serve(
+        tcp,
+        tls,
+        router(app),
+        config.limits,
+        stopped.clone(),
+    ));
     // Tracking of key uses begins when the first server of a deployment starts, not at the first
     // GetKeyLastUsage, so that TrackingStartDate is honest about every use since.
     last_usage::tracking_start(kms.store(), kms.now_ms())
