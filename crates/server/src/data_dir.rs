@@ -1,5 +1,11 @@
 //! The data directory: the SQLite store, the root key file and the credentials file, created on
 //! first start with owner-only permissions and reused afterwards.
+//!
+//! Everything in it is owner-only (files 0600, directories 0700): the process runs with umask
+//! 0077 (see `crate::process`), and at every start [`ensure_dir`] fixes, with a warning, any
+//! entry that a copy, a restore or an older version left readable by group or others — fixing
+//! rather than refusing, because the fix is never wrong and a refusal would stop a service over
+//! what it can repair itself.
 
 use ferrokms_core::principals::Credentials;
 use ferrokms_crypto::RootKey;
@@ -34,10 +40,61 @@ fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> DataDirError {
     move |e| DataDirError::Io(what, e)
 }
 
-/// Creates the directory (mode 0700) if needed.
+/// Creates the directory if needed, and makes it and everything in it owner-only.
 pub fn ensure_dir(dir: &Path) -> Result<(), DataDirError> {
     fs::create_dir_all(dir).map_err(io(format!("cannot create data dir {}", dir.display())))?;
-    set_mode(dir, 0o700)
+    make_owner_only(dir)
+}
+
+/// Sets every directory under `dir` (itself included) to 0700 and every file to 0600 where group
+/// or others had any access, warning for each. Symbolic links are left alone, not followed.
+#[cfg(unix)]
+fn make_owner_only(dir: &Path) -> Result<(), DataDirError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(path) = pending.pop() {
+        let meta = match fs::symlink_metadata(&path) {
+            Ok(meta) => meta,
+            // Gone since it was listed (the store's -shm at a checkpoint): nothing to fix.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                return Err(DataDirError::Io(
+                    format!("cannot inspect {}", path.display()),
+                    e,
+                ))
+            }
+        };
+        let wanted = if meta.is_dir() {
+            0o700
+        } else if meta.is_file() {
+            0o600
+        } else {
+            continue;
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                path = %path.display(),
+                mode = format!("{mode:o}"),
+                "data dir entry was accessible to group or others; made owner-only"
+            );
+            set_mode(&path, (mode & 0o700) | wanted)?;
+        }
+        if meta.is_dir() {
+            let entries =
+                fs::read_dir(&path).map_err(io(format!("cannot list {}", path.display())))?;
+            for entry in entries {
+                let entry = entry.map_err(io(format!("cannot list {}", path.display())))?;
+                pending.push(entry.path());
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn make_owner_only(_dir: &Path) -> Result<(), DataDirError> {
+    Ok(())
 }
 
 pub fn store_path(dir: &Path) -> PathBuf {
@@ -152,6 +209,31 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn loose_modes_in_the_data_dir_are_made_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("audit");
+        fs::create_dir(&sub).unwrap();
+        fs::write(sub.join("f"), b"x").unwrap();
+        fs::write(dir.path().join("g"), b"x").unwrap();
+        for (path, mode) in [
+            (&sub, 0o755),
+            (&sub.join("f"), 0o644),
+            (&dir.path().join("g"), 0o664),
+        ] {
+            fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+        }
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o750)).unwrap();
+        ensure_dir(dir.path()).unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(dir.path()), 0o700);
+        assert_eq!(mode(&sub), 0o700);
+        assert_eq!(mode(&sub.join("f")), 0o600);
+        assert_eq!(mode(&dir.path().join("g")), 0o600);
     }
 
     #[test]

@@ -157,7 +157,10 @@ fn node_id() -> String {
     format!("{host}-{}-{nonce}", std::process::id())
 }
 
+/// Starts a server. Sets the process's umask to 0077 first (see `crate::process`), so that all
+/// it writes to the data dir is owner-only.
 pub async fn start(config: ServerConfig) -> Result<Running, String> {
+    crate::process::restrict_umask();
     let tls = match &config.tls {
         Some((cert, key)) => Some(listener::tls_acceptor(cert, key)?),
         None => None,

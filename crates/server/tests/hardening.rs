@@ -9,6 +9,7 @@ use common::{raw_request, TestServer};
 use ferrokms_server::listener::Limits;
 use ferrokms_server::server::{self, ServerConfig};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -282,4 +283,44 @@ async fn a_claimed_operation_cannot_forge_fields_of_the_log_line() {
         "{line}"
     );
     server.shutdown().await;
+}
+
+/// Every file under `dir` with its mode, and every directory.
+fn modes(dir: &Path) -> Vec<(std::path::PathBuf, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(path) = pending.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        out.push((path.clone(), meta.permissions().mode() & 0o777));
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(&path).expect("list").flatten() {
+                pending.push(entry.path());
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn everything_in_the_data_dir_is_owner_only() {
+    let server = TestServer::start().await;
+    let key = common::create_key(&server.client()).await;
+    common::encrypt(&server.client(), &key, b"x").await;
+    let check = |dir: &Path| {
+        let all = modes(dir);
+        assert!(
+            all.iter().any(|(p, _)| p.ends_with("ferrokms.db"))
+                || common::store_env_for(dir).is_some()
+        );
+        for (path, mode) in all {
+            let wanted = if path.is_dir() { 0o700 } else { 0o600 };
+            assert_eq!(mode, wanted, "{} is {mode:o}", path.display());
+        }
+    };
+    check(server.dir.path());
+    let dir = server.shutdown().await;
+    check(dir.path());
 }
