@@ -99,6 +99,7 @@ pub async fn serve(
     let connections = Arc::new(Semaphore::new(limits.max_connections));
     let refusals = Arc::new(Semaphore::new(MAX_REFUSALS));
     let builder = Arc::new(builder(&limits));
+    let mut refusal_log = RefusalLog::default();
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -113,7 +114,7 @@ pub async fn serve(
             _ = stop.changed() => break,
         };
         let Ok(permit) = connections.clone().try_acquire_owned() else {
-            refuse(stream, tls.is_some(), &refusals);
+            refuse(stream, tls.is_some(), &refusals, &mut refusal_log);
             continue;
         };
         let _ = stream.set_nodelay(true);
@@ -214,19 +215,42 @@ fn builder(limits: &Limits) -> Builder<TokioExecutor> {
 
 /// Answers a connection past the limit with 503 and closes it, within [`REFUSAL_TIMEOUT`]; over
 /// TLS, or when too many refusals are under way already, closes it at once.
-fn refuse(stream: TcpStream, tls: bool, refusals: &Arc<Semaphore>) {
-    let permit = match refusals.clone().try_acquire_owned() {
-        Ok(permit) if !tls => permit,
-        _ => {
-            tracing::warn!("connection limit reached; a connection was closed unanswered");
-            return;
-        }
+fn refuse(stream: TcpStream, tls: bool, refusals: &Arc<Semaphore>, log: &mut RefusalLog) {
+    log.note();
+    if tls {
+        return;
+    }
+    let Ok(permit) = refusals.clone().try_acquire_owned() else {
+        return;
     };
-    tracing::warn!("connection limit reached; a connection was answered 503");
     tokio::spawn(async move {
         let _permit = permit;
         let _ = tokio::time::timeout(REFUSAL_TIMEOUT, answer_unavailable(stream)).await;
     });
+}
+
+/// Refusals are logged at most once per [`RefusalLog::INTERVAL`], with their count: a flood of
+/// connections must not become a flood of log lines.
+#[derive(Default)]
+struct RefusalLog {
+    since_last: u64,
+    last: Option<tokio::time::Instant>,
+}
+
+impl RefusalLog {
+    const INTERVAL: Duration = Duration::from_secs(10);
+
+    fn note(&mut self) {
+        self.since_last += 1;
+        if self.last.is_none_or(|at| at.elapsed() >= Self::INTERVAL) {
+            tracing::warn!(
+                refused = self.since_last,
+                "connection limit reached; connections past it are refused"
+            );
+            self.since_last = 0;
+            self.last = Some(tokio::time::Instant::now());
+        }
+    }
 }
 
 async fn answer_unavailable(mut stream: TcpStream) -> std::io::Result<()> {
