@@ -2,14 +2,11 @@
 //! acts on an existing key is sent through the whole pipeline against a key put into each of the
 //! eight key states, and must answer as the table says.
 
-use ferrokms_core::clock::ManualClock;
-use ferrokms_core::{Caller, Kms};
-use ferrokms_crypto::RootKey;
-use ferrokms_store::sqlite::SqliteStore;
-use ferrokms_store::Store;
+mod common;
+
+use common::*;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 const STATES: [&str; 8] = [
     "Enabled",
@@ -21,9 +18,6 @@ const STATES: [&str; 8] = [
     "Creating",
     "Updating",
 ];
-const ACCOUNT: &str = "111122223333";
-const ME: &str = "arn:aws:iam::111122223333:user/admin";
-const START_MS: i64 = 1_800_000_000_000;
 
 struct Row {
     line: usize,
@@ -34,14 +28,8 @@ struct Row {
 }
 
 fn table() -> Vec<Row> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/key-states.txt");
-    let text = std::fs::read_to_string(path).expect("testdata/key-states.txt");
     let mut rows = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line_no = i + 1;
-        if line.trim().is_empty() || line.starts_with('#') {
-            continue;
-        }
+    for (line_no, line) in table_lines("key-states.txt") {
         let (head, body) = line
             .split_once('|')
             .unwrap_or_else(|| panic!("line {line_no}: no '|' before the request"));
@@ -62,134 +50,6 @@ fn table() -> Vec<Row> {
         });
     }
     rows
-}
-
-/// One server's worth of service layer over a shared store. Each cell runs on a fresh `Kms`
-/// (fresh caches) over the same store and root key, so it sees the state just written.
-struct Bench {
-    store: Arc<SqliteStore>,
-    root: String,
-    clock: Arc<ManualClock>,
-    caller: Caller,
-}
-
-impl Bench {
-    async fn new() -> Bench {
-        let store = Arc::new(SqliteStore::open_in_memory().await.expect("store"));
-        let root = RootKey::generate().expect("root").encode();
-        let bench = Bench {
-            store,
-            root,
-            clock: Arc::new(ManualClock::new(START_MS)),
-            caller: Caller {
-                principal_arn: ME.into(),
-                account_id: ACCOUNT.into(),
-                access_key_id: "AKIATEST".into(),
-                region: "us-east-1".into(),
-                ..Caller::default()
-            },
-        };
-        ferrokms_core::bootstrap::ensure_admin(&bench.kms(), ACCOUNT)
-            .await
-            .expect("admin");
-        bench
-    }
-
-    fn kms(&self) -> Kms {
-        let root = RootKey::from_encoded(&self.root).expect("root");
-        Kms::new(self.store.clone(), root, self.clock.clone())
-    }
-
-    async fn call(&self, operation: &str, body: &Value) -> Result<Value, (String, String)> {
-        let bytes = serde_json::to_vec(body).expect("json");
-        match self
-            .kms()
-            .handle(operation, &self.caller, &bytes)
-            .await
-            .result
-        {
-            Ok(out) => Ok(serde_json::from_slice(&out).expect("answer is JSON")),
-            Err(e) => Err((e.wire_name().to_string(), e.message().to_string())),
-        }
-    }
-
-    async fn ok(&self, operation: &str, body: Value) -> Value {
-        self.call(operation, &body)
-            .await
-            .unwrap_or_else(|e| panic!("{operation}: {e:?}"))
-    }
-
-    async fn create_key(&self, spec: &str, usage: &str) -> String {
-        let out = self
-            .ok("CreateKey", json!({"KeySpec": spec, "KeyUsage": usage}))
-            .await;
-        out["KeyMetadata"]["KeyId"]
-            .as_str()
-            .expect("id")
-            .to_string()
-    }
-
-    async fn encrypt(&self, key: &str) -> String {
-        let out = self
-            .ok("Encrypt", json!({"KeyId": key, "Plaintext": "aGVsbG8="}))
-            .await;
-        out["CiphertextBlob"].as_str().expect("blob").to_string()
-    }
-
-    /// Puts the key into `state` directly in the store (as the lifecycle would).
-    async fn set_state(&self, key_id: &str, state: &str) {
-        // A multi-Region key's row is named by its key id and Region.
-        let row_id = if key_id.starts_with("mrk-") {
-            format!("{key_id}@us-east-1")
-        } else {
-            key_id.to_string()
-        };
-        let mut row = self
-            .store
-            .get_key(ACCOUNT, "us-east-1", &row_id)
-            .await
-            .expect("get")
-            .expect("key exists");
-        row.state = state.into();
-        let pending = state == "PendingDeletion";
-        row.deletion_date = pending.then_some(START_MS + 7 * 86_400_000);
-        row.pending_window_days = pending.then_some(7);
-        self.store.update_key(&row).await.expect("set state");
-    }
-}
-
-/// The key under test for a row's kind, made fresh (Enabled).
-async fn key_of_kind(bench: &Bench, kind: &str) -> String {
-    match kind {
-        "symmetric" | "as-destination" => {
-            bench
-                .create_key("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT")
-                .await
-        }
-        "sign" => bench.create_key("ECC_NIST_P256", "SIGN_VERIFY").await,
-        "hmac" => bench.create_key("HMAC_256", "GENERATE_VERIFY_MAC").await,
-        "agree" => bench.create_key("ECC_NIST_P256", "KEY_AGREEMENT").await,
-        "kem" => {
-            bench
-                .create_key("ML_KEM_768", "ENCAPSULATE_DECAPSULATE")
-                .await
-        }
-        "external" => {
-            let out = bench.ok("CreateKey", json!({"Origin": "EXTERNAL"})).await;
-            out["KeyMetadata"]["KeyId"]
-                .as_str()
-                .expect("id")
-                .to_string()
-        }
-        "mrk" => {
-            let out = bench.ok("CreateKey", json!({"MultiRegion": true})).await;
-            out["KeyMetadata"]["KeyId"]
-                .as_str()
-                .expect("id")
-                .to_string()
-        }
-        other => panic!("unknown key kind {other}"),
-    }
 }
 
 /// The class of an answer: "D", "I", or "ok" for anything that got past the state check.
@@ -253,14 +113,7 @@ async fn every_cell_of_the_key_state_table() {
                     .await;
                 fill.insert("$GRANT", grant["GrantId"].as_str().expect("grant").into());
             }
-            // Longest placeholders first, so $OTHER does not eat $OTHERBLOB.
-            let mut names: Vec<&&str> = fill.keys().collect();
-            names.sort_by_key(|n| std::cmp::Reverse(n.len()));
-            let mut body = row.body.clone();
-            for name in names {
-                body = body.replace(*name, &fill[*name]);
-            }
-            let body: Value = serde_json::from_str(&body)
+            let body: Value = serde_json::from_str(&common::fill(&row.body, &fill))
                 .unwrap_or_else(|e| panic!("line {}: request is not JSON: {e}", row.line));
 
             bench.set_state(&key, state).await;

@@ -64,6 +64,12 @@ impl Operation for CreateKey {
     ) -> Result<Self::Output, KmsError> {
         let (spec, usage) = spec_and_usage(&input)?;
         check_supported(&input, spec)?;
+        if input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
+            // AWS: "To use the Tags parameter, kms:TagResource (IAM policy)".
+            let mut context = crate::conditions::caller(caller, kms.now_ms());
+            Self::conditions(&input, "", &mut context);
+            crate::authz::authorize_account(kms, caller, "kms:TagResource", &context).await?;
+        }
         let origin = origin_of(&input);
         let tags = tags_of(&input)?;
         let multi_region = input.multi_region == Some(true);

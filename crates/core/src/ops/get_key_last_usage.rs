@@ -18,7 +18,7 @@ pub struct GetKeyLastUsage;
 impl Operation for GetKeyLastUsage {
     const NAME: &'static str = "GetKeyLastUsage";
     const ACTION: &'static str = "kms:GetKeyLastUsage";
-    const CROSS_ACCOUNT: bool = true;
+    const CROSS_ACCOUNT: bool = false;
     type Input = GetKeyLastUsageRequest;
     type Output = GetKeyLastUsageResponse;
 

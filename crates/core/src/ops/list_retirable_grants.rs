@@ -5,8 +5,8 @@ use crate::authz::AuthorizedKey;
 use crate::pipeline::Operation;
 use crate::{error, grants, Caller, Kms};
 use async_trait::async_trait;
-use ferrokms_types::shapes::grants::{ListGrantsResponse, ListRetirableGrantsRequest};
 use ferrokms_types::ids::principal_account;
+use ferrokms_types::shapes::grants::{ListGrantsResponse, ListRetirableGrantsRequest};
 use ferrokms_types::KmsError;
 
 pub struct ListRetirableGrants;

@@ -99,9 +99,7 @@ pub(crate) async fn modify_key(
             Err(StoreError::Conflict) => {
                 // Read the row from the store itself: the cache may hold the very row that lost.
                 let r = &current.row;
-                let fresh = kms
-                    .reload_key(&r.account_id, &r.region, &r.key_id)
-                    .await?;
+                let fresh = kms.reload_key(&r.account_id, &r.region, &r.key_id).await?;
                 if fresh.row.row_version <= current.row.row_version {
                     stalled += 1;
                     if stalled > MAX_STALLED_CONFLICTS {
