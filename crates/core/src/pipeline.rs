@@ -37,6 +37,10 @@ pub trait Operation: Send + Sync + 'static {
     /// the operation's API reference. For the others a key of another account is refused before
     /// any of its policies is read, whatever they say.
     const CROSS_ACCOUNT: bool;
+    /// Request members this operation refuses on purpose, each with its reason beside it: a
+    /// member of botocore's model it does not take, or a member of a shared `Input` shape that
+    /// the model does not give this operation. Every other member of the model is in `Input`.
+    const UNSUPPORTED_MEMBERS: &'static [&'static str] = &[];
     type Input: DeserializeOwned + Serialize + Validate + Send + Sync;
     type Output: Serialize + Send;
 

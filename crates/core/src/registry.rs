@@ -7,6 +7,16 @@ macro_rules! operations {
     ($($op:ty),+ $(,)?) => {
         /// Every operation, by its `X-Amz-Target` name.
         pub static OPERATIONS: &[(&str, Handler)] = &[$((<$op>::NAME, handle::<$op>)),+];
+
+        /// Every operation's request members as its input shape reads them (for the test
+        /// against botocore's model), and those it deliberately does not take.
+        pub static MEMBERS: &[(&str, InputMembers)] = &[$((
+            <$op>::NAME,
+            InputMembers {
+                handled: input_members::<$op>,
+                unsupported: <$op>::UNSUPPORTED_MEMBERS,
+            },
+        )),+];
     };
 }
 
@@ -62,6 +72,16 @@ operations![
     verify::Verify,
     verify_mac::VerifyMac,
 ];
+
+/// What an operation's request shape takes.
+pub struct InputMembers {
+    pub handled: fn() -> Option<&'static [&'static str]>,
+    pub unsupported: &'static [&'static str],
+}
+
+fn input_members<O: Operation>() -> Option<&'static [&'static str]> {
+    ferrokms_types::members::struct_members::<O::Input>()
+}
 
 pub fn lookup(name: &str) -> Option<Handler> {
     OPERATIONS.iter().find(|(n, _)| *n == name).map(|(_, h)| *h)

@@ -108,7 +108,11 @@ impl Principals {
         if self.entries.contains(&Entry::Any) {
             return true;
         }
-        let listed = |name: &str| self.entries.iter().any(|e| matches!(e, Entry::Exact(x) if x == name));
+        let listed = |name: &str| {
+            self.entries
+                .iter()
+                .any(|e| matches!(e, Entry::Exact(x) if x == name))
+        };
         if is_root_of(arn, account) {
             return self
                 .entries

@@ -267,3 +267,50 @@ async fn retirable_grants_are_listed_per_region() {
     );
     server.shutdown().await;
 }
+
+/// Grants to AWS service principals: the members are taken and checked, and since ferrokms has
+/// no service principals a grant to one is refused, never silently made to nobody.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_principal_members_are_answered() {
+    let server = TestServer::start().await;
+    let kms = server.client();
+    let key = create_key(&kms).await;
+    expect_err(
+        kms.create_grant()
+            .key_id(&key)
+            .grantee_service_principal("dynamodb.amazonaws.com")
+            .retiring_principal(&server.admin.arn)
+            .operations(GrantOperation::Decrypt)
+            .send()
+            .await,
+        "UnsupportedOperationException",
+    );
+    let both = expect_err(
+        kms.create_grant()
+            .key_id(&key)
+            .grantee_principal(&server.admin.arn)
+            .grantee_service_principal("dynamodb.amazonaws.com")
+            .operations(GrantOperation::Decrypt)
+            .send()
+            .await,
+        "ValidationException",
+    );
+    assert!(both.contains("but not both"), "{both}");
+    let bad = expect_err(
+        kms.list_grants()
+            .key_id(&key)
+            .grantee_service_principal("not a principal")
+            .send()
+            .await,
+        "ValidationException",
+    );
+    assert!(bad.contains("granteeServicePrincipal"), "{bad}");
+    expect_err(
+        kms.list_retirable_grants()
+            .retiring_service_principal("dynamodb.amazonaws.com")
+            .send()
+            .await,
+        "ValidationException",
+    );
+    server.shutdown().await;
+}

@@ -157,6 +157,14 @@ wire_enum!(
 );
 
 wire_enum!(
+    /// Whose keys ListKeys lists: the caller's account's, or those shared through AWS RAM.
+    ResourceOwnerType {
+        SelfOwned = "SELF",
+        OtherAccountsViaRam = "OTHER_ACCOUNTS_VIA_RAM",
+    }
+);
+
+wire_enum!(
     /// What the `Message` of Sign and Verify is: the message itself, its digest, or ML-DSA's μ.
     MessageType {
         Raw = "RAW",

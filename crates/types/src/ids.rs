@@ -224,7 +224,10 @@ mod tests {
         assert_eq!(principal_account("111122223333"), Some("111122223333"));
         assert_eq!(principal_account("arn:aws:iam::1111:user/a"), None);
         assert_eq!(principal_account("kms.amazonaws.com"), None);
-        assert_eq!(principal_account("arn:aws:kms:us-east-1:111122223333:key/x"), None);
+        assert_eq!(
+            principal_account("arn:aws:kms:us-east-1:111122223333:key/x"),
+            None
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod enums;
 pub mod error;
 pub mod ids;
 pub mod key_specs;
+pub mod members;
 pub mod shapes;
 pub mod validate;
 

@@ -6,19 +6,17 @@
 //! workspace's `.venv/lib/python3*/site-packages/botocore/`. Without it the test is skipped with a
 //! note, except under CI (`CI` set), where a missing model is a failure.
 
-use std::fs::File;
-use std::io::Read;
-use std::path::{Path, PathBuf};
+mod model;
 
 use ferrokms_types::enums::*;
 use ferrokms_types::key_specs;
 use serde_json::Value;
 
-const MODEL_DIR: &str = "site-packages/botocore/data/kms/2014-11-01";
-
 #[test]
 fn every_enum_value_of_the_botocore_model_is_handled() {
-    let Some(model) = load_model() else { return };
+    let Some(model) = model::load_model() else {
+        return;
+    };
     let shapes = &model["shapes"];
     let mut problems = Vec::new();
     let mut check = |shape: &str, ours: Vec<&'static str>| {
@@ -79,6 +77,10 @@ fn every_enum_value_of_the_botocore_model_is_handled() {
         "DataKeyPairSpec",
         names(DataKeyPairSpec::ALL, |v| v.as_str()),
     );
+    check(
+        "ResourceOwnerType",
+        names(ResourceOwnerType::ALL, |v| v.as_str()),
+    );
     check("MessageType", names(MessageType::ALL, |v| v.as_str()));
     check(
         "KeyEncryptionMechanism",
@@ -111,52 +113,4 @@ fn every_enum_value_of_the_botocore_model_is_handled() {
 
 fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<&'static str> {
     all.iter().map(|v| name(*v)).collect()
-}
-
-/// The parsed model, or `None` (after a note) when it is absent outside CI.
-fn load_model() -> Option<Value> {
-    let Some(path) = model_path() else {
-        let msg = "botocore's KMS service model not found: set FERROKMS_BOTOCORE_MODEL or create \
-                   the workspace .venv with botocore";
-        if std::env::var_os("CI").is_some() {
-            panic!("{msg}");
-        }
-        eprintln!("skipping: {msg}");
-        return None;
-    };
-    let mut raw = Vec::new();
-    File::open(&path)
-        .and_then(|mut f| f.read_to_end(&mut raw))
-        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut text = Vec::new();
-        flate2::read::GzDecoder::new(raw.as_slice())
-            .read_to_end(&mut text)
-            .unwrap_or_else(|e| panic!("gunzip {}: {e}", path.display()));
-        raw = text;
-    }
-    let model =
-        serde_json::from_slice(&raw).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()));
-    Some(model)
-}
-
-fn model_path() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("FERROKMS_BOTOCORE_MODEL") {
-        return Some(PathBuf::from(p));
-    }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let lib = workspace.join(".venv/lib");
-    let mut pythons: Vec<PathBuf> = std::fs::read_dir(&lib)
-        .ok()?
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().starts_with("python3"))
-        .map(|e| e.path())
-        .collect();
-    pythons.sort();
-    pythons.iter().rev().find_map(|python| {
-        ["service-2.json", "service-2.json.gz"]
-            .iter()
-            .map(|file| python.join(MODEL_DIR).join(file))
-            .find(|p| p.is_file())
-    })
 }

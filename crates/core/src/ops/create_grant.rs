@@ -165,7 +165,24 @@ impl Operation for CreateGrant {
             Some(c) => Some(serde_json::to_string(c).map_err(|_| KmsError::internal())?),
             None => None,
         };
-        let grantee = input.grantee_principal.unwrap_or_default();
+        let grantee = crate::grants::iam_principal(
+            input.grantee_principal.as_deref(),
+            input.grantee_service_principal.as_deref(),
+            ("GranteePrincipal", "GranteeServicePrincipal"),
+            KmsError::UnsupportedOperation,
+        )?
+        .ok_or_else(|| {
+            KmsError::Validation(
+                "You must specify either GranteePrincipal or GranteeServicePrincipal.".into(),
+            )
+        })?
+        .to_string();
+        crate::grants::iam_principal(
+            input.retiring_principal.as_deref(),
+            input.retiring_service_principal.as_deref(),
+            ("RetiringPrincipal", "RetiringServicePrincipal"),
+            KmsError::UnsupportedOperation,
+        )?;
         if let Some(name) = &input.name {
             let same = kms
                 .store()

@@ -21,6 +21,9 @@ impl Operation for GenerateDataKeyPairWithoutPlaintext {
     const NAME: &'static str = "GenerateDataKeyPairWithoutPlaintext";
     const ACTION: &'static str = "kms:GenerateDataKeyPairWithoutPlaintext";
     const CROSS_ACCOUNT: bool = true;
+    /// The request shape is shared with the operation that returns plaintext; a Recipient here
+    /// is refused (ValidationException), as the model has none.
+    const UNSUPPORTED_MEMBERS: &'static [&'static str] = &["Recipient"];
     type Input = GenerateDataKeyPairRequest;
     type Output = GenerateDataKeyPairWithoutPlaintextResponse;
 

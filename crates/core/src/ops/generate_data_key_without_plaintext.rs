@@ -20,6 +20,9 @@ impl Operation for GenerateDataKeyWithoutPlaintext {
     const NAME: &'static str = "GenerateDataKeyWithoutPlaintext";
     const ACTION: &'static str = "kms:GenerateDataKeyWithoutPlaintext";
     const CROSS_ACCOUNT: bool = true;
+    /// The request shape is shared with the operation that returns plaintext; a Recipient here
+    /// is refused (ValidationException), as the model has none.
+    const UNSUPPORTED_MEMBERS: &'static [&'static str] = &["Recipient"];
     type Input = GenerateDataKeyRequest;
     type Output = GenerateDataKeyWithoutPlaintextResponse;
 

@@ -35,6 +35,12 @@ impl Operation for ListGrants {
         keys: Vec<AuthorizedKey>,
     ) -> Result<Self::Output, KmsError> {
         check_marker(input.marker.as_deref())?;
+        crate::grants::iam_principal(
+            input.grantee_principal.as_deref(),
+            input.grantee_service_principal.as_deref(),
+            ("GranteePrincipal", "GranteeServicePrincipal"),
+            KmsError::Validation,
+        )?;
         let key = super::only(keys)?;
         let limit = input.limit.unwrap_or(DEFAULT_LIMIT) as usize;
         let rows = kms

@@ -25,6 +25,15 @@ impl Operation for ListKeys {
         _: Vec<AuthorizedKey>,
     ) -> Result<Self::Output, KmsError> {
         check_marker(input.marker.as_deref())?;
+        if !input.lists_own_keys() {
+            // Only OTHER_ACCOUNTS_VIA_RAM: keys shared through AWS Resource Access Manager, which
+            // ferrokms does not have, so there are none.
+            return Ok(ListKeysResponse {
+                keys: Vec::new(),
+                truncated: false,
+                next_marker: None,
+            });
+        }
         let limit = input.limit.unwrap_or(DEFAULT_LIMIT) as usize;
         let rows = kms
             .store()

@@ -27,7 +27,18 @@ impl Operation for ListRetirableGrants {
     ) -> Result<Self::Output, KmsError> {
         check_marker(input.marker.as_deref())?;
         let limit = input.limit.unwrap_or(DEFAULT_LIMIT) as usize;
-        let retiring = input.retiring_principal.unwrap_or_default();
+        let retiring = crate::grants::iam_principal(
+            input.retiring_principal.as_deref(),
+            input.retiring_service_principal.as_deref(),
+            ("RetiringPrincipal", "RetiringServicePrincipal"),
+            KmsError::Validation,
+        )?
+        .ok_or_else(|| {
+            KmsError::Validation(
+                "You must specify either RetiringPrincipal or RetiringServicePrincipal.".into(),
+            )
+        })?
+        .to_string();
         // AWS: "You must specify a principal in your AWS account." Naming another account's
         // principal would list that account's grants (keys, grantees, constraints).
         if principal_account(&retiring) != Some(caller.account_id.as_str()) {

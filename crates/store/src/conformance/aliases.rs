@@ -112,11 +112,25 @@ pub(super) async fn update_alias_retargets(store: &dyn Store) {
     );
 
     let missing = store
-        .update_alias(account, region, "alias/none", &first.key_id, &first.key_id, now)
+        .update_alias(
+            account,
+            region,
+            "alias/none",
+            &first.key_id,
+            &first.key_id,
+            now,
+        )
         .await;
     assert_store_err!(missing, StoreError::NotFound);
     let other_region = store
-        .update_alias(account, "eu-west-1", name, &second.key_id, &first.key_id, now)
+        .update_alias(
+            account,
+            "eu-west-1",
+            name,
+            &second.key_id,
+            &first.key_id,
+            now,
+        )
         .await;
     assert_store_err!(other_region, StoreError::NotFound);
 }
@@ -135,7 +149,9 @@ pub(super) async fn delete_alias(store: &dyn Store) {
     assert_store_err!(elsewhere, StoreError::NotFound);
     let other = scope.insert_key(store, "b").await;
     assert_store_err!(
-        store.delete_alias(account, region, name, &other.key_id).await,
+        store
+            .delete_alias(account, region, name, &other.key_id)
+            .await,
         StoreError::Conflict
     );
     store

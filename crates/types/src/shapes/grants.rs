@@ -18,6 +18,22 @@ fn principal(v: &mut Validator, field: &str, value: Option<&str>) {
     v.pattern(field, value, ok, PRINCIPAL_PATTERN);
 }
 
+/// An AWS service principal (`dynamodb.amazonaws.com`), as the model's ServicePrincipalType.
+fn service_principal(v: &mut Validator, field: &str, value: Option<&str>) {
+    v.string(field, value, 1, 128);
+    fn ok(s: &str) -> bool {
+        let label =
+            |l: &str| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        s.split('.').count() >= 3 && s.split('.').all(label)
+    }
+    v.pattern(
+        field,
+        value,
+        ok,
+        r"^([A-Za-z0-9\-]+)\.([A-Za-z0-9\-]+)(\.[A-Za-z0-9\-]+)+$",
+    );
+}
+
 fn grant_id(v: &mut Validator, value: Option<&str>) {
     v.string("grantId", value, 1, 128);
 }
@@ -37,7 +53,9 @@ pub struct GrantConstraints {
 pub struct CreateGrantRequest {
     pub key_id: Option<String>,
     pub grantee_principal: Option<String>,
+    pub grantee_service_principal: Option<String>,
     pub retiring_principal: Option<String>,
+    pub retiring_service_principal: Option<String>,
     pub operations: Option<Vec<String>>,
     pub constraints: Option<GrantConstraints>,
     pub grant_tokens: Option<Vec<String>>,
@@ -48,10 +66,18 @@ pub struct CreateGrantRequest {
 impl Validate for CreateGrantRequest {
     fn validate(&self, v: &mut Validator) {
         key_id(v, "keyId", self.key_id.as_ref(), true);
-        if v.required("granteePrincipal", self.grantee_principal.as_ref()) {
-            principal(v, "granteePrincipal", self.grantee_principal.as_deref());
-        }
+        principal(v, "granteePrincipal", self.grantee_principal.as_deref());
+        service_principal(
+            v,
+            "granteeServicePrincipal",
+            self.grantee_service_principal.as_deref(),
+        );
         principal(v, "retiringPrincipal", self.retiring_principal.as_deref());
+        service_principal(
+            v,
+            "retiringServicePrincipal",
+            self.retiring_service_principal.as_deref(),
+        );
         if v.required("operations", self.operations.as_ref()) {
             for (i, op) in self.operations.iter().flatten().enumerate() {
                 v.one_of::<GrantOperation>(&format!("operations.{}.member", i + 1), Some(op));
@@ -83,6 +109,7 @@ pub struct ListGrantsRequest {
     pub key_id: Option<String>,
     pub grant_id: Option<String>,
     pub grantee_principal: Option<String>,
+    pub grantee_service_principal: Option<String>,
 }
 
 impl Validate for ListGrantsRequest {
@@ -91,6 +118,11 @@ impl Validate for ListGrantsRequest {
         key_id(v, "keyId", self.key_id.as_ref(), true);
         grant_id(v, self.grant_id.as_deref());
         principal(v, "granteePrincipal", self.grantee_principal.as_deref());
+        service_principal(
+            v,
+            "granteeServicePrincipal",
+            self.grantee_service_principal.as_deref(),
+        );
     }
 }
 
@@ -100,14 +132,18 @@ pub struct ListRetirableGrantsRequest {
     pub limit: Option<i64>,
     pub marker: Option<String>,
     pub retiring_principal: Option<String>,
+    pub retiring_service_principal: Option<String>,
 }
 
 impl Validate for ListRetirableGrantsRequest {
     fn validate(&self, v: &mut Validator) {
         limit_and_marker(v, self.limit, self.marker.as_ref());
-        if v.required("retiringPrincipal", self.retiring_principal.as_ref()) {
-            principal(v, "retiringPrincipal", self.retiring_principal.as_deref());
-        }
+        principal(v, "retiringPrincipal", self.retiring_principal.as_deref());
+        service_principal(
+            v,
+            "retiringServicePrincipal",
+            self.retiring_service_principal.as_deref(),
+        );
     }
 }
 

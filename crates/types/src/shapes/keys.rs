@@ -134,11 +134,33 @@ pub struct DescribeKeyResponse {
 pub struct ListKeysRequest {
     pub limit: Option<i64>,
     pub marker: Option<String>,
+    pub resource_owners: Option<Vec<String>>,
+}
+
+impl ListKeysRequest {
+    /// Whether the caller's own keys are listed: without ResourceOwners, or when it names SELF.
+    pub fn lists_own_keys(&self) -> bool {
+        self.resource_owners
+            .as_ref()
+            .is_none_or(|owners| owners.iter().any(|o| o == "SELF"))
+    }
 }
 
 impl Validate for ListKeysRequest {
     fn validate(&self, v: &mut Validator) {
         limit_and_marker(v, self.limit, self.marker.as_ref());
+        v.list(
+            "resourceOwners",
+            self.resource_owners.as_ref().map(Vec::len),
+            1,
+            2,
+        );
+        for (i, owner) in self.resource_owners.iter().flatten().enumerate() {
+            v.one_of::<crate::enums::ResourceOwnerType>(
+                &format!("resourceOwners.{}.member", i + 1),
+                Some(owner),
+            );
+        }
     }
 }
 
