@@ -46,6 +46,8 @@ pub struct Authenticator {
     cache: Mutex<HashMap<Scope, Entry>>,
     /// When the store's identity version was last read, and its value then.
     seen: Mutex<(Instant, i64)>,
+    /// The Regions a credential scope may name (`serve --regions`).
+    regions: Arc<[String]>,
 }
 
 /// How often the store's identity version is read: an access key or principal deleted by the
@@ -54,7 +56,13 @@ pub const IDENTITY_CHECK_INTERVAL: Duration = Duration::from_millis(250);
 
 impl Authenticator {
     pub fn new(kms: Arc<Kms>) -> Self {
+        Self::with_regions(kms, default_regions())
+    }
+
+    /// An authenticator for requests signed for one of `regions`.
+    pub fn with_regions(kms: Arc<Kms>, regions: Arc<[String]>) -> Self {
         Authenticator {
+            regions,
             kms,
             cache: Mutex::new(HashMap::new()),
             // Due at once: the first request reads the version.
@@ -83,11 +91,12 @@ impl Authenticator {
                 "The x-amz-target header must be signed.".into(),
             ));
         }
-        if !is_region(&claim.region) {
-            return Err(KmsError::InvalidSignature(format!(
-                "Credential scope names an invalid Region '{}'.",
-                claim.region
-            )));
+        if !is_region(&claim.region) || !self.regions.contains(&claim.region) {
+            // AWS's answer to a scope naming a Region it does not serve; the name is not echoed
+            // (it is the client's, unauthenticated, and reaches the audit trail).
+            return Err(KmsError::InvalidSignature(
+                "Credential should be scoped to a valid region.".into(),
+            ));
         }
         let scope = (
             claim.access_key_id.clone(),
@@ -240,6 +249,14 @@ impl Authenticator {
         let entry = cache.get(scope)?;
         (entry.at.elapsed() < CACHE_TTL).then(|| (entry.identity.clone(), entry.signing.clone()))
     }
+}
+
+/// AWS's Regions, the default of `serve --regions`.
+pub fn default_regions() -> Arc<[String]> {
+    ferrokms_types::regions::AWS_REGIONS
+        .iter()
+        .map(|r| r.to_string())
+        .collect()
 }
 
 fn unrecognized() -> KmsError {

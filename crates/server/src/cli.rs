@@ -136,6 +136,10 @@ pub struct ServeArgs {
     /// closed). Lowered to fit the open-file limit if that is smaller.
     #[arg(long, env = "FERROKMS_MAX_CONNECTIONS", default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: u64,
+    /// The Regions requests may be signed for, comma-separated (default: AWS's public Regions of
+    /// the aws, aws-cn and aws-us-gov partitions). Others are refused as AWS refuses them.
+    #[arg(long, env = "FERROKMS_REGIONS", value_delimiter = ',', value_parser = region)]
+    pub regions: Vec<String>,
     /// Log format: text or json.
     #[arg(long, env = "FERROKMS_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
@@ -248,6 +252,15 @@ pub struct PutPolicyArgs {
     /// The policy: JSON text, or file://PATH as with the AWS CLI.
     #[arg(long)]
     pub policy_document: String,
+}
+
+fn region(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if ferrokms_types::shapes::multi_region::is_region_name(value) {
+        Ok(value.to_string())
+    } else {
+        Err(format!("not a Region name: {value:?} (e.g. us-east-1)"))
+    }
 }
 
 fn account_id(text: &str) -> Result<String, String> {

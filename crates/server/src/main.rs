@@ -62,6 +62,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let _log_guard = init_logging(&args.log_format);
     let mut config = ServerConfig::new(args.store.data_dir.clone());
     config.limits = limits(&args);
+    if !args.regions.is_empty() {
+        config.regions = args.regions.clone().into();
+    }
     config.listen = args.listen;
     config.account_id = args.account_id;
     config.root_key = args.store.root_key_source();

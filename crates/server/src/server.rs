@@ -37,6 +37,8 @@ pub struct ServerConfig {
     pub default_region: String,
     /// Header-read and idle timeouts, and the connection limit.
     pub limits: listener::Limits,
+    /// The Regions requests may be signed for.
+    pub regions: Arc<[String]>,
 }
 
 impl ServerConfig {
@@ -51,6 +53,7 @@ impl ServerConfig {
             deletion_interval: Duration::from_secs(60),
             default_region: "us-east-1".into(),
             limits: listener::Limits::default(),
+            regions: crate::auth::default_regions(),
         }
     }
 }
@@ -197,7 +200,7 @@ pub async fn start(config: ServerConfig) -> Result<Running, String> {
     let scheduler_stats = metrics.scheduler.clone();
     let app = Arc::new(App {
         kms: kms.clone(),
-        auth: Authenticator::new(kms.clone()),
+        auth: Authenticator::with_regions(kms.clone(), config.regions.clone()),
         metrics,
         audit: audit.clone(),
     });

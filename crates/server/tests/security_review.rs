@@ -495,3 +495,102 @@ async fn sixty_four_writers_on_one_key_all_succeed() {
     );
     server.shutdown().await;
 }
+
+/// Finding 12 (low): a presigned request whose signed payload hash is `UNSIGNED-PAYLOAD` ran with
+/// any body (a presigned DescribeKey with another KeyId). AWS allows that for S3 only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presigned_unsigned_payload_is_refused() {
+    use aws_sigv4::http_request::{
+        sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
+    };
+    use aws_sigv4::sign::v4;
+
+    let server = TestServer::start().await;
+    let admin = server.client();
+    let (mine, theirs) = (create_key(&admin).await, create_key(&admin).await);
+    let addr = server.addr();
+    let headers = vec![
+        ("host".to_string(), addr.to_string()),
+        (
+            "content-type".to_string(),
+            "application/x-amz-json-1.1".to_string(),
+        ),
+        (
+            "x-amz-target".to_string(),
+            "TrentService.DescribeKey".to_string(),
+        ),
+        (
+            "x-amz-content-sha256".to_string(),
+            "UNSIGNED-PAYLOAD".to_string(),
+        ),
+    ];
+    let identity = aws_credential_types::Credentials::new(
+        server.admin.access_key_id.clone(),
+        server.admin.secret_access_key.clone(),
+        None,
+        None,
+        "test",
+    )
+    .into();
+    let mut settings = SigningSettings::default();
+    settings.signature_location = SignatureLocation::QueryParams;
+    settings.expires_in = Some(std::time::Duration::from_secs(300));
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(REGION)
+        .name("kms")
+        .time(std::time::SystemTime::now())
+        .settings(settings)
+        .build()
+        .expect("signing params")
+        .into();
+    let signable = SignableRequest::new(
+        "POST",
+        "/",
+        headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        SignableBody::UnsignedPayload,
+    )
+    .expect("signable");
+    let (instructions, _) = sign(signable, &params).expect("sign").into_parts();
+    let query: Vec<String> = instructions
+        .params()
+        .iter()
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect();
+    let path = format!("/?{}", query.join("&"));
+    for key in [&mine, &theirs] {
+        let body = serde_json::to_vec(&json!({"KeyId": key})).unwrap();
+        let answer = raw_request(addr, "POST", &path, &headers, &body).await;
+        answer.assert_error("InvalidSignatureException");
+    }
+    server.shutdown().await;
+}
+
+fn urlencode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Finding 12 (low): any well-formed Region name was accepted (`zz-fake-9`). Only AWS's Regions
+/// (or those the operator lists with `--regions`) are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_region_aws_does_not_have_is_refused() {
+    let server = TestServer::start().await;
+    let fake = client(&server.endpoint(), &server.admin, "zz-fake-9");
+    let message = expect_err(fake.list_keys().send().await, "InvalidSignatureException");
+    assert_eq!(message, "Credential should be scoped to a valid region.");
+    for region in ["eu-west-1", "cn-north-1", "us-gov-west-1"] {
+        client(&server.endpoint(), &server.admin, region)
+            .list_keys()
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{region}: {e:?}"));
+    }
+    server.shutdown().await;
+}

@@ -44,7 +44,10 @@ pub use crypto::SigningKey;
 pub use error::SigV4Error;
 pub use parse::parse;
 
-/// The payload-hash value that presigned requests may sign instead of the body hash.
+/// The payload-hash value S3 lets a client sign instead of the body hash. AWS accepts it for S3
+/// only: a KMS or STS request signing it would let anyone holding a presigned URL send any body
+/// under its signature, so it is never the payload hash here (the signature then covers the real
+/// body's hash and does not match, as at AWS).
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
 const X_AMZ_CONTENT_SHA256: &str = "x-amz-content-sha256";
@@ -120,7 +123,7 @@ impl SignedRequest {
     }
 
     /// The payload hash line: the body's SHA-256, or a signed `x-amz-content-sha256` header,
-    /// which must then match the body (or be `UNSIGNED-PAYLOAD` on a presigned request).
+    /// which must then match the body.
     fn payload_hash(&self, parts: &Parts, body: &[u8]) -> Result<String, SigV4Error> {
         let body_hash = crypto::sha256_hex(body);
         if !self.is_header_signed(X_AMZ_CONTENT_SHA256) {
@@ -135,12 +138,7 @@ impl SignedRequest {
             .map_err(|_| SigV4Error::SignatureMismatch)?
             .trim();
         if declared == UNSIGNED_PAYLOAD {
-            return match self.location {
-                Location::Query { .. } => Ok(UNSIGNED_PAYLOAD.to_owned()),
-                Location::Header => Err(SigV4Error::Incomplete(
-                    "UNSIGNED-PAYLOAD is only accepted on presigned requests.".to_owned(),
-                )),
-            };
+            return Err(SigV4Error::SignatureMismatch);
         }
         if declared.len() != 64 || !declared.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(SigV4Error::Incomplete(format!(
@@ -289,15 +287,17 @@ mod tests {
     }
 
     #[test]
-    fn unsigned_payload_only_on_presigned_requests() {
-        let parts = signed_parts(true, UNSIGNED_PAYLOAD, b"{}");
-        assert_eq!(check(&parts, b"{}"), Ok(()));
-        assert_eq!(check(&parts, b"anything"), Ok(()));
-        let parts = signed_parts(false, UNSIGNED_PAYLOAD, b"{}");
-        assert!(matches!(
-            check(&parts, b"{}"),
-            Err(SigV4Error::Incomplete(_))
-        ));
+    fn unsigned_payload_is_never_accepted() {
+        // Security review finding 12: a presigned DescribeKey signed with UNSIGNED-PAYLOAD ran
+        // with whatever body its holder chose.
+        for presigned in [true, false] {
+            let parts = signed_parts(presigned, UNSIGNED_PAYLOAD, b"{}");
+            assert_eq!(check(&parts, b"{}"), Err(SigV4Error::SignatureMismatch));
+            assert_eq!(
+                check(&parts, b"anything"),
+                Err(SigV4Error::SignatureMismatch)
+            );
+        }
     }
 
     #[test]

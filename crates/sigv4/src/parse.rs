@@ -254,6 +254,15 @@ fn split_signed_headers(list: &str) -> Result<Vec<String>, SigV4Error> {
             "SignedHeaders '{list}' contains an empty or padded header name."
         )));
     }
+    // A name listed twice would sign one header value twice; AWS refuses such a list.
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            let shown: String = name.chars().take(64).collect();
+            return Err(SigV4Error::Incomplete(format!(
+                "SignedHeaders names '{shown}' more than once."
+            )));
+        }
+    }
     Ok(names)
 }
 
@@ -352,6 +361,15 @@ mod tests {
         match result {
             Err(SigV4Error::Incomplete(message)) => message,
             other => panic!("expected Incomplete, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_header_named_twice_in_signed_headers_is_refused() {
+        for list in ["host;x-amz-date;host", "host;x-amz-date;X-Amz-Date"] {
+            let message =
+                incomplete_message(parse(&header_request(&authorization(CREDENTIAL, list))));
+            assert!(message.contains("more than once"), "{message}");
         }
     }
 

@@ -8,6 +8,7 @@ pub mod error;
 pub mod ids;
 pub mod key_specs;
 pub mod members;
+pub mod regions;
 pub mod shapes;
 pub mod validate;
 
