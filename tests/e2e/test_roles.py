@@ -181,6 +181,37 @@ def test_tampered_token_and_deleted_role_are_refused(binary, data_dir, endpoint,
         time.sleep(0.1)
 
 
+def test_a_role_created_again_under_its_name_does_not_revive_old_sessions(
+        binary, data_dir, endpoint, kms, role):
+    """Security review finding 8: the role id was derived from the ARN, so re-creating a deleted
+    role under the same name (trusting someone else) brought its old sessions back."""
+    name, role_arn = role
+    _, user_sts = assumer(binary, data_dir, endpoint, role_arn)
+    credentials = eventually_allowed(
+        lambda: user_sts.assume_role(RoleArn=role_arn, RoleSessionName="old"))["Credentials"]
+    session_kms, session_sts = session_clients(endpoint, credentials)
+    old_id = session_sts.get_caller_identity()["UserId"].split(":")[0]
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    session_kms.encrypt(KeyId=key, Plaintext=b"before")
+
+    run_role(binary, data_dir, "delete", "--name", name)
+    created = run_role(binary, data_dir, "create", "--name", name,
+                       "--assume-role-policy-document", trust(f"arn:aws:iam::{ACCOUNT}:user/nobody"))
+    assert created["Role"]["RoleId"].startswith("AROA")
+    assert created["Role"]["RoleId"] != old_id
+    run_role(binary, data_dir, "put-policy", "--name", name, "--policy-name", "crypto",
+             "--policy-document", allow(["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey"]))
+    deadline = time.time() + 3
+    while True:
+        try:
+            session_kms.encrypt(KeyId=key, Plaintext=b"after")
+        except ClientError as e:
+            assert e.response["Error"]["Code"] == "UnrecognizedClientException"
+            break
+        assert time.time() < deadline, "the old session works for the new role"
+        time.sleep(0.1)
+
+
 def test_aws_cli_assume_role(binary, data_dir, endpoint, role):
     _, role_arn = role
     created, _ = assumer(binary, data_dir, endpoint, role_arn)

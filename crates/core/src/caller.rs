@@ -14,9 +14,21 @@ pub struct Caller {
     pub secure_transport: bool,
     /// For temporary credentials from STS AssumeRole: the role session behind them.
     pub session: Option<std::sync::Arc<RoleSession>>,
+    /// For a user's long-term access key: the user's unique id (`AIDA…`).
+    pub user_id: String,
 }
 
 impl Caller {
+    /// The unique id STS and the audit trail show: `AIDA…` for a user, `AROA…:<session>` for a
+    /// role session (derived from the ARN when the caller was made without one, as in tests).
+    pub fn principal_id(&self) -> String {
+        match &self.session {
+            Some(s) => format!("{}:{}", s.role_id, s.session_name),
+            None if !self.user_id.is_empty() => self.user_id.clone(),
+            None => crate::principals::derived_id("AIDA", &self.principal_arn),
+        }
+    }
+
     /// The ARN whose identity policies apply and that `aws:PrincipalArn` names: the role for a
     /// role session (`principal_arn` is then the session's `assumed-role` ARN), else the caller.
     pub fn identity_arn(&self) -> &str {
@@ -38,6 +50,8 @@ impl Caller {
 pub struct RoleSession {
     /// `arn:aws:iam::<account>:role/<name>`.
     pub role_arn: String,
+    /// The role's unique id (`AROA…`).
+    pub role_id: String,
     pub session_name: String,
     /// When the temporary credentials stop working (epoch ms).
     pub expires_ms: i64,

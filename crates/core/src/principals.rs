@@ -95,6 +95,7 @@ pub async fn create_user(
         name: name.into(),
         created_at: now,
         assume_role_policy: None,
+        unique_id: Some(random_id("AIDA").map_err(PrincipalError::Kms)?),
     };
     match kms.store().insert_principal(&principal, Some(&key)).await {
         Ok(()) => Ok(Credentials {
@@ -179,6 +180,16 @@ fn new_access_key_id() -> Result<String, KmsError> {
 pub(crate) fn random_id(prefix: &str) -> Result<String, KmsError> {
     let bytes = ferrokms_crypto::random_bytes(16).map_err(error::crypto)?;
     Ok(format!("{prefix}{}", id_tail(bytes.expose())))
+}
+
+/// The unique id of a user or role: the one given at creation, or for a principal made before
+/// ids were stored, the one derived from its ARN as then.
+pub fn unique_id(row: &PrincipalRow) -> String {
+    match &row.unique_id {
+        Some(id) => id.clone(),
+        None if row.assume_role_policy.is_some() => derived_id("AROA", &row.arn),
+        None => derived_id("AIDA", &row.arn),
+    }
 }
 
 /// `prefix` and 16 characters derived from `arn`: a stable unique id (`AIDA…` for users,

@@ -27,11 +27,6 @@ pub fn parse_role_arn(arn: &str) -> Option<(&str, &str)> {
     (is_account_id(account) && check_name(name).is_ok()).then_some((*account, name))
 }
 
-/// A stable, AWS-looking unique id of a role: `AROA` and 16 characters derived from its ARN.
-pub fn role_id(arn: &str) -> String {
-    crate::principals::derived_id("AROA", arn)
-}
-
 /// Parses a trust policy. As in IAM, its statements name a Principal and no Resource (the
 /// resource is the role itself); it is then evaluated like any resource-based policy.
 pub fn parse_trust_policy(text: &str) -> Result<Policy, String> {
@@ -82,6 +77,7 @@ pub async fn create_role(
         name: name.into(),
         created_at: kms.now_ms(),
         assume_role_policy: Some(trust_policy.into()),
+        unique_id: Some(crate::principals::random_id("AROA").map_err(PrincipalError::Kms)?),
     };
     kms.store()
         .insert_principal(&row, None)
@@ -118,7 +114,6 @@ mod tests {
         assert_eq!(parse_role_arn("arn:aws:iam::111122223333:user/alice"), None);
         assert_eq!(parse_role_arn("arn:aws:iam::1111:role/x"), None);
         assert_eq!(parse_role_arn("arn:aws:iam::111122223333:role/a b"), None);
-        assert!(role_id("arn:aws:iam::111122223333:role/deployer").starts_with("AROA"));
     }
 
     #[test]

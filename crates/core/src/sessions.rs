@@ -55,6 +55,11 @@ pub struct SessionToken {
     /// The session's secret access key (the token is only ever stored sealed).
     pub secret: String,
     pub role_arn: String,
+    /// The unique id of the role the session was issued for: a role deleted and created again
+    /// under the same name has another, and the session does not work for it. Empty in tokens
+    /// issued before ids were stored (they then stand for the id derived from the ARN).
+    #[serde(default)]
+    pub role_id: String,
     pub account_id: String,
     pub session_name: String,
     pub expires_ms: i64,
@@ -139,10 +144,12 @@ pub async fn assume_role(
         .map_err(|_| KmsError::internal())?
         .to_string();
     let expires_ms = kms.now_ms() + duration * 1000;
+    let role_id = principals::unique_id(&role);
     let token = SessionToken {
         access_key_id: access_key_id.clone(),
         secret: secret_text,
         role_arn: role.arn.clone(),
+        role_id: role_id.clone(),
         account_id: role.account_id.clone(),
         session_name: session_name.clone(),
         expires_ms,
@@ -156,7 +163,7 @@ pub async fn assume_role(
         session_token: base64::engine::general_purpose::STANDARD.encode(sealed),
         expires_ms,
         assumed_role_arn: token.assumed_role_arn(),
-        assumed_role_id: format!("{}:{session_name}", roles::role_id(&role.arn)),
+        assumed_role_id: format!("{role_id}:{session_name}"),
     })
 }
 
@@ -173,6 +180,17 @@ pub fn open_token(kms: &Kms, token: &str) -> Result<SessionToken, KmsError> {
         .map_err(|_| bad())?;
     let plain = kms.root().unwrap(TOKEN_AAD, &sealed).map_err(|_| bad())?;
     serde_json::from_slice(plain.expose()).map_err(|_| bad())
+}
+
+impl SessionToken {
+    /// The unique id of the role this session was issued for.
+    pub fn issued_role_id(&self) -> String {
+        if self.role_id.is_empty() {
+            principals::derived_id("AROA", &self.role_arn)
+        } else {
+            self.role_id.clone()
+        }
+    }
 }
 
 /// The answer to a request made with an expired session.

@@ -126,7 +126,7 @@ fn role_json(row: &ferrokms_store::PrincipalRow) -> Value {
     let trust: Value = serde_json::from_str(trust).unwrap_or(Value::String(trust.into()));
     json!({
         "RoleName": row.name,
-        "RoleId": roles::role_id(&row.arn),
+        "RoleId": ferrokms_core::principals::unique_id(row),
         "Arn": row.arn,
         "CreateDate": Timestamp(row.created_at),
         "AssumeRolePolicyDocument": trust,

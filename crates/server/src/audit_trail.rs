@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use ferrokms_audit::{AuditEvent, AuditLog, AuditOptions, AuditSigningKey, Resource, UserIdentity};
 use ferrokms_core::service_events::{ServiceEvent, ServiceEvents};
-use ferrokms_core::{principals, roles, Caller};
+use ferrokms_core::Caller;
 use ferrokms_crypto::RootKey;
 use http::request::Parts;
 use std::path::{Path, PathBuf};
@@ -178,20 +178,11 @@ fn identity(parts: &Parts, caller: Option<&Caller>) -> UserIdentity {
             ..UserIdentity::default()
         };
     };
-    let (identity_type, principal_id) = match &caller.session {
-        Some(session) => (
-            "AssumedRole",
-            format!(
-                "{}:{}",
-                roles::role_id(&session.role_arn),
-                session.session_name
-            ),
-        ),
-        None => (
-            "IAMUser",
-            principals::derived_id("AIDA", &caller.principal_arn),
-        ),
+    let identity_type = match &caller.session {
+        Some(_) => "AssumedRole",
+        None => "IAMUser",
     };
+    let principal_id = caller.principal_id();
     UserIdentity {
         identity_type: identity_type.into(),
         principal_id,

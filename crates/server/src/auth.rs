@@ -26,6 +26,8 @@ const CACHE_MAX: usize = 10_000;
 struct Identity {
     principal_arn: String,
     account_id: String,
+    /// A user's unique id (empty for a role session, whose id is the session's).
+    user_id: String,
     /// For temporary credentials: the role session, and the digest of the token that carried it
     /// (a cached session key is used only with that same token).
     session: Option<(Arc<RoleSession>, [u8; 32])>,
@@ -114,6 +116,7 @@ impl Authenticator {
             access_key_id: claim.access_key_id,
             region: claim.region,
             session: identity.session.as_ref().map(|(s, _)| s.clone()),
+            user_id: identity.user_id.clone(),
             ..Caller::default()
         })
     }
@@ -146,9 +149,19 @@ impl Authenticator {
                 let Some(key) = principals::access_key(&self.kms, &scope.0).await? else {
                     return Err(unrecognized());
                 };
+                let Some(user) = self
+                    .kms
+                    .store()
+                    .get_principal(&key.principal_arn)
+                    .await
+                    .map_err(ferrokms_core::error::store)?
+                else {
+                    return Err(unrecognized());
+                };
                 let identity = Identity {
                     principal_arn: key.principal_arn,
                     account_id: key.account_id,
+                    user_id: principals::unique_id(&user),
                     session: None,
                 };
                 (identity, key.secret_access_key)
@@ -194,11 +207,18 @@ impl Authenticator {
             .get_principal(&opened.role_arn)
             .await
             .map_err(ferrokms_core::error::store)?;
-        if role.is_none_or(|r| r.assume_role_policy.is_none()) {
+        // The role must still exist, and be the role the session was issued for: one deleted and
+        // created again under the same name is another role (security review finding 8).
+        let role_id = opened.issued_role_id();
+        let same_role = role.is_some_and(|r| {
+            r.assume_role_policy.is_some() && principals::unique_id(&r) == role_id
+        });
+        if !same_role {
             return Err(unrecognized());
         }
         let session = RoleSession {
             role_arn: opened.role_arn.clone(),
+            role_id,
             session_name: opened.session_name.clone(),
             expires_ms: opened.expires_ms,
             policy: opened.parsed_policy(),
@@ -206,6 +226,7 @@ impl Authenticator {
         let identity = Identity {
             principal_arn: opened.assumed_role_arn(),
             account_id: opened.account_id.clone(),
+            user_id: String::new(),
             session: Some((Arc::new(session), digest)),
         };
         let secret = ferrokms_crypto::SecretBytes::new(opened.secret.as_bytes().to_vec());

@@ -5,7 +5,7 @@
 
 use crate::http::{App, Exchange};
 use ferrokms_core::sessions::{self, AssumeRoleRequest, IssuedSession};
-use ferrokms_core::{principals, roles, Caller};
+use ferrokms_core::Caller;
 use ferrokms_types::KmsError;
 use http::request::Parts;
 
@@ -161,14 +161,7 @@ fn auth_error(e: KmsError) -> StsError {
 
 /// The UserId STS shows: `AIDA…` for a user, `AROA…:<session>` for a role session.
 fn user_id(caller: &Caller) -> String {
-    match &caller.session {
-        Some(session) => format!(
-            "{}:{}",
-            roles::role_id(&session.role_arn),
-            session.session_name
-        ),
-        None => principals::derived_id("AIDA", &caller.principal_arn),
-    }
+    caller.principal_id()
 }
 
 fn identity_xml(caller: &Caller, request_id: &str) -> String {

@@ -124,6 +124,9 @@ pub struct PrincipalRow {
     pub created_at: i64,
     /// A role's trust policy (the IAM policy naming who may assume it); `None` for users.
     pub assume_role_policy: Option<String>,
+    /// The id given at creation (`AIDA…` / `AROA…`); `None` for principals made before ids were
+    /// stored.
+    pub unique_id: Option<String>,
 }
 
 /// An access key of a principal; the secret is wrapped (encrypted) by the service layer.

@@ -185,6 +185,7 @@ pub(super) async fn roles_have_no_access_keys_and_a_replaceable_trust_policy(sto
         name: "deployer".into(),
         created_at: 1_700_000_000_000,
         assume_role_policy: Some("{\"trust\":1}".into()),
+        unique_id: Some("AROAEXAMPLEROLEID000".into()),
     };
     store
         .insert_principal(&role, None)

@@ -11,6 +11,7 @@ pub(super) fn principal(scope: &Scope, name: &str) -> (PrincipalRow, AccessKeyRo
         name: name.into(),
         created_at: 1_700_000_000_000,
         assume_role_policy: None,
+        unique_id: Some("AIDAEXAMPLEUSERID000".into()),
     };
     let access_key = AccessKeyRow {
         access_key_id: unique("AKIA"),

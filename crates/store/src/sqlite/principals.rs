@@ -13,14 +13,15 @@ pub(super) async fn insert(
 ) -> Result<(), StoreError> {
     let mut tx = pool.begin_with(BEGIN_WRITE).await?;
     sqlx::query(
-        "INSERT INTO principals (arn, account_id, name, created_at, assume_role_policy) \
-         VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO principals (arn, account_id, name, created_at, assume_role_policy, unique_id) \
+         VALUES (?, ?, ?, ?, ?, ?)",
     )
     .bind(&principal.arn)
     .bind(&principal.account_id)
     .bind(&principal.name)
     .bind(principal.created_at)
     .bind(&principal.assume_role_policy)
+    .bind(&principal.unique_id)
     .execute(&mut *tx)
     .await?;
     if let Some(access_key) = access_key {
@@ -63,7 +64,7 @@ pub(super) async fn update_assume_role_policy(
 
 pub(super) async fn get(pool: &SqlitePool, arn: &str) -> Result<Option<PrincipalRow>, StoreError> {
     let row = sqlx::query(
-        "SELECT arn, account_id, name, created_at, assume_role_policy \
+        "SELECT arn, account_id, name, created_at, assume_role_policy, unique_id \
          FROM principals WHERE arn = ?",
     )
     .bind(arn)
@@ -77,7 +78,7 @@ pub(super) async fn list(
     account_id: &str,
 ) -> Result<Vec<PrincipalRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT arn, account_id, name, created_at, assume_role_policy FROM principals \
+        "SELECT arn, account_id, name, created_at, assume_role_policy, unique_id FROM principals \
          WHERE account_id = ? ORDER BY arn",
     )
     .bind(account_id)
@@ -114,5 +115,6 @@ fn principal_from_row(row: &SqliteRow) -> Result<PrincipalRow, StoreError> {
         name: row.try_get("name")?,
         created_at: row.try_get("created_at")?,
         assume_role_policy: row.try_get("assume_role_policy")?,
+        unique_id: row.try_get("unique_id")?,
     })
 }

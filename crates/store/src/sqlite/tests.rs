@@ -71,6 +71,7 @@ fn principal(name: &str) -> (PrincipalRow, AccessKeyRow) {
         name: name.into(),
         created_at: 1,
         assume_role_policy: None,
+        unique_id: None,
     };
     let access_key = AccessKeyRow {
         access_key_id: format!("AKIA{}", name.to_uppercase()),
