@@ -33,6 +33,9 @@ pub struct Caches {
     aliases: TimedMap<Scoped, String>,
     /// By (key id, version, key row version).
     material: TimedMap<(String, i64, i64), Arc<SecretBytes>>,
+    /// The KeyMaterialId of a key version by (key id, version): fixed for the version's life
+    /// (imported material can only come back as the same material).
+    material_ids: TimedMap<(String, i64), Arc<str>>,
     /// DER SubjectPublicKeyInfo of a key pair by (key id, version).
     public_keys: TimedMap<(String, i64), Arc<Vec<u8>>>,
     /// Parsed key policies by (key id, row version): a new row version is a new entry.
@@ -51,6 +54,7 @@ impl Default for Caches {
             keys: TimedMap::new(METADATA_TTL),
             aliases: TimedMap::new(METADATA_TTL),
             material: TimedMap::new(MATERIAL_TTL),
+            material_ids: TimedMap::new(MATERIAL_TTL),
             public_keys: TimedMap::new(MATERIAL_TTL),
             key_policies: TimedMap::new(MATERIAL_TTL),
             identity_policies: TimedMap::new(METADATA_TTL),
@@ -84,6 +88,7 @@ impl Caches {
     pub fn forget_key(&self, account_id: &str, region: &str, key_id: &str) {
         self.keys.remove(&scoped(account_id, region, key_id));
         self.material.retain(|(id, _, _)| id != key_id);
+        self.material_ids.retain(|(id, _)| id != key_id);
         self.public_keys.retain(|(id, _)| id != key_id);
         self.forget_tags(key_id);
     }
@@ -165,6 +170,15 @@ impl Caches {
     pub fn forget_material(&self, key_id: &str) {
         self.material.retain(|(id, _, _)| id != key_id);
         self.public_keys.retain(|(id, _)| id != key_id);
+    }
+
+    pub fn material_id(&self, key_id: &str, version: i64) -> Option<Arc<str>> {
+        self.material_ids.get(&(key_id.to_string(), version))
+    }
+
+    pub fn put_material_id(&self, key_id: &str, version: i64, material_id: Arc<str>) {
+        self.material_ids
+            .put((key_id.to_string(), version), material_id);
     }
 
     pub fn public_key(&self, key_id: &str, version: i64) -> Option<Arc<Vec<u8>>> {

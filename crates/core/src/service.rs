@@ -428,7 +428,31 @@ impl Kms {
         let material = Arc::new(material);
         self.caches
             .put_material(id, version, row_version, material.clone());
+        self.caches
+            .put_material_id(id, version, crate::materials::material_id(&row).into());
         Ok(material)
+    }
+
+    /// The KeyMaterialId of an authorised key's `version`, as Decrypt, ReEncrypt and the
+    /// GenerateDataKey operations name it; usually cached when the material was loaded.
+    pub async fn material_id(
+        &self,
+        key: &AuthorizedKey,
+        version: i64,
+    ) -> Result<Arc<str>, KmsError> {
+        let id = key.key.id();
+        if let Some(found) = self.caches.material_id(id, version) {
+            return Ok(found);
+        }
+        let row = self
+            .store
+            .get_key_version(id, version)
+            .await
+            .map_err(error::store)?
+            .ok_or_else(|| KmsError::InvalidCiphertext(String::new()))?;
+        let found: Arc<str> = crate::materials::material_id(&row).into();
+        self.caches.put_material_id(id, version, found.clone());
+        Ok(found)
     }
 
     /// The public key of an authorised key pair's current version (DER SubjectPublicKeyInfo),

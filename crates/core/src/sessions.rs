@@ -83,6 +83,15 @@ impl Drop for SessionToken {
 }
 
 impl SessionToken {
+    /// The unique id of the role this session was issued for.
+    pub fn issued_role_id(&self) -> String {
+        if self.role_id.is_empty() {
+            principals::derived_id("AROA", &self.role_arn)
+        } else {
+            self.role_id.clone()
+        }
+    }
+
     /// The ARN this session's requests are made as.
     pub fn assumed_role_arn(&self) -> String {
         let role = self.role_arn.rsplit('/').next().unwrap_or_default();
@@ -180,17 +189,6 @@ pub fn open_token(kms: &Kms, token: &str) -> Result<SessionToken, KmsError> {
         .map_err(|_| bad())?;
     let plain = kms.root().unwrap(TOKEN_AAD, &sealed).map_err(|_| bad())?;
     serde_json::from_slice(plain.expose()).map_err(|_| bad())
-}
-
-impl SessionToken {
-    /// The unique id of the role this session was issued for.
-    pub fn issued_role_id(&self) -> String {
-        if self.role_id.is_empty() {
-            principals::derived_id("AROA", &self.role_arn)
-        } else {
-            self.role_id.clone()
-        }
-    }
 }
 
 /// The answer to a request made with an expired session.
@@ -302,6 +300,7 @@ mod tests {
             access_key_id: "ASIAX".into(),
             secret: "s".into(),
             role_arn: ROLE.into(),
+            role_id: String::new(),
             account_id: "111122223333".into(),
             session_name: "ci".into(),
             expires_ms: 0,
@@ -311,6 +310,8 @@ mod tests {
             token.assumed_role_arn(),
             "arn:aws:sts::111122223333:assumed-role/deployer/ci"
         );
+        // A token from before role ids were stored stands for the id derived from the ARN.
+        assert_eq!(token.issued_role_id(), principals::derived_id("AROA", ROLE));
         assert!(!format!("{token:?}").contains("\"s\""));
     }
 }

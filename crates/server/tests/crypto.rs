@@ -732,3 +732,165 @@ async fn plaintext_limits() {
     );
     server.shutdown().await;
 }
+
+/// KeyMaterialId in the answers of Decrypt, the GenerateDataKey operations and ReEncrypt names
+/// the key material used, as DescribeKey and ListKeyRotations name it; after a rotation an old
+/// ciphertext names the old material and a new one the new.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_name_the_key_material_they_used() {
+    let server = TestServer::start().await;
+    let kms = server.client();
+    let key = create_key(&kms).await;
+    let current = |kms: Client, key: String| async move {
+        kms.describe_key()
+            .key_id(key)
+            .send()
+            .await
+            .unwrap()
+            .key_metadata()
+            .unwrap()
+            .current_key_material_id()
+            .unwrap()
+            .to_string()
+    };
+    let first = current(kms.clone(), key.clone()).await;
+    let data_key = kms
+        .generate_data_key()
+        .key_id(&key)
+        .key_spec(aws_sdk_kms::types::DataKeySpec::Aes256)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(data_key.key_material_id(), Some(first.as_str()));
+    let without = kms
+        .generate_data_key_without_plaintext()
+        .key_id(&key)
+        .number_of_bytes(16)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(without.key_material_id(), Some(first.as_str()));
+    let pair = kms
+        .generate_data_key_pair_without_plaintext()
+        .key_id(&key)
+        .key_pair_spec(aws_sdk_kms::types::DataKeyPairSpec::EccNistP256)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pair.key_material_id(), Some(first.as_str()));
+
+    let old_blob = data_key.ciphertext_blob().unwrap().clone();
+    kms.rotate_key_on_demand()
+        .key_id(&key)
+        .send()
+        .await
+        .unwrap();
+    let second = current(kms.clone(), key.clone()).await;
+    assert_ne!(first, second);
+    let opened = kms
+        .decrypt()
+        .ciphertext_blob(old_blob.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.key_material_id(), Some(first.as_str()));
+    let moved = kms
+        .re_encrypt()
+        .ciphertext_blob(old_blob)
+        .destination_key_id(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.source_key_material_id(), Some(first.as_str()));
+    assert_eq!(moved.destination_key_material_id(), Some(second.as_str()));
+
+    // An asymmetric key has no key material id in Decrypt's answer.
+    let rsa = kms
+        .create_key()
+        .key_spec(aws_sdk_kms::types::KeySpec::Rsa2048)
+        .key_usage(aws_sdk_kms::types::KeyUsageType::EncryptDecrypt)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .key_id()
+        .to_string();
+    let alg = aws_sdk_kms::types::EncryptionAlgorithmSpec::RsaesOaepSha256;
+    let blob = kms
+        .encrypt()
+        .key_id(&rsa)
+        .plaintext(Blob::new("x"))
+        .encryption_algorithm(alg.clone())
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob()
+        .unwrap()
+        .clone();
+    let opened = kms
+        .decrypt()
+        .key_id(&rsa)
+        .ciphertext_blob(blob)
+        .encryption_algorithm(alg)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.key_material_id(), None);
+    server.shutdown().await;
+}
+
+/// DryRun with DryRunModifiers IGNORE_CIPHERTEXT tests permissions on the named key without a
+/// ciphertext: DryRunOperationException when allowed, AccessDeniedException when not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_can_ignore_the_ciphertext() {
+    use aws_sdk_kms::types::DryRunModifierType;
+    let server = TestServer::start().await;
+    let kms = server.client();
+    let key = create_key(&kms).await;
+    let junk = Blob::new("not a ciphertext");
+    let message = expect_err(
+        kms.decrypt()
+            .key_id(&key)
+            .ciphertext_blob(junk.clone())
+            .dry_run(true)
+            .dry_run_modifiers(DryRunModifierType::IgnoreCiphertext)
+            .send()
+            .await,
+        "DryRunOperationException",
+    );
+    assert!(!message.is_empty());
+    expect_err(
+        kms.re_encrypt()
+            .source_key_id(&key)
+            .destination_key_id(&key)
+            .ciphertext_blob(junk.clone())
+            .dry_run(true)
+            .dry_run_modifiers(DryRunModifierType::IgnoreCiphertext)
+            .send()
+            .await,
+        "DryRunOperationException",
+    );
+    // Without the modifier the ciphertext is read, and this one is not a ciphertext.
+    expect_err(
+        kms.decrypt()
+            .ciphertext_blob(junk.clone())
+            .dry_run(true)
+            .send()
+            .await,
+        "InvalidCiphertextException",
+    );
+    let (nobody, _) = user_with_policy(&server, ACCOUNT, "nobody", None).await;
+    expect_err(
+        nobody
+            .decrypt()
+            .key_id(&key)
+            .ciphertext_blob(junk)
+            .dry_run(true)
+            .dry_run_modifiers(DryRunModifierType::IgnoreCiphertext)
+            .send()
+            .await,
+        "AccessDeniedException",
+    );
+    server.shutdown().await;
+}

@@ -36,6 +36,7 @@ impl Operation for Decrypt {
             blob,
             input.key_id.clone(),
             input.encryption_algorithm.as_deref(),
+            input.ignores_ciphertext(),
             "KeyId",
             Self::ACTION,
         )?])
@@ -69,25 +70,29 @@ impl Operation for Decrypt {
         let algorithm = algorithms::encryption(&key.key, input.encryption_algorithm.as_deref())?;
         let blob = input.ciphertext_blob.map(|b| b.0).unwrap_or_default();
         let context = input.encryption_context.unwrap_or_default();
+        let material_id = super::ciphertext_material_id(kms, &key, algorithm, &blob).await?;
         let plaintext = open_with(kms, &key, algorithm, blob, &context).await?;
         Ok(DecryptResponse {
             key_id: key.key.arn().to_string(),
             plaintext: SecretBlob::new(plaintext.expose().to_vec()),
             encryption_algorithm: algorithm,
+            key_material_id: material_id,
         })
     }
 }
 
-/// The key a Decrypt (or ReEncrypt's source) uses. With an asymmetric algorithm it is the key
-/// the request names in `key_field` (required then); otherwise the key the ciphertext names.
+/// The key a Decrypt (or ReEncrypt's source) uses. With an asymmetric algorithm, or in a dry run
+/// that ignores the ciphertext, it is the key the request names in `key_field` (required then);
+/// otherwise the key the ciphertext names.
 pub(crate) fn decryption_target(
     blob: &[u8],
     requested: Option<String>,
     algorithm: Option<&str>,
+    ignore_ciphertext: bool,
     key_field: &str,
     action: &'static str,
 ) -> Result<KeyTarget, KmsError> {
-    if !algorithms::is_asymmetric_encryption(algorithm) {
+    if !ignore_ciphertext && !algorithms::is_asymmetric_encryption(algorithm) {
         return ciphertext_target(blob, requested, action);
     }
     if requested.is_none() {

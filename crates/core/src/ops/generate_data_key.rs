@@ -53,6 +53,7 @@ impl Operation for GenerateDataKey {
             ciphertext_blob: Blob(ciphertext),
             plaintext: SecretBlob::new(plaintext.expose().to_vec()),
             key_id: key.key.arn().to_string(),
+            key_material_id: super::current_material_id(kms, &key).await?,
         })
     }
 }

@@ -61,6 +61,7 @@ impl Operation for GenerateDataKeyPairWithoutPlaintext {
             public_key: Blob(pair.public_key),
             key_id: key.key.arn().to_string(),
             key_pair_spec: spec,
+            key_material_id: super::current_material_id(kms, &key).await?,
         })
     }
 }

@@ -58,6 +58,7 @@ impl Operation for GenerateDataKeyWithoutPlaintext {
         Ok(GenerateDataKeyWithoutPlaintextResponse {
             ciphertext_blob: Blob(ciphertext),
             key_id: key.key.arn().to_string(),
+            key_material_id: super::current_material_id(kms, &key).await?,
         })
     }
 }

@@ -204,3 +204,28 @@ pub(crate) fn check_marker(marker: Option<&str>) -> Result<(), KmsError> {
         _ => Ok(()),
     }
 }
+
+/// KeyMaterialId of the key version that made a symmetric ciphertext; AWS names none for an
+/// asymmetric one.
+pub(crate) async fn ciphertext_material_id(
+    kms: &Kms,
+    key: &AuthorizedKey,
+    algorithm: ferrokms_types::enums::EncryptionAlgorithm,
+    blob: &[u8],
+) -> Result<Option<String>, KmsError> {
+    if algorithm != ferrokms_types::enums::EncryptionAlgorithm::SymmetricDefault {
+        return Ok(None);
+    }
+    let header = ferrokms_crypto::ciphertext::peek(blob).map_err(crate::error::crypto)?;
+    let id = kms.material_id(key, i64::from(header.key_version)).await?;
+    Ok(Some(id.to_string()))
+}
+
+/// KeyMaterialId of a symmetric key's current version, which new ciphertexts use.
+pub(crate) async fn current_material_id(
+    kms: &Kms,
+    key: &AuthorizedKey,
+) -> Result<String, KmsError> {
+    let id = kms.material_id(key, key.key.row.current_version).await?;
+    Ok(id.to_string())
+}

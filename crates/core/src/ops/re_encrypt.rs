@@ -14,7 +14,7 @@ use crate::pipeline::{KeyTarget, Operation};
 use crate::{algorithms, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
-use ferrokms_types::enums::KeyUsage;
+use ferrokms_types::enums::{EncryptionAlgorithm, KeyUsage};
 use ferrokms_types::shapes::crypto::{ReEncryptRequest, ReEncryptResponse};
 use ferrokms_types::shapes::EncryptionContext;
 use ferrokms_types::{Blob, KmsError};
@@ -39,6 +39,7 @@ impl Operation for ReEncrypt {
             blob,
             input.source_key_id.clone(),
             input.source_encryption_algorithm.as_deref(),
+            input.ignores_ciphertext(),
             "SourceKeyId",
             "kms:ReEncryptFrom",
         )?;
@@ -113,6 +114,8 @@ impl Operation for ReEncrypt {
             input.destination_encryption_algorithm.as_deref(),
         )?;
         let blob = input.ciphertext_blob.map(|b| b.0).unwrap_or_default();
+        let source_material_id =
+            super::ciphertext_material_id(kms, &source, source_algorithm, &blob).await?;
         let plaintext = open_with(
             kms,
             &source,
@@ -136,6 +139,14 @@ impl Operation for ReEncrypt {
             key_id: destination.key.arn().to_string(),
             source_encryption_algorithm: source_algorithm,
             destination_encryption_algorithm: destination_algorithm,
+            source_key_material_id: source_material_id,
+            destination_key_material_id: if destination_algorithm
+                == EncryptionAlgorithm::SymmetricDefault
+            {
+                Some(super::current_material_id(kms, &destination).await?)
+            } else {
+                None
+            },
         })
     }
 }

@@ -98,6 +98,9 @@ pub struct DecryptResponse {
     pub key_id: String,
     pub plaintext: SecretBlob,
     pub encryption_algorithm: EncryptionAlgorithm,
+    /// Only for a symmetric key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_material_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -153,6 +156,12 @@ pub struct ReEncryptResponse {
     pub key_id: String,
     pub source_encryption_algorithm: EncryptionAlgorithm,
     pub destination_encryption_algorithm: EncryptionAlgorithm,
+    /// Only when the source is a symmetric key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_key_material_id: Option<String>,
+    /// Only when the destination is a symmetric key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_key_material_id: Option<String>,
 }
 
 /// GenerateDataKey and GenerateDataKeyWithoutPlaintext take the same members (less Recipient).
@@ -183,6 +192,7 @@ pub struct GenerateDataKeyResponse {
     pub ciphertext_blob: Blob,
     pub plaintext: SecretBlob,
     pub key_id: String,
+    pub key_material_id: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -190,6 +200,7 @@ pub struct GenerateDataKeyResponse {
 pub struct GenerateDataKeyWithoutPlaintextResponse {
     pub ciphertext_blob: Blob,
     pub key_id: String,
+    pub key_material_id: String,
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -216,4 +227,26 @@ impl Validate for GenerateRandomRequest {
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateRandomResponse {
     pub plaintext: SecretBlob,
+}
+
+/// Whether a dry run asks to test permissions only (DryRunModifiers IGNORE_CIPHERTEXT): the key
+/// is then the one the request names, and the ciphertext is not read.
+fn ignores_ciphertext(dry_run: Option<bool>, modifiers: Option<&Vec<String>>) -> bool {
+    dry_run == Some(true)
+        && modifiers.is_some_and(|m| {
+            m.iter()
+                .any(|m| m == DryRunModifier::IgnoreCiphertext.as_str())
+        })
+}
+
+impl DecryptRequest {
+    pub fn ignores_ciphertext(&self) -> bool {
+        ignores_ciphertext(self.dry_run, self.dry_run_modifiers.as_ref())
+    }
+}
+
+impl ReEncryptRequest {
+    pub fn ignores_ciphertext(&self) -> bool {
+        ignores_ciphertext(self.dry_run, self.dry_run_modifiers.as_ref())
+    }
 }

@@ -76,6 +76,7 @@ pub struct GenerateDataKeyPairResponse {
     pub public_key: Blob,
     pub key_id: String,
     pub key_pair_spec: DataKeyPairSpec,
+    pub key_material_id: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -85,6 +86,7 @@ pub struct GenerateDataKeyPairWithoutPlaintextResponse {
     pub public_key: Blob,
     pub key_id: String,
     pub key_pair_spec: DataKeyPairSpec,
+    pub key_material_id: String,
 }
 
 #[cfg(test)]
