@@ -92,6 +92,28 @@ pub fn entry(row: GrantRow, key_arn: &str) -> GrantListEntry {
     }
 }
 
+/// The IAM principal of a request member pair such as GranteePrincipal and
+/// GranteeServicePrincipal, of which AWS takes at most one. ferrokms has no AWS service
+/// principals: no caller is one and no grant can name one, so a service principal is refused
+/// with `service_refusal` (the IAM principal's absence is the caller's to judge).
+pub(crate) fn iam_principal<'a>(
+    principal: Option<&'a str>,
+    service: Option<&str>,
+    members: (&str, &str),
+    service_refusal: fn(String) -> KmsError,
+) -> Result<Option<&'a str>, KmsError> {
+    let (member, service_member) = members;
+    match (principal, service) {
+        (Some(_), Some(_)) => Err(KmsError::Validation(format!(
+            "You must specify either {member} or {service_member}, but not both."
+        ))),
+        (_, Some(_)) => Err(service_refusal(format!(
+            "{service_member} is only usable by AWS service principals, and ferrokms has none."
+        ))),
+        (principal, None) => Ok(principal),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,27 +148,5 @@ mod tests {
         assert!(!constraints_hold(Some(&subset), Some(&ec(&[("a", "2")]))));
         assert!(!constraints_hold(Some(&subset), Some(&ec(&[("A", "1")]))));
         assert!(constraints_hold(None, None));
-    }
-}
-
-/// The IAM principal of a request member pair such as GranteePrincipal and
-/// GranteeServicePrincipal, of which AWS takes at most one. ferrokms has no AWS service
-/// principals: no caller is one and no grant can name one, so a service principal is refused
-/// with `service_refusal` (the IAM principal's absence is the caller's to judge).
-pub(crate) fn iam_principal<'a>(
-    principal: Option<&'a str>,
-    service: Option<&str>,
-    members: (&str, &str),
-    service_refusal: fn(String) -> KmsError,
-) -> Result<Option<&'a str>, KmsError> {
-    let (member, service_member) = members;
-    match (principal, service) {
-        (Some(_), Some(_)) => Err(KmsError::Validation(format!(
-            "You must specify either {member} or {service_member}, but not both."
-        ))),
-        (_, Some(_)) => Err(service_refusal(format!(
-            "{service_member} is only usable by AWS service principals, and ferrokms has none."
-        ))),
-        (principal, None) => Ok(principal),
     }
 }

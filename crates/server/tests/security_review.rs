@@ -281,7 +281,7 @@ async fn management_operations_refuse_other_accounts() {
     assert!(m.deletion_date().is_none());
     assert!(m
         .multi_region_configuration()
-        .map_or(true, |c| c.replica_keys().is_empty()));
+        .is_none_or(|c| c.replica_keys().is_empty()));
     server.shutdown().await;
 }
 
