@@ -25,6 +25,7 @@ pub mod materials;
 pub mod ops;
 pub mod pipeline;
 pub mod principals;
+pub mod quotas;
 pub mod registry;
 pub mod roles;
 pub mod rotation;

@@ -11,6 +11,7 @@ use crate::authz::{self, AuthorizedKey};
 use crate::conditions;
 use crate::key::{parse_ciphertext_name, Key};
 use crate::key_state::StateRule;
+use crate::quotas::Quota;
 use crate::{Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
@@ -80,6 +81,13 @@ pub trait Operation: Send + Sync + 'static {
     /// Whether the request asks for a dry run (DryRun = true).
     fn dry_run(_input: &Self::Input) -> bool {
         false
+    }
+
+    /// The request quota the request is charged to (`crate::quotas`), once its keys are
+    /// resolved: by default the operation's own, named after it; cryptographic operations
+    /// return `Quota::cryptographic(keys)`, the quota shared by their kind of key.
+    fn quota(_keys: &[AuthorizedKey]) -> Quota {
+        Quota(Self::NAME)
     }
 
     async fn run(
@@ -236,6 +244,10 @@ async fn drive<O: Operation>(
         }
         keys.push(authorized);
     }
+    // Charged to the caller's account and Region, whoever owns the key (AWS throttles the
+    // account that makes a cross-account request).
+    kms.quotas()
+        .charge(&caller.account_id, &caller.region, O::quota(&keys))?;
     if O::dry_run(&input) {
         return Err(KmsError::DryRunOperation(
             "The request would have succeeded, but the DryRun option is set.".into(),

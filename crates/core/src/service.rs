@@ -8,6 +8,7 @@ use crate::clock::Clock;
 use crate::key::Key;
 use crate::last_usage::LastUsage;
 use crate::pipeline::Handled;
+use crate::quotas::{QuotaConfig, Quotas};
 use crate::service_events::{ServiceEvent, ServiceEvents};
 use crate::{error, registry, Caller};
 use ferrokms_crypto::{RootKey, SecretBytes};
@@ -27,6 +28,7 @@ pub struct Kms {
     caches: Caches,
     last_usage: LastUsage,
     service_events: std::sync::OnceLock<Arc<dyn ServiceEvents>>,
+    quotas: Quotas,
 }
 
 const WRITE_LOCK_STRIPES: usize = 64;
@@ -36,6 +38,7 @@ impl Kms {
         let write_locks = (0..WRITE_LOCK_STRIPES)
             .map(|_| tokio::sync::Mutex::new(()))
             .collect();
+        let clock_for_quotas = clock.clone();
         Kms {
             store,
             root,
@@ -44,7 +47,19 @@ impl Kms {
             caches: Caches::default(),
             last_usage: LastUsage::default(),
             service_events: std::sync::OnceLock::new(),
+            quotas: Quotas::new(QuotaConfig::off(), clock_for_quotas),
         }
+    }
+
+    /// Applies request quotas (`crate::quotas`); a new `Kms` has none, so tests that make many
+    /// requests on a clock that never moves are not throttled unless they ask to be.
+    pub fn with_quotas(mut self, config: QuotaConfig) -> Self {
+        self.quotas = Quotas::new(config, self.clock.clone());
+        self
+    }
+
+    pub fn quotas(&self) -> &Quotas {
+        &self.quotas
     }
 
     /// Sends what the service does on its own (deletion, rotation, expiry) to `sink`, the audit

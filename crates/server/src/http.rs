@@ -61,6 +61,7 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         keys_by_state,
         audit_bytes: audit.bytes_written,
         audit_records: audit.records_written,
+        throttled: app.kms.quotas().throttled(),
     };
     let text = app.metrics.render(&gauges);
     let mut response = text.into_response();

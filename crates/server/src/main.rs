@@ -58,6 +58,22 @@ fn init_logging(format: &str) -> tracing_appender::non_blocking::WorkerGuard {
     guard
 }
 
+/// `--quota` values: AWS's defaults, each NAME=N changing one; `off` alone turns them all off.
+fn quotas(values: &[String]) -> Result<ferrokms_core::quotas::QuotaConfig, String> {
+    use ferrokms_core::quotas::QuotaConfig;
+    if values.iter().any(|v| v == "off") {
+        if values.len() > 1 {
+            return Err("--quota off cannot be combined with NAME=N".into());
+        }
+        return Ok(QuotaConfig::off());
+    }
+    let mut config = QuotaConfig::default();
+    for value in values {
+        config.set(value).map_err(|e| format!("--quota: {e}"))?;
+    }
+    Ok(config)
+}
+
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let _log_guard = init_logging(&args.log_format);
     let mut config = ServerConfig::new(args.store.data_dir.clone());
@@ -65,6 +81,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     if !args.regions.is_empty() {
         config.regions = args.regions.clone().into();
     }
+    config.quotas = quotas(&args.quotas)?;
     config.listen = args.listen;
     config.account_id = args.account_id;
     config.root_key = args.store.root_key_source();

@@ -63,6 +63,8 @@ pub struct Gauges {
     pub keys_by_state: Vec<(String, i64)>,
     pub audit_bytes: u64,
     pub audit_records: u64,
+    /// (quota, requests throttled) for every quota `ferrokms_core::quotas` knows.
+    pub throttled: Vec<(&'static str, u64)>,
 }
 
 impl Metrics {
@@ -131,6 +133,14 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "ferrokms_request_duration_seconds_count{{operation=\"{op}\"}} {count}"
+            );
+        }
+        out.push_str("# HELP ferrokms_throttled_requests_total Requests refused with ThrottlingException, by request quota.\n# TYPE ferrokms_throttled_requests_total counter\n");
+        for (quota, n) in &gauges.throttled {
+            let _ = writeln!(
+                out,
+                "ferrokms_throttled_requests_total{{quota=\"{}\"}} {n}",
+                label(quota)
             );
         }
         out.push_str("# HELP ferrokms_keys Keys by state.\n# TYPE ferrokms_keys gauge\n");
@@ -207,6 +217,7 @@ mod tests {
             keys_by_state: vec![("Enabled".into(), 3)],
             audit_bytes: 10,
             audit_records: 2,
+            throttled: vec![("CreateAlias", 3)],
         });
         assert!(text.contains("ferrokms_requests_total{operation=\"Encrypt\",outcome=\"ok\"} 2\n"));
         assert!(text.contains(
@@ -225,6 +236,7 @@ mod tests {
         assert!(text.contains("ferrokms_request_duration_seconds_count{operation=\"Encrypt\"} 3\n"));
         assert!(text.contains("ferrokms_keys{state=\"Enabled\"} 3\n"));
         assert!(text.contains("ferrokms_audit_bytes_total 10\n"));
+        assert!(text.contains("ferrokms_throttled_requests_total{quota=\"CreateAlias\"} 3\n"));
         assert_eq!(label("a\"b\\"), "a\\\"b\\\\");
     }
 }

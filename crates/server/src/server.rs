@@ -11,6 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use ferrokms_audit::AuditLog;
 use ferrokms_core::clock::{Clock, SystemClock};
+use ferrokms_core::quotas::QuotaConfig;
 use ferrokms_core::{bootstrap, last_usage, scheduler, Kms};
 use ferrokms_crypto::RootKey;
 use ferrokms_store::sqlite::SqliteStore;
@@ -39,6 +40,9 @@ pub struct ServerConfig {
     pub limits: listener::Limits,
     /// The Regions requests may be signed for.
     pub regions: Arc<[String]>,
+    /// Request quotas (requests per second per account, Region and quota); AWS's by default.
+    /// Each node applies them on its own.
+    pub quotas: QuotaConfig,
 }
 
 impl ServerConfig {
@@ -54,6 +58,7 @@ impl ServerConfig {
             default_region: "us-east-1".into(),
             limits: listener::Limits::default(),
             regions: crate::auth::default_regions(),
+            quotas: QuotaConfig::default(),
         }
     }
 }
@@ -175,7 +180,8 @@ pub async fn start(config: ServerConfig) -> Result<Running, String> {
             &config.root_key,
             Arc::new(SystemClock),
         )
-        .await?,
+        .await?
+        .with_quotas(config.quotas.clone()),
     );
     let new_credentials = match bootstrap::ensure_admin(&kms, &config.account_id)
         .await

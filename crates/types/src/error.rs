@@ -44,6 +44,8 @@ pub enum KmsError {
     /// VerifyMac: the MAC does not verify for the message, key and algorithm.
     KmsInvalidMac(String),
     LimitExceeded(String),
+    /// The caller's account passed a request quota (requests per second) in the Region.
+    Throttling(String),
     MalformedPolicyDocument(String),
     NotFound(String),
     Tag(String),
@@ -90,6 +92,7 @@ impl KmsError {
             KmsError::KmsInvalidSignature(_) => "KMSInvalidSignatureException",
             KmsError::KmsInvalidMac(_) => "KMSInvalidMacException",
             KmsError::LimitExceeded(_) => "LimitExceededException",
+            KmsError::Throttling(_) => "ThrottlingException",
             KmsError::MalformedPolicyDocument(_) => "MalformedPolicyDocumentException",
             KmsError::NotFound(_) => "NotFoundException",
             KmsError::Tag(_) => "TagException",
@@ -129,6 +132,7 @@ impl KmsError {
             | KmsError::KmsInvalidSignature(_)
             | KmsError::KmsInvalidMac(_)
             | KmsError::LimitExceeded(_)
+            | KmsError::Throttling(_)
             | KmsError::MalformedPolicyDocument(_)
             | KmsError::NotFound(_)
             | KmsError::Tag(_)
@@ -172,6 +176,7 @@ impl KmsError {
             | KmsError::KmsInvalidSignature(m)
             | KmsError::KmsInvalidMac(m)
             | KmsError::LimitExceeded(m)
+            | KmsError::Throttling(m)
             | KmsError::MalformedPolicyDocument(m)
             | KmsError::NotFound(m)
             | KmsError::Tag(m)
@@ -301,6 +306,7 @@ mod tests {
             ),
             (KmsError::KmsInvalidMac(m()), "KMSInvalidMacException", 400),
             (KmsError::LimitExceeded(m()), "LimitExceededException", 400),
+            (KmsError::Throttling(m()), "ThrottlingException", 400),
             (
                 KmsError::MalformedPolicyDocument(m()),
                 "MalformedPolicyDocumentException",

@@ -6,6 +6,7 @@
 use super::encapsulate::kem_target;
 use crate::authz::AuthorizedKey;
 use crate::pipeline::{KeyTarget, Operation};
+use crate::quotas::Quota;
 use crate::{algorithms, error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_types::shapes::key_agreement::{DecapsulateRequest, DecapsulateResponse};
@@ -27,6 +28,10 @@ impl Operation for Decapsulate {
 
     fn dry_run(input: &Self::Input) -> bool {
         input.dry_run == Some(true)
+    }
+
+    fn quota(keys: &[AuthorizedKey]) -> Quota {
+        Quota::cryptographic(keys)
     }
 
     async fn run(

@@ -5,6 +5,7 @@
 use crate::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
+use crate::quotas::Quota;
 use crate::{algorithms, error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_types::enums::KeyUsage;
@@ -27,6 +28,10 @@ impl Operation for Encapsulate {
 
     fn dry_run(input: &Self::Input) -> bool {
         input.dry_run == Some(true)
+    }
+
+    fn quota(keys: &[AuthorizedKey]) -> Quota {
+        Quota::cryptographic(keys)
     }
 
     async fn run(

@@ -6,6 +6,7 @@ use crate::authz::AuthorizedKey;
 use crate::conditions::encryption_context_conditions;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
+use crate::quotas::Quota;
 use crate::{algorithms, blocking, error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
@@ -49,6 +50,10 @@ impl Operation for Encrypt {
 
     fn dry_run(input: &Self::Input) -> bool {
         input.dry_run == Some(true)
+    }
+
+    fn quota(keys: &[AuthorizedKey]) -> Quota {
+        Quota::cryptographic(keys)
     }
 
     async fn run(

@@ -5,6 +5,7 @@ use crate::authz::AuthorizedKey;
 use crate::conditions::encryption_context_conditions;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
+use crate::quotas::Quota;
 use crate::{error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_crypto::SecretBytes;
@@ -38,6 +39,10 @@ impl Operation for GenerateDataKey {
 
     fn dry_run(input: &Self::Input) -> bool {
         input.dry_run == Some(true)
+    }
+
+    fn quota(keys: &[AuthorizedKey]) -> Quota {
+        Quota::cryptographic(keys)
     }
 
     async fn run(

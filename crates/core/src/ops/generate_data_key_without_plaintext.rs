@@ -4,6 +4,7 @@ use super::generate_data_key::{data_key_target, new_data_key};
 use crate::authz::AuthorizedKey;
 use crate::conditions::encryption_context_conditions;
 use crate::pipeline::{KeyTarget, Operation};
+use crate::quotas::Quota;
 use crate::{Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
@@ -40,6 +41,10 @@ impl Operation for GenerateDataKeyWithoutPlaintext {
 
     fn dry_run(input: &Self::Input) -> bool {
         input.dry_run == Some(true)
+    }
+
+    fn quota(keys: &[AuthorizedKey]) -> Quota {
+        Quota::cryptographic(keys)
     }
 
     async fn run(

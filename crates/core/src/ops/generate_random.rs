@@ -2,6 +2,7 @@
 
 use crate::authz::AuthorizedKey;
 use crate::pipeline::Operation;
+use crate::quotas::Quota;
 use crate::{error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_types::shapes::crypto::{GenerateRandomRequest, GenerateRandomResponse};
@@ -16,6 +17,10 @@ impl Operation for GenerateRandom {
     const CROSS_ACCOUNT: bool = false;
     type Input = GenerateRandomRequest;
     type Output = GenerateRandomResponse;
+
+    fn quota(keys: &[AuthorizedKey]) -> Quota {
+        Quota::cryptographic(keys)
+    }
 
     async fn run(
         _: &Kms,

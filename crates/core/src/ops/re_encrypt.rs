@@ -11,6 +11,7 @@ use crate::conditions::encryption_context_conditions;
 use crate::key::Key;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
+use crate::quotas::Quota;
 use crate::{algorithms, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
@@ -95,6 +96,10 @@ impl Operation for ReEncrypt {
 
     fn dry_run(input: &Self::Input) -> bool {
         input.dry_run == Some(true)
+    }
+
+    fn quota(keys: &[AuthorizedKey]) -> Quota {
+        Quota::cryptographic(keys)
     }
 
     async fn run(

@@ -4,6 +4,7 @@
 use crate::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
+use crate::quotas::Quota;
 use crate::{algorithms, blocking, error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
@@ -41,6 +42,10 @@ impl Operation for Sign {
 
     fn dry_run(input: &Self::Input) -> bool {
         input.dry_run == Some(true)
+    }
+
+    fn quota(keys: &[AuthorizedKey]) -> Quota {
+        Quota::cryptographic(keys)
     }
 
     async fn run(

@@ -4,6 +4,7 @@
 use super::generate_mac::{mac_conditions, mac_target};
 use crate::authz::AuthorizedKey;
 use crate::pipeline::{KeyTarget, Operation};
+use crate::quotas::Quota;
 use crate::{algorithms, error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
@@ -30,6 +31,10 @@ impl Operation for VerifyMac {
 
     fn dry_run(input: &Self::Input) -> bool {
         input.dry_run == Some(true)
+    }
+
+    fn quota(keys: &[AuthorizedKey]) -> Quota {
+        Quota::cryptographic(keys)
     }
 
     async fn run(

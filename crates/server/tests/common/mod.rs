@@ -89,6 +89,10 @@ pub async fn start_in(dir: &Path) -> Running {
     let mut cfg = ServerConfig::new(dir.to_path_buf());
     cfg.listen = "127.0.0.1:0".parse().expect("address");
     cfg.store = postgres_store_for(dir).await;
+    // The suites make keys, aliases and import parameters faster than AWS's per-operation
+    // quotas allow (CreateAlias 5/s, GetParametersForImport one per 4 s); quotas are tested on
+    // their own, on the defaults too, in tests/quotas.rs.
+    cfg.quotas = ferrokms_core::quotas::QuotaConfig::off();
     server::start(cfg).await.expect("server starts")
 }
 
