@@ -76,7 +76,9 @@ class Server:
         log_path = self.log_dir / f"{self.data_dir.name}-{self.starts}.log"
         log = open(log_path, "wb")
         self.process = subprocess.Popen(
-            [self.binary, "serve", "--data-dir", str(self.data_dir), "--listen", "127.0.0.1:0"],
+            [self.binary, "serve", "--data-dir", str(self.data_dir), "--listen", "127.0.0.1:0",
+             # Quotas off, as in lib.sh: the write-load tests call faster than AWS allows.
+             "--quota", "off"],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -35,13 +35,14 @@ pub const POST_QUANTUM: &str = "ml";
 /// first; then the per-operation quotas of AWS's table. AWS's symmetric quota is 5,500 in most
 /// Regions and higher in a few (10,000, and more in us-east-1, us-west-2 and eu-west-1); one
 /// number for every Region keeps this simple, and `--quota` changes it. AWS lists no ML-DSA or
-/// ML-KEM figure we could confirm; they share the ECC figure. Operations absent here
+/// ML-KEM figure we could confirm; they share the ECC figure. RSA and ECC (with SM2) are 1,000
+/// each in AWS's current table (older versions said 500 and 300). Operations absent here
 /// (GetKeyLastUsage, ListKeyRotations, RotateKeyOnDemand...) are not rate limited.
 pub const DEFAULTS: &[(&str, f64)] = &[
     (SYMMETRIC, 5500.0),
-    (RSA, 500.0),
-    (ECC, 300.0),
-    (POST_QUANTUM, 300.0),
+    (RSA, 1000.0),
+    (ECC, 1000.0),
+    (POST_QUANTUM, 1000.0),
     ("CancelKeyDeletion", 5.0),
     ("CreateAlias", 5.0),
     ("CreateGrant", 50.0),
@@ -310,8 +311,8 @@ mod tests {
     fn the_defaults_are_aws_numbers() {
         let config = QuotaConfig::default();
         assert_eq!(config.rate(SYMMETRIC), Some(5500.0));
-        assert_eq!(config.rate(RSA), Some(500.0));
-        assert_eq!(config.rate(ECC), Some(300.0));
+        assert_eq!(config.rate(RSA), Some(1000.0));
+        assert_eq!(config.rate(ECC), Some(1000.0));
         assert_eq!(config.rate("CreateKey"), Some(50.0));
         assert_eq!(config.rate("DescribeKey"), Some(2000.0));
     }
