@@ -4,13 +4,12 @@
 //! policy). The deletion is conditional on that key; if the alias moved meanwhile, the key it
 //! points at now is authorised in turn.
 
-use super::update_alias::current_target;
+use super::update_alias::{after_alias_write, current_target};
 use crate::authz::AuthorizedKey;
-use crate::pipeline::{authorize_target, KeyTarget, Operation};
-use crate::{error, Caller, Kms};
+use crate::pipeline::{KeyTarget, Operation};
+use crate::{Caller, Kms};
 use async_trait::async_trait;
-use ferrokms_store::StoreError;
-use ferrokms_types::ids::{alias_arn, check_alias_name};
+use ferrokms_types::ids::check_alias_name;
 use ferrokms_types::shapes::aliases::DeleteAliasRequest;
 use ferrokms_types::shapes::Empty;
 use ferrokms_types::KmsError;
@@ -43,27 +42,13 @@ impl Operation for DeleteAlias {
         let mut key = super::only(keys)?;
         let name = input.alias_name.unwrap_or_default();
         loop {
-            let deleted = kms
+            let written = kms
                 .store()
                 .delete_alias(&caller.account_id, &caller.region, &name, key.key.id())
                 .await;
-            match deleted {
-                Ok(()) => {
-                    kms.alias_written(&caller.account_id, &caller.region, &name);
-                    return Ok(Empty {});
-                }
-                Err(StoreError::NotFound) => {
-                    return Err(KmsError::NotFound(format!(
-                        "Alias {} is not found.",
-                        alias_arn(&caller.region, &caller.account_id, &name)
-                    )))
-                }
-                Err(StoreError::Conflict) => {
-                    kms.alias_written(&caller.account_id, &caller.region, &name);
-                    let target = current_target(&Some(name.clone()), Self::ACTION);
-                    key = authorize_target(kms, caller, target).await?;
-                }
-                Err(other) => return Err(error::store(other)),
+            match after_alias_write(kms, caller, &name, Self::ACTION, written).await? {
+                None => return Ok(Empty {}),
+                Some(moved) => key = moved,
             }
         }
     }

@@ -71,27 +71,40 @@ impl Operation for UpdateAlias {
                     kms.now_ms(),
                 )
                 .await;
-            match written {
-                Ok(()) => {
-                    kms.alias_written(&caller.account_id, &caller.region, &name);
-                    return Ok(Empty {});
-                }
-                Err(StoreError::NotFound) => {
-                    return Err(KmsError::NotFound(format!(
-                        "Alias {} is not found.",
-                        alias_arn(&caller.region, &caller.account_id, &name)
-                    )))
-                }
-                // Another writer moved the alias after it was read: the key it points at now
-                // needs the caller's permission too. Each conflict is another writer's success.
-                Err(StoreError::Conflict) => {
-                    kms.alias_written(&caller.account_id, &caller.region, &name);
-                    let target = current_target(&Some(name.clone()), Self::ACTION);
-                    old = authorize_target(kms, caller, target).await?;
-                }
-                Err(other) => return Err(error::store(other)),
+            match after_alias_write(kms, caller, &name, Self::ACTION, written).await? {
+                None => return Ok(Empty {}),
+                Some(moved) => old = moved,
             }
         }
+    }
+}
+
+/// What follows a compare-and-swap write of alias `name` conditional on the key it pointed at:
+/// `None` when it landed; when another writer moved the alias in between (Conflict), the key it
+/// points at now, authorised for `action` (it needs the caller's permission too), to try again
+/// with. Each conflict is another writer's success, so the retries end.
+pub(crate) async fn after_alias_write(
+    kms: &Kms,
+    caller: &Caller,
+    name: &str,
+    action: &'static str,
+    written: Result<(), StoreError>,
+) -> Result<Option<AuthorizedKey>, KmsError> {
+    match written {
+        Ok(()) => {
+            kms.alias_written(&caller.account_id, &caller.region, name);
+            Ok(None)
+        }
+        Err(StoreError::NotFound) => Err(KmsError::NotFound(format!(
+            "Alias {} is not found.",
+            alias_arn(&caller.region, &caller.account_id, name)
+        ))),
+        Err(StoreError::Conflict) => {
+            kms.alias_written(&caller.account_id, &caller.region, name);
+            let target = current_target(&Some(name.to_string()), action);
+            Ok(Some(authorize_target(kms, caller, target).await?))
+        }
+        Err(other) => Err(error::store(other)),
     }
 }
 
