@@ -16,16 +16,21 @@
 //! line 1's bytes (without its newline) under the digests' key.
 //!
 //! It is written after the records' `fdatasync` and before the appends are
-//! acknowledged, through a temporary file, its `fsync` and a rename, so it
-//! never names a record that is not on disk and a crash leaves the old or
-//! the new one whole. The directory is not synced each time: a lost rename
-//! leaves the previous checkpoint, which names an older record, and the
-//! trail still reaches that.
+//! acknowledged, so it never names a record that is not on disk. To keep
+//! that to one small extra write per group commit, the writer overwrites
+//! the file in place: always [`SLOT`] bytes (padded) at offset 0, then
+//! `fdatasync`; the size never changes, so the sync flushes one block and
+//! no metadata. A process killed mid-write cannot tear it (the kernel
+//! finishes the copy); a power cut could only tear it if the disk tore a
+//! single sector write, and a torn checkpoint is reported, never trusted.
+//! At start-up it is replaced whole (temporary file and rename).
 //!
 //! Limit: someone who kept an older checkpoint file can put it back after
 //! cutting records written since; only a copy of the checkpoint kept
 //! elsewhere catches that.
 
+use std::fs::{File, OpenOptions};
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::STANDARD;
@@ -43,6 +48,10 @@ use crate::AuditError;
 const CHECKPOINT_VERSION: u32 = 1;
 /// Appended to the audit directory's name to name the checkpoint.
 const CHECKPOINT_SUFFIX: &str = ".checkpoint";
+/// The size every checkpoint is padded to (with spaces after the
+/// signature line): one disk sector, so an in-place rewrite never changes
+/// the file's size. The contents take about 420 bytes.
+pub(crate) const SLOT: usize = 512;
 
 /// Where the checkpoint of the audit directory `dir` is kept: beside it,
 /// as `<dir>.checkpoint` (inside it only when `dir` has no name, e.g. `.`).
@@ -85,6 +94,8 @@ pub(crate) struct CheckpointWriter {
     parent: PathBuf,
     name: String,
     public_key_sha256: String,
+    /// The checkpoint file, opened on the first in-place write.
+    file: Option<File>,
 }
 
 impl CheckpointWriter {
@@ -101,17 +112,40 @@ impl CheckpointWriter {
             parent,
             name,
             public_key_sha256: hex::encode(ferrokms_crypto::sha256(&signer.public_key_der())),
+            file: None,
         }
     }
 
-    /// Replaces the checkpoint with `checkpoint` (durable once this returns,
-    /// except that the rename itself may be lost in a crash, see the module).
+    /// Overwrites the checkpoint (which [`Self::write_durably`] created) in
+    /// place with `checkpoint`; durable once this returns.
     pub fn write(
-        &self,
+        &mut self,
         checkpoint: &Checkpoint,
         signer: &AuditSigningKey,
         now_ms: i64,
     ) -> Result<(), AuditError> {
+        let bytes = self.encode(checkpoint, signer, now_ms)?;
+        let path = self.parent.join(&self.name);
+        if self.file.is_none() {
+            let file = OpenOptions::new().write(true).open(&path).at(&path)?;
+            self.file = Some(file);
+        }
+        let Some(file) = self.file.as_mut() else {
+            return Err(AuditError::WriterFailed("checkpoint not open".to_owned()));
+        };
+        file.seek(SeekFrom::Start(0))
+            .and_then(|_| file.write_all(&bytes))
+            .and_then(|()| file.sync_data())
+            .at(&path)
+    }
+
+    /// The checkpoint's bytes: JSON line, signature line, padding to [`SLOT`].
+    fn encode(
+        &self,
+        checkpoint: &Checkpoint,
+        signer: &AuditSigningKey,
+        now_ms: i64,
+    ) -> Result<Vec<u8>, AuditError> {
         let body = Body {
             checkpoint_version: CHECKPOINT_VERSION,
             log_file: checkpoint.log_file.clone(),
@@ -125,19 +159,24 @@ impl CheckpointWriter {
         bytes.push(b'\n');
         bytes.extend_from_slice(signature.as_bytes());
         bytes.push(b'\n');
-        write_replace(&self.parent, &self.name, &bytes)
+        if bytes.len() < SLOT {
+            bytes.resize(SLOT - 1, b' ');
+            bytes.push(b'\n');
+        }
+        Ok(bytes)
     }
 
-    /// Like [`Self::write`], then also syncs the directory holding the
-    /// checkpoint (at start-up, where one more sync costs nothing).
+    /// Replaces the checkpoint whole (temporary file, rename, directory
+    /// sync): at start-up, where the extra syncs cost nothing.
     pub fn write_durably(
         &self,
         checkpoint: &Checkpoint,
         signer: &AuditSigningKey,
         now_ms: i64,
     ) -> Result<(), AuditError> {
+        let bytes = self.encode(checkpoint, signer, now_ms)?;
         std::fs::create_dir_all(&self.parent).at(&self.parent)?;
-        self.write(checkpoint, signer, now_ms)?;
+        write_replace(&self.parent, &self.name, &bytes)?;
         sync_dir(&self.parent)
     }
 }
@@ -163,6 +202,7 @@ pub(crate) fn read_checkpoint(
         Err(e) => return Err(CheckpointReadError::Io(AuditError::io(path, e))),
     };
     let invalid = |reason: &str| CheckpointReadError::Invalid(reason.to_owned());
+    // Lines after the signature are padding.
     let mut lines = bytes.split(|&b| b == b'\n');
     let (Some(body), Some(signature)) = (lines.next(), lines.next()) else {
         return Err(invalid("not a checkpoint (expected two lines)"));
@@ -222,6 +262,33 @@ mod tests {
             Err(CheckpointReadError::Invalid(_))
         ));
         assert!(!tmp.path().join("audit.checkpoint.tmp").exists());
+        assert_eq!(
+            std::fs::metadata(checkpoint_path(&dir)).expect("meta").len(),
+            SLOT as u64
+        );
+    }
+
+    #[test]
+    fn in_place_rewrites_keep_the_size_and_read_back() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("audit");
+        let (key, _) = AuditSigningKey::generate().expect("key");
+        let mut w = CheckpointWriter::new(&dir, &key);
+        let genesis = Checkpoint {
+            log_file: None,
+            last_seq: 0,
+            last_hash: [0; 32],
+        };
+        w.write_durably(&genesis, &key, 0).expect("create");
+        let cp = Checkpoint {
+            log_file: Some("audit-0000000001-20250101T000000Z.jsonl".into()),
+            last_seq: u64::MAX,
+            last_hash: [7; 32],
+        };
+        w.write(&cp, &key, i64::from(i32::MAX) * 1000).expect("rewrite");
+        let path = checkpoint_path(&dir);
+        assert_eq!(std::fs::metadata(&path).expect("meta").len(), SLOT as u64);
+        assert_eq!(read_checkpoint(&dir, &key.public_key_der()).expect("read"), Some(cp));
     }
 
     #[test]
