@@ -39,6 +39,13 @@ pub enum AuditError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The trail ends before the last record it acknowledged (as its
+    /// signed checkpoint states): records were cut from the end of the open
+    /// file, files or the checkpoint were deleted. The log does not open
+    /// (so the shortened file is not signed as if whole) unless
+    /// [`crate::AuditOptions::accept_tail_loss`] is set.
+    #[error("audit trail lost acknowledged records: {0}")]
+    TailLost(String),
     /// The audit directory's `audit-public-key.pem` is not the public key of
     /// the signing key given to [`crate::AuditLog::open`].
     #[error("audit-public-key.pem in the audit directory belongs to another signing key")]

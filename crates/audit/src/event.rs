@@ -74,6 +74,12 @@ pub struct AuditEvent {
     /// The error message returned when the request failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
+    /// CloudTrail's `additionalEventData`: facts about the request that are
+    /// not its parameters, e.g. `{"signatureVerified": false}` when the
+    /// request did not authenticate (so a claimed access key id is visibly
+    /// unproven). Left out when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub additional_event_data: Option<Value>,
 }
 
 impl Default for AuditEvent {
@@ -101,6 +107,7 @@ impl Default for AuditEvent {
             recipient_account_id: String::new(),
             error_code: None,
             error_message: None,
+            additional_event_data: None,
         }
     }
 }

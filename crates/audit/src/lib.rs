@@ -6,7 +6,9 @@
 //!   files), an append returns only once its record is synced to disk
 //!   (group commit), and every closed file gets a digest signed with the
 //!   Ed25519 [`AuditSigningKey`], whose public key is exported as
-//!   `audit-public-key.pem`.
+//!   `audit-public-key.pem`. With each group commit a signed checkpoint
+//!   beside the directory names the last acknowledged record, so records
+//!   cut from the end of the trail are seen too (`checkpoint.rs`).
 //! - [`verify`] proves the trail intact under that public key, or names
 //!   the file and record that was altered, removed or moved.
 //! - [`query`] streams the events matching a filter.
@@ -18,6 +20,7 @@
 //! Events never carry secrets (the caller's duty, asserted in debug
 //! builds) and their contents are never logged.
 
+mod checkpoint;
 mod clock;
 mod digest;
 mod error;
@@ -35,6 +38,7 @@ mod times;
 mod verify;
 mod writer;
 
+pub use checkpoint::checkpoint_path;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::AuditError;
 pub use event::{

@@ -36,6 +36,11 @@ pub struct AuditOptions {
     pub roll_check_interval: Duration,
     /// The time source for file names, ages and digest times.
     pub clock: Arc<dyn Clock>,
+    /// Open even if the trail ends before the last record its checkpoint
+    /// names ([`AuditError::TailLost`] otherwise): the operator has seen
+    /// the loss and accepts that the trail continues from what is left.
+    /// What was lost is then in [`AuditLog::tail_loss`]. Default false.
+    pub accept_tail_loss: bool,
 }
 
 impl Default for AuditOptions {
@@ -45,6 +50,7 @@ impl Default for AuditOptions {
             max_file_age: Duration::from_secs(3600),
             roll_check_interval: Duration::from_secs(1),
             clock: Arc::new(SystemClock),
+            accept_tail_loss: false,
         }
     }
 }
@@ -55,6 +61,7 @@ impl fmt::Debug for AuditOptions {
             .field("max_file_bytes", &self.max_file_bytes)
             .field("max_file_age", &self.max_file_age)
             .field("roll_check_interval", &self.roll_check_interval)
+            .field("accept_tail_loss", &self.accept_tail_loss)
             .finish_non_exhaustive()
     }
 }
@@ -84,6 +91,7 @@ struct Shared {
     counters: Arc<Counters>,
     public_key_der: Vec<u8>,
     dir: PathBuf,
+    tail_loss: Option<String>,
 }
 
 impl AuditLog {
@@ -92,7 +100,9 @@ impl AuditLog {
     /// process left open), writes `audit-public-key.pem` and starts the
     /// writer thread. Fails with [`AuditError::KeyMismatch`] if the
     /// directory's public key belongs to another signing key, and with
-    /// [`AuditError::Corrupt`] if the newest digest cannot be trusted.
+    /// [`AuditError::Corrupt`] if the newest digest cannot be trusted, and
+    /// with [`AuditError::TailLost`] if records the checkpoint names as
+    /// acknowledged are gone (see [`AuditOptions::accept_tail_loss`]).
     pub async fn open(
         dir: &Path,
         signer: AuditSigningKey,
@@ -102,14 +112,15 @@ impl AuditLog {
         let public_key_der = signer.public_key_der();
         let now = options.clock.now_ms();
         let task_dir = dir.clone();
-        let (chain, signer) = tokio::task::spawn_blocking(move || {
-            recover(&task_dir, &signer, now).map(|chain| (chain, signer))
+        let accept = options.accept_tail_loss;
+        let (recovered, signer) = tokio::task::spawn_blocking(move || {
+            recover(&task_dir, &signer, now, accept).map(|r| (r, signer))
         })
         .await
         .map_err(|_| AuditError::WriterFailed("audit recovery task panicked".to_owned()))??;
         let counters = Arc::new(Counters::default());
         let (tx, rx) = mpsc::channel();
-        let writer = Writer::new(dir.clone(), signer, options, counters.clone(), chain);
+        let writer = Writer::new(dir.clone(), signer, options, counters.clone(), recovered.chain);
         std::thread::Builder::new()
             .name("ferrokms-audit-writer".to_owned())
             .spawn(move || writer.run(rx))
@@ -120,6 +131,7 @@ impl AuditLog {
                 counters,
                 public_key_der,
                 dir,
+                tail_loss: recovered.loss,
             }),
         })
     }
@@ -179,6 +191,12 @@ impl AuditLog {
     /// The audit directory.
     pub fn dir(&self) -> &Path {
         &self.shared.dir
+    }
+
+    /// What was lost from the end of the trail, when it was opened with
+    /// [`AuditOptions::accept_tail_loss`] over such a loss.
+    pub fn tail_loss(&self) -> Option<&str> {
+        self.shared.tail_loss.as_deref()
     }
 
     fn send(&self, command: Command) -> Result<(), AuditError> {

@@ -14,6 +14,14 @@
 //! which a crash alone rarely leaves), the cut bytes are kept beside the
 //! file as `<stem>.jsonl.<ms>.discarded` and a warning is logged, so
 //! evidence of tampering is not destroyed by the repair.
+//!
+//! Before anything is repaired, the trail is checked against its
+//! checkpoint (`checkpoint.rs`): the last acknowledged record must still be
+//! there. If it is not (records cut from the end, the file or every file
+//! deleted, the checkpoint deleted or forged), opening fails with
+//! [`AuditError::TailLost`] and nothing is changed, so the shortened file
+//! is not signed as if it were whole; unless the operator accepts the loss.
+//! Either way a new checkpoint of where the chain continues is written.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -22,21 +30,64 @@ use std::path::Path;
 use ferrokms_crypto::{verify_audit_signature, AuditSigningKey, Sha256Hasher};
 use tracing::warn;
 
+use crate::checkpoint::{
+    checkpoint_path, read_checkpoint, Checkpoint, CheckpointReadError, CheckpointWriter,
+};
 use crate::digest::{read_digest, read_signature, write_digest, DigestLink, SummaryBuilder};
 use crate::error::IoContext;
 use crate::fsutil::{sync_dir, write_replace};
-use crate::naming::{self, Entry};
+use crate::naming::{self, Entry, Listing, DIGEST_SUFFIX, LOG_SUFFIX};
 use crate::pem::{public_key_from_pem, public_key_to_pem, PUBLIC_KEY_FILE};
 use crate::record::{decode_head, parse_hex_hash, Hash, GENESIS_PREV};
 use crate::scan::LineReader;
 use crate::segment::Chain;
 use crate::AuditError;
 
+/// Where the chain continues, and what was lost if a loss was accepted.
+#[derive(Debug)]
+pub(crate) struct Recovered {
+    pub chain: Chain,
+    pub loss: Option<String>,
+}
+
 /// Prepares `dir` for writing and returns where the chain continues.
+/// Refuses a trail that ends before its checkpoint unless `accept_loss`.
 pub(crate) fn recover(
     dir: &Path,
     signer: &AuditSigningKey,
     now_ms: i64,
+    accept_loss: bool,
+) -> Result<Recovered, AuditError> {
+    let mut loss = None;
+    let chain = recover_chain(dir, signer, now_ms, &mut |detail: String| {
+        if !accept_loss {
+            return Err(AuditError::TailLost(detail));
+        }
+        warn!(loss = %detail, "audit trail lost acknowledged records; continuing as the operator accepted");
+        loss = Some(detail);
+        Ok(())
+    })?;
+    let head = Checkpoint {
+        log_file: chain
+            .prev_digest
+            .as_ref()
+            .and_then(|l| l.file.strip_suffix(DIGEST_SUFFIX))
+            .map(|stem| format!("{stem}{LOG_SUFFIX}")),
+        last_seq: chain.next_seq - 1,
+        last_hash: chain.last_hash,
+    };
+    CheckpointWriter::new(dir, signer).write_durably(&head, signer, now_ms)?;
+    Ok(Recovered { chain, loss })
+}
+
+/// A found loss: an error, or accepted (and then noted).
+type OnLoss<'a> = dyn FnMut(String) -> Result<(), AuditError> + 'a;
+
+fn recover_chain(
+    dir: &Path,
+    signer: &AuditSigningKey,
+    now_ms: i64,
+    on_loss: &mut OnLoss<'_>,
 ) -> Result<Chain, AuditError> {
     fs::create_dir_all(dir).at(dir)?;
     ensure_public_key(dir, signer)?;
@@ -48,12 +99,22 @@ pub(crate) fn recover(
     if !listing.temp_files.is_empty() {
         sync_dir(dir)?;
     }
+    let public_key = signer.public_key_der();
+    // The last acknowledged record, when the open file still has to show it.
+    let want = check_checkpoint(dir, &listing, &public_key, on_loss)?;
     let Some(newest) = listing.entries.last() else {
         return Ok(Chain::genesis());
     };
-    let public_key = signer.public_key_der();
     if newest.has_digest {
         let (link, last_seq, last_hash) = trusted_digest(dir, newest, &public_key)?;
+        if let Some((seq, hash)) = want {
+            if last_seq < seq || (last_seq == seq && last_hash != hash) {
+                on_loss(format!(
+                    "{} was signed ending at record seq {last_seq}, but seq {seq} was acknowledged",
+                    newest.log_name()
+                ))?;
+            }
+        }
         return Ok(Chain {
             next_seq: last_seq + 1,
             last_hash,
@@ -69,7 +130,59 @@ pub(crate) fn recover(
     let previous = previous
         .map(|e| trusted_digest(dir, e, &public_key))
         .transpose()?;
-    repair_and_close(dir, newest, previous, signer, now_ms)
+    repair_and_close(dir, newest, previous, signer, now_ms, want, on_loss)
+}
+
+/// Checks the listing against the checkpoint. Returns the last
+/// acknowledged record when it is in the newest file (checked there).
+fn check_checkpoint(
+    dir: &Path,
+    listing: &Listing,
+    public_key: &[u8],
+    on_loss: &mut OnLoss<'_>,
+) -> Result<Option<(u64, Hash)>, AuditError> {
+    let checkpoint = match read_checkpoint(dir, public_key) {
+        Ok(c) => c,
+        Err(CheckpointReadError::Io(e)) => return Err(e),
+        Err(CheckpointReadError::Invalid(reason)) => {
+            on_loss(format!(
+                "checkpoint {} is unusable ({reason})",
+                checkpoint_path(dir).display()
+            ))?;
+            return Ok(None);
+        }
+    };
+    let Some(checkpoint) = checkpoint else {
+        if !listing.entries.is_empty() {
+            on_loss(format!(
+                "checkpoint {} is missing beside a trail of {} files",
+                checkpoint_path(dir).display(),
+                listing.entries.len()
+            ))?;
+        }
+        return Ok(None);
+    };
+    let Some(file) = checkpoint.log_file else {
+        return Ok(None);
+    };
+    let (seq, hash) = (checkpoint.last_seq, checkpoint.last_hash);
+    let newest = listing.entries.last();
+    match listing.entries.iter().find(|e| e.has_log && e.log_name() == file) {
+        None => {
+            let what = if listing.entries.is_empty() {
+                "the trail is empty"
+            } else {
+                "it is missing"
+            };
+            on_loss(format!(
+                "{file} held the last acknowledged record (seq {seq}), but {what}"
+            ))?;
+            Ok(None)
+        }
+        Some(e) if newest.is_some_and(|n| n.stem == e.stem) => Ok(Some((seq, hash))),
+        // Later files follow it: the trail goes on past the checkpoint.
+        Some(_) => Ok(None),
+    }
 }
 
 /// Writes `audit-public-key.pem`, or checks that the one there is ours.
@@ -126,6 +239,8 @@ fn repair_and_close(
     previous: Option<(DigestLink, u64, Hash)>,
     signer: &AuditSigningKey,
     now_ms: i64,
+    want: Option<(u64, Hash)>,
+    on_loss: &mut OnLoss<'_>,
 ) -> Result<Chain, AuditError> {
     let name = entry.log_name();
     let path = dir.join(&name);
@@ -136,6 +251,7 @@ fn repair_and_close(
     let mut summary = SummaryBuilder::default();
     let mut last: Option<(u64, Hash)> = None;
     let mut valid_end = 0u64;
+    let mut reached = want.is_none();
     let mut buf = Vec::new();
     while let Some(line) = reader.next_line(&mut buf).at(&path)? {
         if !line.complete || line.oversize {
@@ -151,9 +267,17 @@ fn repair_and_close(
         hasher.update(b"\n");
         summary.add(head.seq, &head.prev, &head.hash, head.event_ms);
         last = Some((head.seq, head.hash));
+        reached |= want == last;
         valid_end = line.end;
     }
     drop(reader);
+    // Checked before anything is cut or signed: a refused start changes nothing.
+    if let (false, Some((seq, _))) = (reached, want) {
+        let ends = last.map_or_else(|| "no valid record".to_owned(), |(s, _)| format!("valid records up to seq {s}"));
+        on_loss(format!(
+            "{name} holds {ends}, but record seq {seq} was acknowledged in it"
+        ))?;
+    }
     if valid_end < file_len {
         cut_tail(dir, &name, valid_end, now_ms)?;
     }
@@ -232,7 +356,7 @@ mod tests {
     fn an_empty_directory_starts_the_chain() {
         let dir = tempfile::tempdir().expect("tempdir");
         let k = key();
-        let chain = recover(&dir.path().join("audit"), &k, 0).expect("recover");
+        let chain = recover(&dir.path().join("audit"), &k, 0, false).map(|r| r.chain).expect("recover");
         assert_eq!(chain, Chain::genesis());
         let pem = fs::read_to_string(dir.path().join("audit").join(PUBLIC_KEY_FILE)).expect("pem");
         assert_eq!(public_key_from_pem(&pem).expect("der"), k.public_key_der());
@@ -241,9 +365,9 @@ mod tests {
     #[test]
     fn another_signing_key_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
-        recover(dir.path(), &key(), 0).expect("first");
+        recover(&dir.path().join("audit"), &key(), 0, false).map(|r| r.chain).expect("first");
         assert!(matches!(
-            recover(dir.path(), &key(), 0),
+            recover(&dir.path().join("audit"), &key(), 0, false).map(|r| r.chain),
             Err(AuditError::KeyMismatch)
         ));
     }
@@ -252,7 +376,7 @@ mod tests {
     fn a_torn_line_is_cut_and_the_file_signed() {
         let dir = tempfile::tempdir().expect("tempdir");
         let k = key();
-        recover(dir.path(), &k, 0).expect("init");
+        recover(&dir.path().join("audit"), &k, 0, false).map(|r| r.chain).expect("init");
         let stem = naming::stem(1, 0);
         let mut data = Vec::new();
         let h1 = encode_record(1, &GENESIS_PREV, b"{}", &mut data);
@@ -260,32 +384,33 @@ mod tests {
         let keep = data.len();
         encode_record(3, &h2, b"{}", &mut data);
         data.truncate(data.len() - 10);
-        fs::write(dir.path().join(format!("{stem}.jsonl")), &data).expect("write");
-        let chain = recover(dir.path(), &k, 0).expect("recover");
+        fs::write(dir.path().join("audit").join(format!("{stem}.jsonl")), &data).expect("write");
+        let chain = recover(&dir.path().join("audit"), &k, 0, false).map(|r| r.chain).expect("recover");
         assert_eq!(
             (chain.next_seq, chain.last_hash, chain.next_file_number),
             (3, h2, 2)
         );
-        let on_disk = fs::read(dir.path().join(format!("{stem}.jsonl"))).expect("read");
+        let on_disk = fs::read(dir.path().join("audit").join(format!("{stem}.jsonl"))).expect("read");
         assert_eq!(on_disk.len(), keep);
-        assert!(dir.path().join(format!("{stem}.digest.json")).exists());
+        assert!(dir.path().join("audit").join(format!("{stem}.digest.json")).exists());
         // Opening again continues from the digest now written.
-        assert_eq!(recover(dir.path(), &k, 0).expect("again"), chain);
+        assert_eq!(recover(&dir.path().join("audit"), &k, 0, false).map(|r| r.chain).expect("again"), chain);
     }
 
     #[test]
     fn non_chaining_lines_are_kept_aside() {
         let dir = tempfile::tempdir().expect("tempdir");
         let k = key();
-        recover(dir.path(), &k, 0).expect("init");
+        recover(&dir.path().join("audit"), &k, 0, false).map(|r| r.chain).expect("init");
         let stem = naming::stem(1, 0);
         let mut data = Vec::new();
         encode_record(1, &GENESIS_PREV, b"{}", &mut data);
         encode_record(5, &GENESIS_PREV, b"{}", &mut data);
-        fs::write(dir.path().join(format!("{stem}.jsonl")), &data).expect("write");
-        recover(dir.path(), &k, 7).expect("recover");
+        fs::write(dir.path().join("audit").join(format!("{stem}.jsonl")), &data).expect("write");
+        recover(&dir.path().join("audit"), &k, 7, false).map(|r| r.chain).expect("recover");
         assert!(dir
             .path()
+            .join("audit")
             .join(format!("{stem}.jsonl.7.discarded"))
             .exists());
     }
@@ -294,11 +419,11 @@ mod tests {
     fn a_file_without_records_is_removed_and_its_number_reused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let k = key();
-        recover(dir.path(), &k, 0).expect("init");
+        recover(&dir.path().join("audit"), &k, 0, false).map(|r| r.chain).expect("init");
         let stem = naming::stem(1, 0);
-        fs::write(dir.path().join(format!("{stem}.jsonl")), b"{\"seq\":1,").expect("write");
-        let chain = recover(dir.path(), &k, 0).expect("recover");
+        fs::write(dir.path().join("audit").join(format!("{stem}.jsonl")), b"{\"seq\":1,").expect("write");
+        let chain = recover(&dir.path().join("audit"), &k, 0, false).map(|r| r.chain).expect("recover");
         assert_eq!(chain, Chain::genesis());
-        assert!(!dir.path().join(format!("{stem}.jsonl")).exists());
+        assert!(!dir.path().join("audit").join(format!("{stem}.jsonl")).exists());
     }
 }

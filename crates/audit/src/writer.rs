@@ -22,6 +22,7 @@ use ferrokms_crypto::AuditSigningKey;
 use tokio::sync::oneshot;
 use tracing::{error, info};
 
+use crate::checkpoint::{Checkpoint, CheckpointWriter};
 use crate::record::encode_record;
 use crate::segment::{Chain, Segment};
 use crate::{AuditError, AuditOptions};
@@ -64,6 +65,7 @@ pub(crate) struct Writer {
     options: AuditOptions,
     counters: Arc<Counters>,
     chain: Chain,
+    checkpoint: CheckpointWriter,
     segment: Option<Segment>,
     /// Lines staged for the next write, and who waits for them.
     pending: Vec<u8>,
@@ -82,6 +84,7 @@ impl Writer {
         chain: Chain,
     ) -> Self {
         Self {
+            checkpoint: CheckpointWriter::new(&dir, &signer),
             dir,
             signer,
             options,
@@ -195,15 +198,30 @@ impl Writer {
         Ok(())
     }
 
-    /// Writes and syncs the pending batch, then acknowledges it.
+    /// Writes and syncs the pending batch, records its last record in the
+    /// checkpoint, then acknowledges it.
     fn flush(&mut self) {
         if self.pending.is_empty() || self.failed.is_some() {
             return;
         }
         let result = match self.segment.as_mut() {
-            Some(segment) => segment.write_and_sync(&self.dir, &self.pending),
+            Some(segment) => segment
+                .write_and_sync(&self.dir, &self.pending)
+                .map(|()| segment.log_name()),
             None => Err(AuditError::WriterFailed("no open log file".to_owned())),
         };
+        // Only what is on disk is checkpointed, and nothing is acknowledged
+        // before the checkpoint names it: an acknowledged record cut from
+        // the trail later is always seen.
+        let result = result.and_then(|log_file| {
+            let head = Checkpoint {
+                log_file: Some(log_file),
+                last_seq: self.chain.next_seq - 1,
+                last_hash: self.chain.last_hash,
+            };
+            self.checkpoint
+                .write(&head, &self.signer, self.options.clock.now_ms())
+        });
         match result {
             Ok(()) => {
                 self.counters

@@ -100,8 +100,13 @@ pub fn event(parts: &Parts, exchange: &Exchange, ending: &Ending<'_>, now_ms: i6
         .first()
         .map(|r| r.account_id.clone())
         .unwrap_or_else(|| caller_account.clone());
+    let user_identity = identity(parts, caller);
+    // A request that did not authenticate names an access key id it has not proven to hold:
+    // say so in the event, as CloudTrail does, so a reader does not take it for the caller.
+    let additional_event_data = (caller.is_none() && user_identity.access_key_id.is_some())
+        .then(|| serde_json::json!({ "signatureVerified": false }));
     AuditEvent {
-        user_identity: identity(parts, caller),
+        user_identity,
         event_time: rfc3339(now_ms),
         event_source: source.to_string(),
         event_name: name.clone(),
@@ -127,6 +132,7 @@ pub fn event(parts: &Parts, exchange: &Exchange, ending: &Ending<'_>, now_ms: i6
         recipient_account_id: recipient,
         error_code: ending.error.as_ref().map(|(code, _)| code.to_string()),
         error_message: ending.error.as_ref().map(|(_, m)| m.clone()),
+        additional_event_data,
         ..AuditEvent::default()
     }
 }

@@ -133,6 +133,15 @@ async fn every_request_is_one_event_with_cloudtrail_fields() {
         unauth.user_identity.access_key_id.as_deref(),
         Some(server.admin.access_key_id.as_str())
     );
+    assert_eq!(
+        unauth.additional_event_data,
+        Some(serde_json::json!({"signatureVerified": false})),
+        "a claimed access key id is marked unverified"
+    );
+    assert_eq!(
+        encrypt.additional_event_data, None,
+        "an authenticated request needs no such mark"
+    );
     let ids: std::collections::HashSet<&str> = new.iter().map(|e| e.event_id.as_str()).collect();
     assert_eq!(ids.len(), new.len(), "event ids are unique");
 

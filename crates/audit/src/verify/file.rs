@@ -33,17 +33,24 @@ pub(crate) struct ScannedFile {
     pub torn_tail: u64,
     /// The hash the next record must carry as `prev`, if known.
     pub next_prev: Option<Hash>,
+    /// The highest sequence number of a valid record.
+    pub max_seq: Option<u64>,
+    /// Whether the record asked for (seq and hash) was found.
+    pub found_wanted: bool,
 }
 
 /// Reads `dir/name` (index `file` in the report) checking every record.
 /// `expected_prev` is the hash the first record must link to, if known.
 /// In a closed file an incomplete last line is an altered record; in the
-/// open one it is a write in progress.
+/// open one it is a write in progress. `want` is a record (seq, hash) to
+/// look for: the checkpoint's.
+#[allow(clippy::too_many_arguments)] // one pass, several outputs; a struct would only rename them
 pub(crate) fn scan_log(
     dir: &Path,
     name: &str,
     file: usize,
     expected_prev: Option<Hash>,
+    want: Option<(u64, Hash)>,
     closed: bool,
     tracker: &mut SeqTracker,
     problems: &mut Vec<Problem>,
@@ -60,6 +67,8 @@ pub(crate) fn scan_log(
         first_prev: None,
         torn_tail: 0,
         next_prev: expected_prev,
+        max_seq: None,
+        found_wanted: false,
     };
     let mut buf = Vec::new();
     while let Some(line) = reader.next_line(&mut buf).at(&path)? {
@@ -103,6 +112,8 @@ pub(crate) fn scan_log(
                 out.summary
                     .add(head.seq, &head.prev, &head.hash, head.event_ms);
                 out.next_prev = Some(head.hash);
+                out.max_seq = out.max_seq.max(Some(head.seq));
+                out.found_wanted |= want == Some((head.seq, head.hash));
             }
         }
     }
@@ -127,6 +138,7 @@ mod tests {
             "f",
             0,
             Some(GENESIS_PREV),
+            None,
             closed,
             &mut tracker,
             &mut problems,

@@ -12,6 +12,10 @@
 //! or after that instant; the digest just before it, when present, is
 //! still checked and links the start to the rest of the trail.
 //!
+//! Last, the trail must reach the record its signed checkpoint (beside the
+//! directory, `checkpoint.rs`) names as the last one acknowledged: records
+//! cut from the end of the open file, or files deleted, show there.
+//!
 //! Verification reads only; it is blocking (run it off the async runtime).
 
 mod file;
@@ -23,6 +27,7 @@ use std::time::SystemTime;
 
 use ferrokms_crypto::verify_audit_signature;
 
+use crate::checkpoint::{checkpoint_path, read_checkpoint, Checkpoint, CheckpointReadError};
 use crate::clock::system_time_to_ms;
 use crate::digest::{read_digest, read_signature, DigestLink, DigestReadError, ReadDigest};
 use crate::naming::{self, Entry};
@@ -51,7 +56,14 @@ pub fn verify(
             "not an Ed25519 SubjectPublicKeyInfo",
         ));
     }
-    let entries = naming::list(dir)?.entries;
+    // Read before the files: a live writer only adds records after it.
+    let checkpoint = read_checkpoint(dir, public_key_der);
+    // A removed directory is an empty trail when a checkpoint says it held records.
+    let entries = if !dir.exists() && matches!(checkpoint, Ok(Some(_))) {
+        Vec::new()
+    } else {
+        naming::list(dir)?.entries
+    };
     let mut v = Verifier {
         dir,
         key: public_key_der,
@@ -63,12 +75,26 @@ pub fn verify(
         names: Vec::new(),
         expected_digest: None,
         expected_prev: None,
+        checkpoint: None,
+        reached_checkpoint: false,
+        max_seq: None,
     };
+    match checkpoint {
+        Ok(c) => v.checkpoint = c,
+        Err(CheckpointReadError::Io(e)) => return Err(e),
+        Err(CheckpointReadError::Invalid(reason)) => {
+            v.report.problems.push(Problem::CheckpointUnusable {
+                file: checkpoint_path(dir).display().to_string(),
+                reason,
+            });
+        }
+    }
     let start = match from {
         Some(t) => start_index(dir, &entries, system_time_to_ms(t)),
         None => 0,
     };
     let Some(first) = entries.get(start) else {
+        v.check_checkpoint(&entries);
         return Ok(v.report);
     };
     v.set_up_start(
@@ -86,6 +112,7 @@ pub fn verify(
     let names = std::mem::take(&mut v.names);
     let tracker = std::mem::take(&mut v.tracker);
     v.report.problems.extend(tracker.finish(&names));
+    v.check_checkpoint(&entries);
     Ok(v.report)
 }
 
@@ -127,9 +154,40 @@ struct Verifier<'a> {
     expected_digest: Option<Option<DigestLink>>,
     /// The hash the next record must carry as `prev`, when known.
     expected_prev: Option<Hash>,
+    /// The last acknowledged record, as the checkpoint states it.
+    checkpoint: Option<Checkpoint>,
+    /// Whether that record was found in the file the checkpoint names.
+    reached_checkpoint: bool,
+    /// The highest sequence number of a valid record found.
+    max_seq: Option<u64>,
 }
 
 impl Verifier<'_> {
+    /// Reports the checkpoint's record missing unless it was found (or its
+    /// file was left out by `from`).
+    fn check_checkpoint(&mut self, entries: &[Entry]) {
+        let Some(Checkpoint {
+            log_file: Some(file),
+            last_seq,
+            ..
+        }) = &self.checkpoint
+        else {
+            return;
+        };
+        self.report.checkpoint_seq = Some(*last_seq);
+        let checked = self.report.files_checked.contains(file);
+        let skipped = !checked && entries.iter().any(|e| e.has_log && e.log_name() == *file);
+        if self.reached_checkpoint || skipped {
+            return;
+        }
+        self.report.problems.push(Problem::AcknowledgedRecordsMissing {
+            file: file.clone(),
+            file_present: checked,
+            last_seq: *last_seq,
+            trail_last_seq: self.max_seq,
+        });
+    }
+
     /// Sets what the first checked file must continue from.
     fn set_up_start(
         &mut self,
@@ -218,16 +276,24 @@ impl Verifier<'_> {
             self.names.push(log_name.clone());
             self.report.files_checked.push(log_name.clone());
             let closed = entry.has_digest || !newest;
+            let want = self
+                .checkpoint
+                .as_ref()
+                .filter(|c| c.log_file.as_deref() == Some(log_name.as_str()))
+                .map(|c| (c.last_seq, c.last_hash));
             let scanned = scan_log(
                 self.dir,
                 &log_name,
                 file,
                 self.expected_prev,
+                want,
                 closed,
                 &mut self.tracker,
                 &mut self.report.problems,
             )?;
             self.report.records_checked += scanned.lines;
+            self.reached_checkpoint |= scanned.found_wanted;
+            self.max_seq = self.max_seq.max(scanned.max_seq);
             if !closed {
                 self.report.torn_tail_bytes = scanned.torn_tail;
             }

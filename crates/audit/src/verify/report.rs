@@ -151,6 +151,27 @@ pub enum Problem {
         /// The file after the hole.
         next_file: String,
     },
+    /// The signed checkpoint names a last acknowledged record that the
+    /// trail no longer holds: records cut from the end of the newest file,
+    /// or the file (or every file) deleted.
+    AcknowledgedRecordsMissing {
+        /// The log file the checkpoint names.
+        file: String,
+        /// Whether that file is still there (shortened) or gone.
+        file_present: bool,
+        /// The last acknowledged sequence number.
+        last_seq: u64,
+        /// The highest sequence number the trail still holds.
+        trail_last_seq: Option<u64>,
+    },
+    /// The checkpoint beside the directory cannot be read, or its signature
+    /// does not verify (edited, or from another key).
+    CheckpointUnusable {
+        /// The checkpoint's path.
+        file: String,
+        /// Why.
+        reason: String,
+    },
     /// Two files carry the same number.
     DuplicateFileNumber {
         /// The number.
@@ -274,6 +295,25 @@ impl fmt::Display for Problem {
                 };
                 write!(f, "{which} missing (log and digest) before {next_file}")
             }
+            Self::AcknowledgedRecordsMissing {
+                file,
+                file_present,
+                last_seq,
+                trail_last_seq,
+            } => {
+                let state = if *file_present { "is shortened" } else { "is missing" };
+                let ends = trail_last_seq.map_or_else(
+                    || "holds no record".to_owned(),
+                    |s| format!("ends at record seq {s}"),
+                );
+                write!(
+                    f,
+                    "{file}: {state}: record seq {last_seq} was acknowledged in it (signed checkpoint), but the trail {ends}"
+                )
+            }
+            Self::CheckpointUnusable { file, reason } => {
+                write!(f, "checkpoint {file}: unusable ({reason})")
+            }
             Self::DuplicateFileNumber { number, file } => {
                 write!(f, "{file}: another file already has number {number}")
             }
@@ -312,6 +352,9 @@ pub struct VerifyReport {
     /// Bytes of an incomplete last line in the open file (a write in
     /// progress, or a crash that the next start repairs); not a problem.
     pub torn_tail_bytes: u64,
+    /// The last acknowledged record the signed checkpoint names, when
+    /// there is one (and a record was written).
+    pub checkpoint_seq: Option<u64>,
     /// SHA-256 (hex) of the public key the signatures were checked against.
     pub public_key_sha256: String,
     /// Everything that is not as written and signed; empty if intact.
@@ -335,6 +378,9 @@ impl fmt::Display for VerifyReport {
             self.digests_verified,
             self.public_key_sha256
         )?;
+        if let Some(seq) = self.checkpoint_seq {
+            writeln!(f, "checkpoint: last acknowledged record seq {seq}")?;
+        }
         if let Some(file) = &self.unsigned_file {
             writeln!(f, "{file}: open, chain checked, not yet signed")?;
         }
