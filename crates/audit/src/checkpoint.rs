@@ -263,7 +263,9 @@ mod tests {
         ));
         assert!(!tmp.path().join("audit.checkpoint.tmp").exists());
         assert_eq!(
-            std::fs::metadata(checkpoint_path(&dir)).expect("meta").len(),
+            std::fs::metadata(checkpoint_path(&dir))
+                .expect("meta")
+                .len(),
             SLOT as u64
         );
     }
@@ -285,10 +287,14 @@ mod tests {
             last_seq: u64::MAX,
             last_hash: [7; 32],
         };
-        w.write(&cp, &key, i64::from(i32::MAX) * 1000).expect("rewrite");
+        w.write(&cp, &key, i64::from(i32::MAX) * 1000)
+            .expect("rewrite");
         let path = checkpoint_path(&dir);
         assert_eq!(std::fs::metadata(&path).expect("meta").len(), SLOT as u64);
-        assert_eq!(read_checkpoint(&dir, &key.public_key_der()).expect("read"), Some(cp));
+        assert_eq!(
+            read_checkpoint(&dir, &key.public_key_der()).expect("read"),
+            Some(cp)
+        );
     }
 
     #[test]

@@ -120,7 +120,13 @@ impl AuditLog {
         .map_err(|_| AuditError::WriterFailed("audit recovery task panicked".to_owned()))??;
         let counters = Arc::new(Counters::default());
         let (tx, rx) = mpsc::channel();
-        let writer = Writer::new(dir.clone(), signer, options, counters.clone(), recovered.chain);
+        let writer = Writer::new(
+            dir.clone(),
+            signer,
+            options,
+            counters.clone(),
+            recovered.chain,
+        );
         std::thread::Builder::new()
             .name("ferrokms-audit-writer".to_owned())
             .spawn(move || writer.run(rx))

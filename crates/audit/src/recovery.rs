@@ -167,7 +167,11 @@ fn check_checkpoint(
     };
     let (seq, hash) = (checkpoint.last_seq, checkpoint.last_hash);
     let newest = listing.entries.last();
-    match listing.entries.iter().find(|e| e.has_log && e.log_name() == file) {
+    match listing
+        .entries
+        .iter()
+        .find(|e| e.has_log && e.log_name() == file)
+    {
         None => {
             let what = if listing.entries.is_empty() {
                 "the trail is empty"
@@ -273,7 +277,10 @@ fn repair_and_close(
     drop(reader);
     // Checked before anything is cut or signed: a refused start changes nothing.
     if let (false, Some((seq, _))) = (reached, want) {
-        let ends = last.map_or_else(|| "no valid record".to_owned(), |(s, _)| format!("valid records up to seq {s}"));
+        let ends = last.map_or_else(
+            || "no valid record".to_owned(),
+            |(s, _)| format!("valid records up to seq {s}"),
+        );
         on_loss(format!(
             "{name} holds {ends}, but record seq {seq} was acknowledged in it"
         ))?;
@@ -356,7 +363,9 @@ mod tests {
     fn an_empty_directory_starts_the_chain() {
         let dir = tempfile::tempdir().expect("tempdir");
         let k = key();
-        let chain = recover(&dir.path().join("audit"), &k, 0, false).map(|r| r.chain).expect("recover");
+        let chain = recover(&dir.path().join("audit"), &k, 0, false)
+            .map(|r| r.chain)
+            .expect("recover");
         assert_eq!(chain, Chain::genesis());
         let pem = fs::read_to_string(dir.path().join("audit").join(PUBLIC_KEY_FILE)).expect("pem");
         assert_eq!(public_key_from_pem(&pem).expect("der"), k.public_key_der());
@@ -365,7 +374,9 @@ mod tests {
     #[test]
     fn another_signing_key_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
-        recover(&dir.path().join("audit"), &key(), 0, false).map(|r| r.chain).expect("first");
+        recover(&dir.path().join("audit"), &key(), 0, false)
+            .map(|r| r.chain)
+            .expect("first");
         assert!(matches!(
             recover(&dir.path().join("audit"), &key(), 0, false).map(|r| r.chain),
             Err(AuditError::KeyMismatch)
@@ -376,7 +387,9 @@ mod tests {
     fn a_torn_line_is_cut_and_the_file_signed() {
         let dir = tempfile::tempdir().expect("tempdir");
         let k = key();
-        recover(&dir.path().join("audit"), &k, 0, false).map(|r| r.chain).expect("init");
+        recover(&dir.path().join("audit"), &k, 0, false)
+            .map(|r| r.chain)
+            .expect("init");
         let stem = naming::stem(1, 0);
         let mut data = Vec::new();
         let h1 = encode_record(1, &GENESIS_PREV, b"{}", &mut data);
@@ -384,30 +397,54 @@ mod tests {
         let keep = data.len();
         encode_record(3, &h2, b"{}", &mut data);
         data.truncate(data.len() - 10);
-        fs::write(dir.path().join("audit").join(format!("{stem}.jsonl")), &data).expect("write");
-        let chain = recover(&dir.path().join("audit"), &k, 0, false).map(|r| r.chain).expect("recover");
+        fs::write(
+            dir.path().join("audit").join(format!("{stem}.jsonl")),
+            &data,
+        )
+        .expect("write");
+        let chain = recover(&dir.path().join("audit"), &k, 0, false)
+            .map(|r| r.chain)
+            .expect("recover");
         assert_eq!(
             (chain.next_seq, chain.last_hash, chain.next_file_number),
             (3, h2, 2)
         );
-        let on_disk = fs::read(dir.path().join("audit").join(format!("{stem}.jsonl"))).expect("read");
+        let on_disk =
+            fs::read(dir.path().join("audit").join(format!("{stem}.jsonl"))).expect("read");
         assert_eq!(on_disk.len(), keep);
-        assert!(dir.path().join("audit").join(format!("{stem}.digest.json")).exists());
+        assert!(dir
+            .path()
+            .join("audit")
+            .join(format!("{stem}.digest.json"))
+            .exists());
         // Opening again continues from the digest now written.
-        assert_eq!(recover(&dir.path().join("audit"), &k, 0, false).map(|r| r.chain).expect("again"), chain);
+        assert_eq!(
+            recover(&dir.path().join("audit"), &k, 0, false)
+                .map(|r| r.chain)
+                .expect("again"),
+            chain
+        );
     }
 
     #[test]
     fn non_chaining_lines_are_kept_aside() {
         let dir = tempfile::tempdir().expect("tempdir");
         let k = key();
-        recover(&dir.path().join("audit"), &k, 0, false).map(|r| r.chain).expect("init");
+        recover(&dir.path().join("audit"), &k, 0, false)
+            .map(|r| r.chain)
+            .expect("init");
         let stem = naming::stem(1, 0);
         let mut data = Vec::new();
         encode_record(1, &GENESIS_PREV, b"{}", &mut data);
         encode_record(5, &GENESIS_PREV, b"{}", &mut data);
-        fs::write(dir.path().join("audit").join(format!("{stem}.jsonl")), &data).expect("write");
-        recover(&dir.path().join("audit"), &k, 7, false).map(|r| r.chain).expect("recover");
+        fs::write(
+            dir.path().join("audit").join(format!("{stem}.jsonl")),
+            &data,
+        )
+        .expect("write");
+        recover(&dir.path().join("audit"), &k, 7, false)
+            .map(|r| r.chain)
+            .expect("recover");
         assert!(dir
             .path()
             .join("audit")
@@ -419,11 +456,23 @@ mod tests {
     fn a_file_without_records_is_removed_and_its_number_reused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let k = key();
-        recover(&dir.path().join("audit"), &k, 0, false).map(|r| r.chain).expect("init");
+        recover(&dir.path().join("audit"), &k, 0, false)
+            .map(|r| r.chain)
+            .expect("init");
         let stem = naming::stem(1, 0);
-        fs::write(dir.path().join("audit").join(format!("{stem}.jsonl")), b"{\"seq\":1,").expect("write");
-        let chain = recover(&dir.path().join("audit"), &k, 0, false).map(|r| r.chain).expect("recover");
+        fs::write(
+            dir.path().join("audit").join(format!("{stem}.jsonl")),
+            b"{\"seq\":1,",
+        )
+        .expect("write");
+        let chain = recover(&dir.path().join("audit"), &k, 0, false)
+            .map(|r| r.chain)
+            .expect("recover");
         assert_eq!(chain, Chain::genesis());
-        assert!(!dir.path().join("audit").join(format!("{stem}.jsonl")).exists());
+        assert!(!dir
+            .path()
+            .join("audit")
+            .join(format!("{stem}.jsonl"))
+            .exists());
     }
 }

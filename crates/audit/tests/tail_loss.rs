@@ -62,7 +62,10 @@ async fn an_untampered_crash_verifies_and_recovers() {
 async fn the_checkpoint_sits_beside_the_audit_directory() {
     let trail = Trail::new();
     trail.fill(0, 1, 1, false).await;
-    assert_eq!(checkpoint_path(&trail.dir), trail.tmp.path().join("audit.checkpoint"));
+    assert_eq!(
+        checkpoint_path(&trail.dir),
+        trail.tmp.path().join("audit.checkpoint")
+    );
     assert!(checkpoint_path(&trail.dir).exists());
 }
 
@@ -78,10 +81,18 @@ async fn records_cut_from_the_open_file_fail_verify_and_the_start() {
         Some((open_file.clone(), true, 10, Some(8))),
         "{report}"
     );
-    assert!(report.to_string().contains("record seq 10 was acknowledged"), "{report}");
+    assert!(
+        report
+            .to_string()
+            .contains("record seq 10 was acknowledged"),
+        "{report}"
+    );
 
     let err = open_err(&trail).await;
-    assert!(matches!(&err, AuditError::TailLost(d) if d.contains(&open_file)), "{err}");
+    assert!(
+        matches!(&err, AuditError::TailLost(d) if d.contains(&open_file)),
+        "{err}"
+    );
     assert_eq!(
         trail.digests().len(),
         1,
@@ -102,7 +113,10 @@ async fn deleting_the_open_file_fails_verify_and_the_start() {
         "{report}"
     );
     let err = open_err(&trail).await;
-    assert!(matches!(&err, AuditError::TailLost(d) if d.contains("missing")), "{err}");
+    assert!(
+        matches!(&err, AuditError::TailLost(d) if d.contains("missing")),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -113,10 +127,17 @@ async fn deleting_every_file_fails_verify_and_the_start() {
     }
     let report = trail.verify();
     assert!(report.files_checked.is_empty());
-    assert_eq!(missing(&report), Some((open_file, false, 10, None)), "{report}");
+    assert_eq!(
+        missing(&report),
+        Some((open_file, false, 10, None)),
+        "{report}"
+    );
     assert!(report.to_string().contains("holds no record"), "{report}");
     let err = open_err(&trail).await;
-    assert!(matches!(&err, AuditError::TailLost(d) if d.contains("empty")), "{err}");
+    assert!(
+        matches!(&err, AuditError::TailLost(d) if d.contains("empty")),
+        "{err}"
+    );
 
     // Removing the directory itself is no different: the checkpoint is outside it.
     fs::remove_dir_all(&trail.dir).expect("rm -r");
@@ -134,7 +155,11 @@ async fn deleting_the_last_closed_file_fails_verify() {
         fs::remove_file(trail.path(&format!("{stem}{suffix}"))).expect("rm");
     }
     let report = trail.verify();
-    assert_eq!(missing(&report), Some((last, false, 10, Some(5))), "{report}");
+    assert_eq!(
+        missing(&report),
+        Some((last, false, 10, Some(5))),
+        "{report}"
+    );
     assert!(matches!(open_err(&trail).await, AuditError::TailLost(_)));
 }
 
@@ -170,7 +195,10 @@ async fn an_accepted_loss_is_reported_and_the_trail_continues() {
         })
         .await;
     let loss = log.tail_loss().expect("the loss is reported").to_owned();
-    assert!(loss.contains(&open_file) && loss.contains("seq 10"), "{loss}");
+    assert!(
+        loss.contains(&open_file) && loss.contains("seq 10"),
+        "{loss}"
+    );
     log.append(&event(10)).await.expect("append");
     log.close().await.expect("close");
     // From here the trail is whole again: the shortened file was signed as

@@ -11,7 +11,7 @@ use crate::authz::{self, AuthorizedKey};
 use crate::conditions;
 use crate::key::{parse_ciphertext_name, Key};
 use crate::key_state::StateRule;
-use crate::quotas::Quota;
+use crate::quotas::QuotaRule;
 use crate::{Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
@@ -74,6 +74,10 @@ pub trait Operation: Send + Sync + 'static {
         None
     }
 
+    /// The request quota the operation draws on (AWS's "Request quotas"); most management
+    /// operations have one of their own at 5 requests a second.
+    const QUOTA: QuotaRule<Self::Input> = QuotaRule::Own(5);
+
     /// True for operations whose permission comes from what they act on rather than from
     /// policies (RetireGrant: the grant names who may retire it); they authorise in `run`.
     const SELF_AUTHORIZED: bool = false;
@@ -81,13 +85,6 @@ pub trait Operation: Send + Sync + 'static {
     /// Whether the request asks for a dry run (DryRun = true).
     fn dry_run(_input: &Self::Input) -> bool {
         false
-    }
-
-    /// The request quota the request is charged to (`crate::quotas`), once its keys are
-    /// resolved: by default the operation's own, named after it; cryptographic operations
-    /// return `Quota::cryptographic(keys)`, the quota shared by their kind of key.
-    fn quota(_keys: &[AuthorizedKey]) -> Quota {
-        Quota(Self::NAME)
     }
 
     async fn run(
@@ -244,10 +241,11 @@ async fn drive<O: Operation>(
         }
         keys.push(authorized);
     }
-    // Charged to the caller's account and Region, whoever owns the key (AWS throttles the
-    // account that makes a cross-account request).
+    // Charged to the caller's account once the request may proceed, as AWS throttles the
+    // account that makes a request, whoever owns the key.
+    let quotas = crate::quotas::of_request(O::NAME, &O::QUOTA, &input, &keys);
     kms.quotas()
-        .charge(&caller.account_id, &caller.region, O::quota(&keys))?;
+        .charge(&caller.account_id, &caller.region, &quotas)?;
     if O::dry_run(&input) {
         return Err(KmsError::DryRunOperation(
             "The request would have succeeded, but the DryRun option is set.".into(),

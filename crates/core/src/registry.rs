@@ -8,6 +8,11 @@ macro_rules! operations {
         /// Every operation, by its `X-Amz-Target` name.
         pub static OPERATIONS: &[(&str, Handler)] = &[$((<$op>::NAME, handle::<$op>)),+];
 
+        /// Every operation's request quota rule (the quota's name and rate are the operation's
+        /// name and `QuotaKind::Own`'s rate where it has one of its own).
+        pub static QUOTAS: &[(&str, crate::quotas::QuotaKind)] =
+            &[$((<$op>::NAME, <$op>::QUOTA.kind())),+];
+
         /// Every operation's request members as its input shape reads them (for the test
         /// against botocore's model), and those it deliberately does not take.
         pub static MEMBERS: &[(&str, InputMembers)] = &[$((
@@ -92,8 +97,50 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     OPERATIONS.iter().map(|(n, _)| *n)
 }
 
+/// Whether `name` is a request quota `serve --quota` may set: a shared one, or the own quota of
+/// an operation that has one.
+pub fn is_quota_name(name: &str) -> bool {
+    crate::quotas::is_shared(name)
+        || QUOTAS
+            .iter()
+            .any(|(n, kind)| *n == name && matches!(kind, crate::quotas::QuotaKind::Own(_)))
+}
+
 #[cfg(test)]
 mod tests {
+    use crate::quotas::QuotaKind;
+
+    /// Every operation draws on the quota AWS's table gives it (testdata/request-quotas.txt).
+    #[test]
+    fn every_operation_has_aws_request_quota() {
+        let table = include_str!("../../../testdata/request-quotas.txt");
+        let mut rows = std::collections::BTreeMap::new();
+        for line in table.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let mut cells = line.split_whitespace();
+            let (Some(name), Some(quota), None) = (cells.next(), cells.next(), cells.next()) else {
+                panic!("malformed row: {line}");
+            };
+            let kind = match quota {
+                "cryptographic" => QuotaKind::Cryptographic,
+                "data-key-pair" => QuotaKind::DataKeyPair,
+                n => QuotaKind::Own(n.parse().expect("a rate")),
+            };
+            assert!(rows.insert(name, kind).is_none(), "{name} twice");
+        }
+        for (name, kind) in super::QUOTAS {
+            assert_eq!(rows.remove(name), Some(*kind), "{name}");
+        }
+        assert!(rows.is_empty(), "not registered: {rows:?}");
+        assert!(super::is_quota_name("CreateKey"));
+        assert!(super::is_quota_name("symmetric"));
+        assert!(!super::is_quota_name("Encrypt"));
+        assert!(!super::is_quota_name("NoSuchOperation"));
+    }
+
     #[test]
     fn names_are_unique() {
         let mut names: Vec<_> = super::names().collect();

@@ -8,7 +8,6 @@ use crate::clock::Clock;
 use crate::key::Key;
 use crate::last_usage::LastUsage;
 use crate::pipeline::Handled;
-use crate::quotas::{QuotaConfig, Quotas};
 use crate::service_events::{ServiceEvent, ServiceEvents};
 use crate::{error, registry, Caller};
 use ferrokms_crypto::{RootKey, SecretBytes};
@@ -28,7 +27,8 @@ pub struct Kms {
     caches: Caches,
     last_usage: LastUsage,
     service_events: std::sync::OnceLock<Arc<dyn ServiceEvents>>,
-    quotas: Quotas,
+    /// The request quotas of this process; off unless `with_quotas` turns them on.
+    quotas: crate::quotas::Limiter,
 }
 
 const WRITE_LOCK_STRIPES: usize = 64;
@@ -38,7 +38,6 @@ impl Kms {
         let write_locks = (0..WRITE_LOCK_STRIPES)
             .map(|_| tokio::sync::Mutex::new(()))
             .collect();
-        let clock_for_quotas = clock.clone();
         Kms {
             store,
             root,
@@ -47,18 +46,18 @@ impl Kms {
             caches: Caches::default(),
             last_usage: LastUsage::default(),
             service_events: std::sync::OnceLock::new(),
-            quotas: Quotas::new(QuotaConfig::off(), clock_for_quotas),
+            quotas: crate::quotas::Limiter::off(),
         }
     }
 
-    /// Applies request quotas (`crate::quotas`); a new `Kms` has none, so tests that make many
-    /// requests on a clock that never moves are not throttled unless they ask to be.
-    pub fn with_quotas(mut self, config: QuotaConfig) -> Self {
-        self.quotas = Quotas::new(config, self.clock.clone());
+    /// Applies AWS's request quotas, as `config` sets them, to the requests this process serves.
+    pub fn with_quotas(mut self, config: crate::quotas::QuotaConfig) -> Self {
+        self.quotas = crate::quotas::Limiter::with_config(config);
         self
     }
 
-    pub fn quotas(&self) -> &Quotas {
+    /// The request quotas (and how many requests they throttled).
+    pub fn quotas(&self) -> &crate::quotas::Limiter {
         &self.quotas
     }
 

@@ -140,15 +140,15 @@ pub struct ServeArgs {
     /// the aws, aws-cn and aws-us-gov partitions). Others are refused as AWS refuses them.
     #[arg(long, env = "FERROKMS_REGIONS", value_delimiter = ',', value_parser = region)]
     pub regions: Vec<String>,
-    /// Changes one request quota, NAME=N requests per second per account and Region; repeatable.
-    /// NAME is a shared cryptographic quota (symmetric, rsa, ecc, ml) or an operation with its
-    /// own quota (CreateKey, CreateAlias, DescribeKey...). `off` turns every quota off. The
-    /// others keep AWS's defaults. Each node of a cluster applies them on its own.
+    /// Request quotas, comma-separated or repeated: NAME=RATE sets a quota's rate in requests per
+    /// second (NAME=off lifts it), `off` turns quotas off. Default: AWS's quotas. NAME is an
+    /// operation with a quota of its own (CreateKey, DescribeKey...), or a shared quota: symmetric,
+    /// rsa, ecc, ml-dsa, ml-kem, GenerateDataKeyPair/<KeyPairSpec>. Each node applies them on its own.
     #[arg(
         long = "quota",
         env = "FERROKMS_QUOTAS",
         value_delimiter = ',',
-        value_name = "NAME=N|off"
+        value_name = "NAME=RATE|off"
     )]
     pub quotas: Vec<String>,
     /// Log format: text or json.

@@ -58,18 +58,17 @@ fn init_logging(format: &str) -> tracing_appender::non_blocking::WorkerGuard {
     guard
 }
 
-/// `--quota` values: AWS's defaults, each NAME=N changing one; `off` alone turns them all off.
+/// `--quota` values: AWS's defaults, each NAME=RATE or NAME=off changing one; `off` alone turns
+/// them all off.
 fn quotas(values: &[String]) -> Result<ferrokms_core::quotas::QuotaConfig, String> {
-    use ferrokms_core::quotas::QuotaConfig;
-    if values.iter().any(|v| v == "off") {
-        if values.len() > 1 {
-            return Err("--quota off cannot be combined with NAME=N".into());
-        }
-        return Ok(QuotaConfig::off());
+    if values.len() > 1 && values.iter().any(|v| v == "off") {
+        return Err("--quota off cannot be combined with NAME=RATE".into());
     }
-    let mut config = QuotaConfig::default();
+    let mut config = ferrokms_core::quotas::QuotaConfig::aws_defaults();
     for value in values {
-        config.set(value).map_err(|e| format!("--quota: {e}"))?;
+        config
+            .apply(value, ferrokms_core::registry::is_quota_name)
+            .map_err(|e| format!("--quota: {e}"))?;
     }
     Ok(config)
 }

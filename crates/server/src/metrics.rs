@@ -1,11 +1,13 @@
 //! The Prometheus text exposition at `/metrics`: requests by operation and outcome, a latency
-//! histogram per operation, scheduler passes, audit bytes and records written, and keys by state.
+//! histogram per operation, scheduler passes, audit bytes and records written, keys by state, and
+//! requests throttled by request quota.
 //!
 //! Counting happens on the request path, so it is a few atomic adds under a briefly held lock of
 //! a small map; formatting happens only when scraped.
 //!
 //! Every label is a `&'static str` from a fixed set — an operation the registry knows (or
-//! `unknown`, see `crate::operation`) and an outcome that is `ok` or an AWS error code — so no
+//! `unknown`, see `crate::operation`), an outcome that is `ok` or an AWS error code, a request
+//! quota's name (`ferrokms_core::quotas::Quota::name`) — so no
 //! client, however many names it makes up, can add a series.
 
 use ferrokms_core::scheduler::SchedulerStats;
@@ -63,7 +65,7 @@ pub struct Gauges {
     pub keys_by_state: Vec<(String, i64)>,
     pub audit_bytes: u64,
     pub audit_records: u64,
-    /// (quota, requests throttled) for every quota `ferrokms_core::quotas` knows.
+    /// (quota name, requests throttled) of every quota that throttled any.
     pub throttled: Vec<(&'static str, u64)>,
 }
 
@@ -147,6 +149,14 @@ impl Metrics {
         for (state, n) in &gauges.keys_by_state {
             let _ = writeln!(out, "ferrokms_keys{{state=\"{}\"}} {n}", label(state));
         }
+        out.push_str("# HELP ferrokms_throttled_requests_total Requests refused with ThrottlingException, by request quota.\n# TYPE ferrokms_throttled_requests_total counter\n");
+        for (quota, n) in &gauges.throttled {
+            let _ = writeln!(
+                out,
+                "ferrokms_throttled_requests_total{{quota=\"{}\"}} {n}",
+                label(quota)
+            );
+        }
         let counters = [
             (
                 "ferrokms_scheduler_runs_total",
@@ -217,7 +227,7 @@ mod tests {
             keys_by_state: vec![("Enabled".into(), 3)],
             audit_bytes: 10,
             audit_records: 2,
-            throttled: vec![("CreateAlias", 3)],
+            throttled: vec![("symmetric", 4)],
         });
         assert!(text.contains("ferrokms_requests_total{operation=\"Encrypt\",outcome=\"ok\"} 2\n"));
         assert!(text.contains(
@@ -236,7 +246,7 @@ mod tests {
         assert!(text.contains("ferrokms_request_duration_seconds_count{operation=\"Encrypt\"} 3\n"));
         assert!(text.contains("ferrokms_keys{state=\"Enabled\"} 3\n"));
         assert!(text.contains("ferrokms_audit_bytes_total 10\n"));
-        assert!(text.contains("ferrokms_throttled_requests_total{quota=\"CreateAlias\"} 3\n"));
+        assert!(text.contains("ferrokms_throttled_requests_total{quota=\"symmetric\"} 4\n"));
         assert_eq!(label("a\"b\\"), "a\\\"b\\\\");
     }
 }

@@ -196,6 +196,14 @@ impl KmsError {
         .unwrap_or_else(|_| b"{\"__type\":\"KMSInternalException\"}".to_vec())
     }
 
+    /// AWS's answer to a request past a request quota, word for word.
+    pub fn throttling() -> Self {
+        KmsError::Throttling(
+            "You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls."
+                .into(),
+        )
+    }
+
     /// The generic internal error; the detail belongs in the log, not on the wire.
     pub fn internal() -> Self {
         KmsError::KmsInternal("An internal error occurred. Try the request again.".into())

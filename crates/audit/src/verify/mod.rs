@@ -180,12 +180,14 @@ impl Verifier<'_> {
         if self.reached_checkpoint || skipped {
             return;
         }
-        self.report.problems.push(Problem::AcknowledgedRecordsMissing {
-            file: file.clone(),
-            file_present: checked,
-            last_seq: *last_seq,
-            trail_last_seq: self.max_seq,
-        });
+        self.report
+            .problems
+            .push(Problem::AcknowledgedRecordsMissing {
+                file: file.clone(),
+                file_present: checked,
+                last_seq: *last_seq,
+                trail_last_seq: self.max_seq,
+            });
     }
 
     /// Sets what the first checked file must continue from.

@@ -301,7 +301,11 @@ impl fmt::Display for Problem {
                 last_seq,
                 trail_last_seq,
             } => {
-                let state = if *file_present { "is shortened" } else { "is missing" };
+                let state = if *file_present {
+                    "is shortened"
+                } else {
+                    "is missing"
+                };
                 let ends = trail_last_seq.map_or_else(
                     || "holds no record".to_owned(),
                     |s| format!("ends at record seq {s}"),

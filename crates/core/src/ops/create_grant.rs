@@ -98,6 +98,7 @@ fn grantable(key: &Key) -> (&'static [GrantOperation], &'static str) {
 #[async_trait]
 impl Operation for CreateGrant {
     const NAME: &'static str = "CreateGrant";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(50);
     const ACTION: &'static str = "kms:CreateGrant";
     const CROSS_ACCOUNT: bool = true;
     type Input = CreateGrantRequest;

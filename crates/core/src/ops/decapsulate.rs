@@ -6,7 +6,6 @@
 use super::encapsulate::kem_target;
 use crate::authz::AuthorizedKey;
 use crate::pipeline::{KeyTarget, Operation};
-use crate::quotas::Quota;
 use crate::{algorithms, error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_types::shapes::key_agreement::{DecapsulateRequest, DecapsulateResponse};
@@ -17,6 +16,7 @@ pub struct Decapsulate;
 #[async_trait]
 impl Operation for Decapsulate {
     const NAME: &'static str = "Decapsulate";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Cryptographic;
     const ACTION: &'static str = "kms:Decapsulate";
     const CROSS_ACCOUNT: bool = true;
     type Input = DecapsulateRequest;
@@ -28,10 +28,6 @@ impl Operation for Decapsulate {
 
     fn dry_run(input: &Self::Input) -> bool {
         input.dry_run == Some(true)
-    }
-
-    fn quota(keys: &[AuthorizedKey]) -> Quota {
-        Quota::cryptographic(keys)
     }
 
     async fn run(

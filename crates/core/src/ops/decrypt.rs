@@ -7,7 +7,6 @@ use crate::authz::AuthorizedKey;
 use crate::conditions::encryption_context_conditions;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeySource, KeyTarget, Operation};
-use crate::quotas::Quota;
 use crate::{algorithms, blocking, error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_crypto::SecretBytes;
@@ -22,6 +21,7 @@ pub struct Decrypt;
 #[async_trait]
 impl Operation for Decrypt {
     const NAME: &'static str = "Decrypt";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Cryptographic;
     const ACTION: &'static str = "kms:Decrypt";
     const CROSS_ACCOUNT: bool = true;
     type Input = DecryptRequest;
@@ -58,10 +58,6 @@ impl Operation for Decrypt {
 
     fn dry_run(input: &Self::Input) -> bool {
         input.dry_run == Some(true)
-    }
-
-    fn quota(keys: &[AuthorizedKey]) -> Quota {
-        Quota::cryptographic(keys)
     }
 
     async fn run(

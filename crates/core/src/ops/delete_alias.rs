@@ -19,6 +19,7 @@ pub struct DeleteAlias;
 #[async_trait]
 impl Operation for DeleteAlias {
     const NAME: &'static str = "DeleteAlias";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(15);
     const ACTION: &'static str = "kms:DeleteAlias";
     const CROSS_ACCOUNT: bool = false;
     type Input = DeleteAliasRequest;

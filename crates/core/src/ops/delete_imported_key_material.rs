@@ -20,6 +20,7 @@ pub struct DeleteImportedKeyMaterial;
 #[async_trait]
 impl Operation for DeleteImportedKeyMaterial {
     const NAME: &'static str = "DeleteImportedKeyMaterial";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(15);
     const ACTION: &'static str = "kms:DeleteImportedKeyMaterial";
     const CROSS_ACCOUNT: bool = false;
     type Input = DeleteImportedKeyMaterialRequest;

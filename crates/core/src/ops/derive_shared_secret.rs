@@ -5,7 +5,6 @@
 use crate::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
-use crate::quotas::Quota;
 use crate::{algorithms, error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
@@ -20,6 +19,7 @@ pub struct DeriveSharedSecret;
 #[async_trait]
 impl Operation for DeriveSharedSecret {
     const NAME: &'static str = "DeriveSharedSecret";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Cryptographic;
     const ACTION: &'static str = "kms:DeriveSharedSecret";
     const CROSS_ACCOUNT: bool = true;
     type Input = DeriveSharedSecretRequest;
@@ -43,10 +43,6 @@ impl Operation for DeriveSharedSecret {
 
     fn dry_run(input: &Self::Input) -> bool {
         input.dry_run == Some(true)
-    }
-
-    fn quota(keys: &[AuthorizedKey]) -> Quota {
-        Quota::cryptographic(keys)
     }
 
     async fn run(

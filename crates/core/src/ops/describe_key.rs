@@ -13,6 +13,7 @@ pub struct DescribeKey;
 #[async_trait]
 impl Operation for DescribeKey {
     const NAME: &'static str = "DescribeKey";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(2000);
     const ACTION: &'static str = "kms:DescribeKey";
     const CROSS_ACCOUNT: bool = true;
     type Input = DescribeKeyRequest;

@@ -20,6 +20,7 @@ pub struct EnableKeyRotation;
 #[async_trait]
 impl Operation for EnableKeyRotation {
     const NAME: &'static str = "EnableKeyRotation";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(15);
     const ACTION: &'static str = "kms:EnableKeyRotation";
     const CROSS_ACCOUNT: bool = false;
     type Input = EnableKeyRotationRequest;

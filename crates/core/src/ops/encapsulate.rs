@@ -5,7 +5,6 @@
 use crate::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
-use crate::quotas::Quota;
 use crate::{algorithms, error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_types::enums::KeyUsage;
@@ -17,6 +16,7 @@ pub struct Encapsulate;
 #[async_trait]
 impl Operation for Encapsulate {
     const NAME: &'static str = "Encapsulate";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Cryptographic;
     const ACTION: &'static str = "kms:Encapsulate";
     const CROSS_ACCOUNT: bool = true;
     type Input = EncapsulateRequest;
@@ -28,10 +28,6 @@ impl Operation for Encapsulate {
 
     fn dry_run(input: &Self::Input) -> bool {
         input.dry_run == Some(true)
-    }
-
-    fn quota(keys: &[AuthorizedKey]) -> Quota {
-        Quota::cryptographic(keys)
     }
 
     async fn run(

@@ -6,7 +6,6 @@ use crate::authz::AuthorizedKey;
 use crate::conditions::encryption_context_conditions;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
-use crate::quotas::Quota;
 use crate::{algorithms, blocking, error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
@@ -20,6 +19,7 @@ pub struct Encrypt;
 #[async_trait]
 impl Operation for Encrypt {
     const NAME: &'static str = "Encrypt";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Cryptographic;
     const ACTION: &'static str = "kms:Encrypt";
     const CROSS_ACCOUNT: bool = true;
     type Input = EncryptRequest;
@@ -50,10 +50,6 @@ impl Operation for Encrypt {
 
     fn dry_run(input: &Self::Input) -> bool {
         input.dry_run == Some(true)
-    }
-
-    fn quota(keys: &[AuthorizedKey]) -> Quota {
-        Quota::cryptographic(keys)
     }
 
     async fn run(

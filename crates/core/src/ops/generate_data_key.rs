@@ -5,7 +5,6 @@ use crate::authz::AuthorizedKey;
 use crate::conditions::encryption_context_conditions;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
-use crate::quotas::Quota;
 use crate::{error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_crypto::SecretBytes;
@@ -20,6 +19,7 @@ pub struct GenerateDataKey;
 #[async_trait]
 impl Operation for GenerateDataKey {
     const NAME: &'static str = "GenerateDataKey";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Cryptographic;
     const ACTION: &'static str = "kms:GenerateDataKey";
     const CROSS_ACCOUNT: bool = true;
     type Input = GenerateDataKeyRequest;
@@ -39,10 +39,6 @@ impl Operation for GenerateDataKey {
 
     fn dry_run(input: &Self::Input) -> bool {
         input.dry_run == Some(true)
-    }
-
-    fn quota(keys: &[AuthorizedKey]) -> Quota {
-        Quota::cryptographic(keys)
     }
 
     async fn run(

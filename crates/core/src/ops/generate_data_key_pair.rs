@@ -22,6 +22,8 @@ pub struct GenerateDataKeyPair;
 #[async_trait]
 impl Operation for GenerateDataKeyPair {
     const NAME: &'static str = "GenerateDataKeyPair";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> =
+        crate::quotas::QuotaRule::DataKeyPair(requested_spec);
     const ACTION: &'static str = "kms:GenerateDataKeyPair";
     const CROSS_ACCOUNT: bool = true;
     type Input = GenerateDataKeyPairRequest;
@@ -64,6 +66,14 @@ impl Operation for GenerateDataKeyPair {
 }
 
 /// The encryption-context keys and kms:DataKeyPairSpec; shared with the WithoutPlaintext variant.
+/// The data key pair spec a request asks for, whose shared request quota it draws on.
+pub(crate) fn requested_spec(input: &GenerateDataKeyPairRequest) -> Option<DataKeyPairSpec> {
+    input
+        .key_pair_spec
+        .as_deref()
+        .and_then(DataKeyPairSpec::parse)
+}
+
 pub(crate) fn key_pair_conditions(input: &GenerateDataKeyPairRequest, context: &mut Context) {
     encryption_context_conditions(input.encryption_context.as_ref(), context);
     if let Some(spec) = &input.key_pair_spec {

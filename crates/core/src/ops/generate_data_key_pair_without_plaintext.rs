@@ -19,6 +19,8 @@ pub struct GenerateDataKeyPairWithoutPlaintext;
 #[async_trait]
 impl Operation for GenerateDataKeyPairWithoutPlaintext {
     const NAME: &'static str = "GenerateDataKeyPairWithoutPlaintext";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> =
+        crate::quotas::QuotaRule::DataKeyPair(super::generate_data_key_pair::requested_spec);
     const ACTION: &'static str = "kms:GenerateDataKeyPairWithoutPlaintext";
     const CROSS_ACCOUNT: bool = true;
     /// The request shape is shared with the operation that returns plaintext; a Recipient here

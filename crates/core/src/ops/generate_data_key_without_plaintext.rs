@@ -4,7 +4,6 @@ use super::generate_data_key::{data_key_target, new_data_key};
 use crate::authz::AuthorizedKey;
 use crate::conditions::encryption_context_conditions;
 use crate::pipeline::{KeyTarget, Operation};
-use crate::quotas::Quota;
 use crate::{Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
@@ -19,6 +18,7 @@ pub struct GenerateDataKeyWithoutPlaintext;
 #[async_trait]
 impl Operation for GenerateDataKeyWithoutPlaintext {
     const NAME: &'static str = "GenerateDataKeyWithoutPlaintext";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Cryptographic;
     const ACTION: &'static str = "kms:GenerateDataKeyWithoutPlaintext";
     const CROSS_ACCOUNT: bool = true;
     /// The request shape is shared with the operation that returns plaintext; a Recipient here
@@ -41,10 +41,6 @@ impl Operation for GenerateDataKeyWithoutPlaintext {
 
     fn dry_run(input: &Self::Input) -> bool {
         input.dry_run == Some(true)
-    }
-
-    fn quota(keys: &[AuthorizedKey]) -> Quota {
-        Quota::cryptographic(keys)
     }
 
     async fn run(

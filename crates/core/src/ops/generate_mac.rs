@@ -4,7 +4,6 @@
 use crate::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
-use crate::quotas::Quota;
 use crate::{algorithms, error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
@@ -17,6 +16,7 @@ pub struct GenerateMac;
 #[async_trait]
 impl Operation for GenerateMac {
     const NAME: &'static str = "GenerateMac";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Cryptographic;
     const ACTION: &'static str = "kms:GenerateMac";
     const CROSS_ACCOUNT: bool = true;
     type Input = GenerateMacRequest;
@@ -32,10 +32,6 @@ impl Operation for GenerateMac {
 
     fn dry_run(input: &Self::Input) -> bool {
         input.dry_run == Some(true)
-    }
-
-    fn quota(keys: &[AuthorizedKey]) -> Quota {
-        Quota::cryptographic(keys)
     }
 
     async fn run(

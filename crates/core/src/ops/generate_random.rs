@@ -2,7 +2,6 @@
 
 use crate::authz::AuthorizedKey;
 use crate::pipeline::Operation;
-use crate::quotas::Quota;
 use crate::{error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_types::shapes::crypto::{GenerateRandomRequest, GenerateRandomResponse};
@@ -13,14 +12,11 @@ pub struct GenerateRandom;
 #[async_trait]
 impl Operation for GenerateRandom {
     const NAME: &'static str = "GenerateRandom";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Cryptographic;
     const ACTION: &'static str = "kms:GenerateRandom";
     const CROSS_ACCOUNT: bool = false;
     type Input = GenerateRandomRequest;
     type Output = GenerateRandomResponse;
-
-    fn quota(keys: &[AuthorizedKey]) -> Quota {
-        Quota::cryptographic(keys)
-    }
 
     async fn run(
         _: &Kms,

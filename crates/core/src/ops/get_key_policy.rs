@@ -15,6 +15,7 @@ pub struct GetKeyPolicy;
 #[async_trait]
 impl Operation for GetKeyPolicy {
     const NAME: &'static str = "GetKeyPolicy";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(1000);
     const ACTION: &'static str = "kms:GetKeyPolicy";
     const CROSS_ACCOUNT: bool = false;
     type Input = GetKeyPolicyRequest;

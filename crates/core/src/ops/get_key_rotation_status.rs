@@ -19,6 +19,7 @@ pub struct GetKeyRotationStatus;
 #[async_trait]
 impl Operation for GetKeyRotationStatus {
     const NAME: &'static str = "GetKeyRotationStatus";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(1000);
     const ACTION: &'static str = "kms:GetKeyRotationStatus";
     const CROSS_ACCOUNT: bool = true;
     type Input = KeyIdRequest;

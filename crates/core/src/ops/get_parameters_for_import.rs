@@ -22,6 +22,7 @@ pub struct GetParametersForImport;
 #[async_trait]
 impl Operation for GetParametersForImport {
     const NAME: &'static str = "GetParametersForImport";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(1);
     const ACTION: &'static str = "kms:GetParametersForImport";
     const CROSS_ACCOUNT: bool = false;
     type Input = GetParametersForImportRequest;

@@ -16,6 +16,7 @@ pub struct GetPublicKey;
 #[async_trait]
 impl Operation for GetPublicKey {
     const NAME: &'static str = "GetPublicKey";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(2000);
     const ACTION: &'static str = "kms:GetPublicKey";
     const CROSS_ACCOUNT: bool = true;
     type Input = GetPublicKeyRequest;

@@ -30,6 +30,7 @@ pub const MAX_VALID_FOR_MS: i64 = 365 * 24 * 60 * 60 * 1000;
 #[async_trait]
 impl Operation for ImportKeyMaterial {
     const NAME: &'static str = "ImportKeyMaterial";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(15);
     const ACTION: &'static str = "kms:ImportKeyMaterial";
     const CROSS_ACCOUNT: bool = false;
     type Input = ImportKeyMaterialRequest;

@@ -15,6 +15,7 @@ pub struct ListAliases;
 #[async_trait]
 impl Operation for ListAliases {
     const NAME: &'static str = "ListAliases";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(500);
     const ACTION: &'static str = "kms:ListAliases";
     const CROSS_ACCOUNT: bool = false;
     type Input = ListAliasesRequest;

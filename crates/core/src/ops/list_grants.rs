@@ -14,6 +14,7 @@ pub struct ListGrants;
 #[async_trait]
 impl Operation for ListGrants {
     const NAME: &'static str = "ListGrants";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(100);
     const ACTION: &'static str = "kms:ListGrants";
     const CROSS_ACCOUNT: bool = true;
     type Input = ListGrantsRequest;

@@ -15,6 +15,7 @@ pub struct ListKeyPolicies;
 #[async_trait]
 impl Operation for ListKeyPolicies {
     const NAME: &'static str = "ListKeyPolicies";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(100);
     const ACTION: &'static str = "kms:ListKeyPolicies";
     const CROSS_ACCOUNT: bool = false;
     type Input = ListKeyPoliciesRequest;

@@ -21,6 +21,7 @@ pub struct ListKeyRotations;
 #[async_trait]
 impl Operation for ListKeyRotations {
     const NAME: &'static str = "ListKeyRotations";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(100);
     const ACTION: &'static str = "kms:ListKeyRotations";
     const CROSS_ACCOUNT: bool = false;
     type Input = ListKeyRotationsRequest;

@@ -13,6 +13,7 @@ pub struct ListKeys;
 #[async_trait]
 impl Operation for ListKeys {
     const NAME: &'static str = "ListKeys";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(500);
     const ACTION: &'static str = "kms:ListKeys";
     const CROSS_ACCOUNT: bool = false;
     type Input = ListKeysRequest;

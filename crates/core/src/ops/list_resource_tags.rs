@@ -15,6 +15,7 @@ pub struct ListResourceTags;
 #[async_trait]
 impl Operation for ListResourceTags {
     const NAME: &'static str = "ListResourceTags";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(2000);
     const ACTION: &'static str = "kms:ListResourceTags";
     const CROSS_ACCOUNT: bool = false;
     type Input = ListResourceTagsRequest;

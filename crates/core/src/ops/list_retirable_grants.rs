@@ -14,6 +14,7 @@ pub struct ListRetirableGrants;
 #[async_trait]
 impl Operation for ListRetirableGrants {
     const NAME: &'static str = "ListRetirableGrants";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(100);
     const ACTION: &'static str = "kms:ListRetirableGrants";
     const CROSS_ACCOUNT: bool = false;
     type Input = ListRetirableGrantsRequest;

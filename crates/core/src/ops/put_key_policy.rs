@@ -16,6 +16,7 @@ pub struct PutKeyPolicy;
 #[async_trait]
 impl Operation for PutKeyPolicy {
     const NAME: &'static str = "PutKeyPolicy";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(15);
     const ACTION: &'static str = "kms:PutKeyPolicy";
     const CROSS_ACCOUNT: bool = false;
     type Input = PutKeyPolicyRequest;

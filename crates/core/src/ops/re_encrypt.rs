@@ -11,7 +11,6 @@ use crate::conditions::encryption_context_conditions;
 use crate::key::Key;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
-use crate::quotas::Quota;
 use crate::{algorithms, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
@@ -25,6 +24,7 @@ pub struct ReEncrypt;
 #[async_trait]
 impl Operation for ReEncrypt {
     const NAME: &'static str = "ReEncrypt";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Cryptographic;
     const ACTION: &'static str = "kms:ReEncrypt*";
     const CROSS_ACCOUNT: bool = true;
     type Input = ReEncryptRequest;
@@ -96,10 +96,6 @@ impl Operation for ReEncrypt {
 
     fn dry_run(input: &Self::Input) -> bool {
         input.dry_run == Some(true)
-    }
-
-    fn quota(keys: &[AuthorizedKey]) -> Quota {
-        Quota::cryptographic(keys)
     }
 
     async fn run(

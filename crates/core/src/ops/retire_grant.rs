@@ -17,6 +17,7 @@ pub struct RetireGrant;
 #[async_trait]
 impl Operation for RetireGrant {
     const NAME: &'static str = "RetireGrant";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(50);
     const ACTION: &'static str = "kms:RetireGrant";
     const CROSS_ACCOUNT: bool = true;
     const SELF_AUTHORIZED: bool = true;

@@ -15,6 +15,7 @@ pub struct RevokeGrant;
 #[async_trait]
 impl Operation for RevokeGrant {
     const NAME: &'static str = "RevokeGrant";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(50);
     const ACTION: &'static str = "kms:RevokeGrant";
     const CROSS_ACCOUNT: bool = true;
     type Input = RevokeGrantRequest;

@@ -23,6 +23,7 @@ pub const DEFAULT_WINDOW_DAYS: i64 = 30;
 #[async_trait]
 impl Operation for ScheduleKeyDeletion {
     const NAME: &'static str = "ScheduleKeyDeletion";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(15);
     const ACTION: &'static str = "kms:ScheduleKeyDeletion";
     const CROSS_ACCOUNT: bool = false;
     type Input = ScheduleKeyDeletionRequest;

@@ -4,7 +4,6 @@
 use crate::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
-use crate::quotas::Quota;
 use crate::{algorithms, blocking, error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
@@ -17,6 +16,7 @@ pub struct Sign;
 #[async_trait]
 impl Operation for Sign {
     const NAME: &'static str = "Sign";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Cryptographic;
     const ACTION: &'static str = "kms:Sign";
     const CROSS_ACCOUNT: bool = true;
     type Input = SignRequest;
@@ -42,10 +42,6 @@ impl Operation for Sign {
 
     fn dry_run(input: &Self::Input) -> bool {
         input.dry_run == Some(true)
-    }
-
-    fn quota(keys: &[AuthorizedKey]) -> Quota {
-        Quota::cryptographic(keys)
     }
 
     async fn run(

@@ -17,6 +17,7 @@ pub struct TagResource;
 #[async_trait]
 impl Operation for TagResource {
     const NAME: &'static str = "TagResource";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(10);
     const ACTION: &'static str = "kms:TagResource";
     const CROSS_ACCOUNT: bool = false;
     type Input = TagResourceRequest;

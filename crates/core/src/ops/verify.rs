@@ -6,7 +6,6 @@ use super::sign::signing_conditions;
 use crate::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
-use crate::quotas::Quota;
 use crate::{algorithms, error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
@@ -19,6 +18,7 @@ pub struct Verify;
 #[async_trait]
 impl Operation for Verify {
     const NAME: &'static str = "Verify";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Cryptographic;
     const ACTION: &'static str = "kms:Verify";
     const CROSS_ACCOUNT: bool = true;
     type Input = VerifyRequest;
@@ -44,10 +44,6 @@ impl Operation for Verify {
 
     fn dry_run(input: &Self::Input) -> bool {
         input.dry_run == Some(true)
-    }
-
-    fn quota(keys: &[AuthorizedKey]) -> Quota {
-        Quota::cryptographic(keys)
     }
 
     async fn run(

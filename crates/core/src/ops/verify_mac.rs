@@ -4,7 +4,6 @@
 use super::generate_mac::{mac_conditions, mac_target};
 use crate::authz::AuthorizedKey;
 use crate::pipeline::{KeyTarget, Operation};
-use crate::quotas::Quota;
 use crate::{algorithms, error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
@@ -16,6 +15,7 @@ pub struct VerifyMac;
 #[async_trait]
 impl Operation for VerifyMac {
     const NAME: &'static str = "VerifyMac";
+    const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Cryptographic;
     const ACTION: &'static str = "kms:VerifyMac";
     const CROSS_ACCOUNT: bool = true;
     type Input = VerifyMacRequest;
@@ -31,10 +31,6 @@ impl Operation for VerifyMac {
 
     fn dry_run(input: &Self::Input) -> bool {
         input.dry_run == Some(true)
-    }
-
-    fn quota(keys: &[AuthorizedKey]) -> Quota {
-        Quota::cryptographic(keys)
     }
 
     async fn run(

@@ -80,7 +80,9 @@ impl TestServer {
     }
 }
 
-/// Starts a server on an ephemeral port over an existing data dir.
+/// Starts a server on an ephemeral port over an existing data dir, with AWS's request quotas
+/// raised a thousandfold: the suites create keys, aliases and import parameters far faster than
+/// AWS's 5 (or 1) a second allow. tests/quotas.rs runs on the real ones.
 ///
 /// With FERROKMS_TEST_BACKEND=postgres (and FERROKMS_TEST_POSTGRES_URL, as scripts/test.sh sets
 /// them) the store is a PostgreSQL database of its own per data dir, so that the whole suite runs
@@ -89,10 +91,7 @@ pub async fn start_in(dir: &Path) -> Running {
     let mut cfg = ServerConfig::new(dir.to_path_buf());
     cfg.listen = "127.0.0.1:0".parse().expect("address");
     cfg.store = postgres_store_for(dir).await;
-    // The suites make keys, aliases and import parameters faster than AWS's per-operation
-    // quotas allow (CreateAlias 5/s, GetParametersForImport one per 4 s); quotas are tested on
-    // their own, on the defaults too, in tests/quotas.rs.
-    cfg.quotas = ferrokms_core::quotas::QuotaConfig::off();
+    cfg.quotas = ferrokms_core::quotas::QuotaConfig::aws_defaults().scaled(1000.0);
     server::start(cfg).await.expect("server starts")
 }
 
