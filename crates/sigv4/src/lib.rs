@@ -70,7 +70,7 @@ pub struct SignedRequest {
     pub request_time: SystemTime,
     /// The `yyyymmddThhmmssZ` timestamp that goes into the string to sign.
     timestamp: String,
-    /// Header names as listed by the client in `SignedHeaders`.
+    /// Header names of `SignedHeaders`, lower-case and sorted (the canonical request's order).
     signed_headers: Vec<String>,
     /// The lower-case hex signature supplied by the client.
     signature: String,
@@ -93,7 +93,7 @@ impl SignedRequest {
         )
     }
 
-    /// The header names the client signed, in its order.
+    /// The header names the client signed, lower-case and sorted.
     pub fn signed_headers(&self) -> &[String] {
         &self.signed_headers
     }
@@ -284,6 +284,57 @@ mod tests {
         }
         let upper = signed_parts(false, &hash.to_ascii_uppercase(), b"{}");
         assert_eq!(check(&upper, b"{}"), Ok(()));
+    }
+
+    #[test]
+    fn signed_headers_are_canonicalised_sorted_and_lower_case() {
+        // A client that signs its headers in another order (or case) than the canonical one
+        // computed a canonical request AWS does not rebuild: SignatureDoesNotMatch.
+        let hash = crypto::sha256_hex(b"{}");
+        for (list, ok) in [
+            ("host;x-amz-content-sha256;x-amz-date", true),
+            ("x-amz-date;host;x-amz-content-sha256", false),
+            ("Host;X-Amz-Content-Sha256;X-Amz-Date", false),
+        ] {
+            let mut parts = http::Request::builder()
+                .method("POST")
+                .uri("/")
+                .header("host", "kms.local")
+                .header("x-amz-date", "20240101T000000Z")
+                .header("x-amz-content-sha256", &hash)
+                .body(())
+                .expect("valid request")
+                .into_parts()
+                .0;
+            let names: Vec<&str> = list.split(';').collect();
+            let client_canonical = canonical_request(&parts, &names, &hash)
+                .expect("the client's canonical request")
+                .replace(&names.join(";").to_ascii_lowercase(), list);
+            let signature = crypto::signature_hex(
+                SECRET,
+                "20240101",
+                "us-east-1",
+                "kms",
+                &string_to_sign("20240101T000000Z", SCOPE, &client_canonical),
+            );
+            let auth = format!(
+                "{ALGORITHM} Credential=AKID/{SCOPE}, SignedHeaders={list}, Signature={signature}"
+            );
+            parts
+                .headers
+                .insert("authorization", auth.parse().expect("ascii"));
+            let req = parse(&parts).expect("parses");
+            assert_eq!(
+                req.signed_headers(),
+                ["host", "x-amz-content-sha256", "x-amz-date"]
+            );
+            let expected = if ok {
+                Ok(())
+            } else {
+                Err(SigV4Error::SignatureMismatch)
+            };
+            assert_eq!(check(&parts, b"{}"), expected, "{list}");
+        }
     }
 
     #[test]

@@ -247,8 +247,11 @@ fn split_credential(credential: &str) -> Result<[&str; 5], SigV4Error> {
     })
 }
 
+/// The names of `SignedHeaders`, in canonical form: lower-case and sorted, as AWS rebuilds the
+/// canonical request whatever order or case the client listed (so a signature computed over
+/// another order does not match, as at AWS).
 fn split_signed_headers(list: &str) -> Result<Vec<String>, SigV4Error> {
-    let names: Vec<String> = list.split(';').map(str::to_owned).collect();
+    let mut names: Vec<String> = list.split(';').map(str::to_ascii_lowercase).collect();
     if names.iter().any(|n| n.is_empty() || n.trim() != n) {
         return Err(SigV4Error::Incomplete(format!(
             "SignedHeaders '{list}' contains an empty or padded header name."
@@ -263,6 +266,7 @@ fn split_signed_headers(list: &str) -> Result<Vec<String>, SigV4Error> {
             )));
         }
     }
+    names.sort_unstable();
     Ok(names)
 }
 
