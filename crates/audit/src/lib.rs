@@ -46,7 +46,7 @@ pub use event::{
     EVENT_TYPE_SERVICE_EVENT, EVENT_VERSION, RESOURCE_TYPE_KMS_KEY,
 };
 pub use ferrokms_crypto::AuditSigningKey;
-pub use log::{AuditLog, AuditOptions, AuditStats};
+pub use log::{AuditLog, AuditOptions, AuditStats, CheckpointExpectation};
 pub use pem::{public_key_from_pem, public_key_to_pem, read_public_key, PUBLIC_KEY_FILE};
 pub use query::{query, AuditRecord, QueryFilter, QueryIter};
-pub use verify::{verify, Problem, VerifyReport};
+pub use verify::{verify, verify_with, Problem, VerifyOptions, VerifyReport};

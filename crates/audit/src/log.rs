@@ -41,6 +41,24 @@ pub struct AuditOptions {
     /// the loss and accepts that the trail continues from what is left.
     /// What was lost is then in [`AuditLog::tail_loss`]. Default false.
     pub accept_tail_loss: bool,
+    /// What a missing checkpoint means. Default [`CheckpointExpectation::IfTrailExists`].
+    pub checkpoint: CheckpointExpectation,
+}
+
+/// Whether the trail must already have a checkpoint: only its owner knows
+/// whether one was ever written (the server records that where an attacker
+/// who can edit the directory cannot forge it, see `audit_trail.rs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CheckpointExpectation {
+    /// A trail with files needs one; an empty directory without one is new.
+    #[default]
+    IfTrailExists,
+    /// One was written before: without it the trail has lost its tail,
+    /// even when the directory is empty or gone.
+    Required,
+    /// The trail was written by a version that kept no checkpoint: a
+    /// missing one is expected, and written now.
+    NotYetWritten,
 }
 
 impl Default for AuditOptions {
@@ -51,6 +69,7 @@ impl Default for AuditOptions {
             roll_check_interval: Duration::from_secs(1),
             clock: Arc::new(SystemClock),
             accept_tail_loss: false,
+            checkpoint: CheckpointExpectation::default(),
         }
     }
 }
@@ -62,6 +81,7 @@ impl fmt::Debug for AuditOptions {
             .field("max_file_age", &self.max_file_age)
             .field("roll_check_interval", &self.roll_check_interval)
             .field("accept_tail_loss", &self.accept_tail_loss)
+            .field("checkpoint", &self.checkpoint)
             .finish_non_exhaustive()
     }
 }
@@ -112,9 +132,9 @@ impl AuditLog {
         let public_key_der = signer.public_key_der();
         let now = options.clock.now_ms();
         let task_dir = dir.clone();
-        let accept = options.accept_tail_loss;
+        let (accept, expectation) = (options.accept_tail_loss, options.checkpoint);
         let (recovered, signer) = tokio::task::spawn_blocking(move || {
-            recover(&task_dir, &signer, now, accept).map(|r| (r, signer))
+            recover(&task_dir, &signer, now, accept, expectation).map(|r| (r, signer))
         })
         .await
         .map_err(|_| AuditError::WriterFailed("audit recovery task panicked".to_owned()))??;

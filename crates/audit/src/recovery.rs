@@ -36,6 +36,7 @@ use crate::checkpoint::{
 use crate::digest::{read_digest, read_signature, write_digest, DigestLink, SummaryBuilder};
 use crate::error::IoContext;
 use crate::fsutil::{sync_dir, write_replace};
+use crate::log::CheckpointExpectation;
 use crate::naming::{self, Entry, Listing, DIGEST_SUFFIX, LOG_SUFFIX};
 use crate::pem::{public_key_from_pem, public_key_to_pem, PUBLIC_KEY_FILE};
 use crate::record::{decode_head, parse_hex_hash, Hash, GENESIS_PREV};
@@ -57,9 +58,10 @@ pub(crate) fn recover(
     signer: &AuditSigningKey,
     now_ms: i64,
     accept_loss: bool,
+    expectation: CheckpointExpectation,
 ) -> Result<Recovered, AuditError> {
     let mut loss = None;
-    let chain = recover_chain(dir, signer, now_ms, &mut |detail: String| {
+    let chain = recover_chain(dir, signer, now_ms, expectation, &mut |detail: String| {
         if !accept_loss {
             return Err(AuditError::TailLost(detail));
         }
@@ -87,6 +89,7 @@ fn recover_chain(
     dir: &Path,
     signer: &AuditSigningKey,
     now_ms: i64,
+    expectation: CheckpointExpectation,
     on_loss: &mut OnLoss<'_>,
 ) -> Result<Chain, AuditError> {
     fs::create_dir_all(dir).at(dir)?;
@@ -101,7 +104,7 @@ fn recover_chain(
     }
     let public_key = signer.public_key_der();
     // The last acknowledged record, when the open file still has to show it.
-    let want = check_checkpoint(dir, &listing, &public_key, on_loss)?;
+    let want = check_checkpoint(dir, &listing, &public_key, expectation, on_loss)?;
     let Some(newest) = listing.entries.last() else {
         return Ok(Chain::genesis());
     };
@@ -139,6 +142,7 @@ fn check_checkpoint(
     dir: &Path,
     listing: &Listing,
     public_key: &[u8],
+    expectation: CheckpointExpectation,
     on_loss: &mut OnLoss<'_>,
 ) -> Result<Option<(u64, Hash)>, AuditError> {
     let checkpoint = match read_checkpoint(dir, public_key) {
@@ -153,11 +157,16 @@ fn check_checkpoint(
         }
     };
     let Some(checkpoint) = checkpoint else {
-        if !listing.entries.is_empty() {
+        let files = listing.entries.len();
+        let lost = match expectation {
+            CheckpointExpectation::NotYetWritten => false,
+            CheckpointExpectation::IfTrailExists => files > 0,
+            CheckpointExpectation::Required => true,
+        };
+        if lost {
             on_loss(format!(
-                "checkpoint {} is missing beside a trail of {} files",
+                "checkpoint {} is missing beside a trail of {files} files",
                 checkpoint_path(dir).display(),
-                listing.entries.len()
             ))?;
         }
         return Ok(None);
@@ -363,7 +372,7 @@ mod tests {
     fn an_empty_directory_starts_the_chain() {
         let dir = tempfile::tempdir().expect("tempdir");
         let k = key();
-        let chain = recover(&dir.path().join("audit"), &k, 0, false)
+        let chain = recover(&dir.path().join("audit"), &k, 0, false, Default::default())
             .map(|r| r.chain)
             .expect("recover");
         assert_eq!(chain, Chain::genesis());
@@ -374,11 +383,24 @@ mod tests {
     #[test]
     fn another_signing_key_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
-        recover(&dir.path().join("audit"), &key(), 0, false)
-            .map(|r| r.chain)
-            .expect("first");
+        recover(
+            &dir.path().join("audit"),
+            &key(),
+            0,
+            false,
+            Default::default(),
+        )
+        .map(|r| r.chain)
+        .expect("first");
         assert!(matches!(
-            recover(&dir.path().join("audit"), &key(), 0, false).map(|r| r.chain),
+            recover(
+                &dir.path().join("audit"),
+                &key(),
+                0,
+                false,
+                Default::default()
+            )
+            .map(|r| r.chain),
             Err(AuditError::KeyMismatch)
         ));
     }
@@ -387,7 +409,7 @@ mod tests {
     fn a_torn_line_is_cut_and_the_file_signed() {
         let dir = tempfile::tempdir().expect("tempdir");
         let k = key();
-        recover(&dir.path().join("audit"), &k, 0, false)
+        recover(&dir.path().join("audit"), &k, 0, false, Default::default())
             .map(|r| r.chain)
             .expect("init");
         let stem = naming::stem(1, 0);
@@ -402,7 +424,7 @@ mod tests {
             &data,
         )
         .expect("write");
-        let chain = recover(&dir.path().join("audit"), &k, 0, false)
+        let chain = recover(&dir.path().join("audit"), &k, 0, false, Default::default())
             .map(|r| r.chain)
             .expect("recover");
         assert_eq!(
@@ -419,7 +441,7 @@ mod tests {
             .exists());
         // Opening again continues from the digest now written.
         assert_eq!(
-            recover(&dir.path().join("audit"), &k, 0, false)
+            recover(&dir.path().join("audit"), &k, 0, false, Default::default())
                 .map(|r| r.chain)
                 .expect("again"),
             chain
@@ -430,7 +452,7 @@ mod tests {
     fn non_chaining_lines_are_kept_aside() {
         let dir = tempfile::tempdir().expect("tempdir");
         let k = key();
-        recover(&dir.path().join("audit"), &k, 0, false)
+        recover(&dir.path().join("audit"), &k, 0, false, Default::default())
             .map(|r| r.chain)
             .expect("init");
         let stem = naming::stem(1, 0);
@@ -442,7 +464,7 @@ mod tests {
             &data,
         )
         .expect("write");
-        recover(&dir.path().join("audit"), &k, 7, false)
+        recover(&dir.path().join("audit"), &k, 7, false, Default::default())
             .map(|r| r.chain)
             .expect("recover");
         assert!(dir
@@ -456,7 +478,7 @@ mod tests {
     fn a_file_without_records_is_removed_and_its_number_reused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let k = key();
-        recover(&dir.path().join("audit"), &k, 0, false)
+        recover(&dir.path().join("audit"), &k, 0, false, Default::default())
             .map(|r| r.chain)
             .expect("init");
         let stem = naming::stem(1, 0);
@@ -465,7 +487,7 @@ mod tests {
             b"{\"seq\":1,",
         )
         .expect("write");
-        let chain = recover(&dir.path().join("audit"), &k, 0, false)
+        let chain = recover(&dir.path().join("audit"), &k, 0, false, Default::default())
             .map(|r| r.chain)
             .expect("recover");
         assert_eq!(chain, Chain::genesis());

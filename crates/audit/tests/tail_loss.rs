@@ -210,3 +210,33 @@ async fn an_accepted_loss_is_reported_and_the_trail_continues() {
     assert_eq!(log.tail_loss(), None);
     log.close().await.expect("close");
 }
+
+/// What a missing checkpoint means is the owner's word: nothing for a trail
+/// never checkpointed (an upgrade), a loss for one that was, even when the
+/// directory and the checkpoint are both gone.
+#[tokio::test]
+async fn a_missing_checkpoint_means_what_the_owner_expects() {
+    use ferrokms_audit::CheckpointExpectation::{NotYetWritten, Required};
+    let (trail, _) = crashed().await;
+    fs::remove_file(checkpoint_path(&trail.dir)).expect("rm checkpoint");
+    let with = |checkpoint| AuditOptions {
+        checkpoint,
+        ..trail.options()
+    };
+    let log = AuditLog::open(&trail.dir, trail.signer(), with(NotYetWritten))
+        .await
+        .expect("a trail from before checkpoints opens");
+    assert_eq!(log.tail_loss(), None);
+    log.close().await.expect("close");
+    assert!(checkpoint_path(&trail.dir).exists(), "and is checkpointed");
+
+    fs::remove_file(checkpoint_path(&trail.dir)).expect("rm checkpoint");
+    fs::remove_dir_all(&trail.dir).expect("rm trail");
+    let err = AuditLog::open(&trail.dir, trail.signer(), with(Required))
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(&err, AuditError::TailLost(d) if d.contains("missing")),
+        "{err}"
+    );
+}

@@ -184,16 +184,25 @@ pub async fn audit(command: AuditCommand) -> Result<(), String> {
 fn audit_blocking(command: AuditCommand) -> Result<(), String> {
     match command {
         AuditCommand::Verify(v) => {
-            let public_key = match &v.public_key {
+            // With the data dir's key, its wrapping also says whether the trail must have a
+            // checkpoint; a public key given alone cannot say.
+            let (public_key, checkpoint_required) = match &v.public_key {
                 Some(path) => {
                     let pem = std::fs::read_to_string(path)
                         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                    ferrokms_audit::public_key_from_pem(&pem).map_err(text)?
+                    (
+                        ferrokms_audit::public_key_from_pem(&pem).map_err(text)?,
+                        false,
+                    )
                 }
                 None => audit_trail::public_key(&v.store.data_dir, &v.store.root_key_source())?,
             };
             let dir = audit_trail::audit_dir(&v.store.data_dir);
-            let report = ferrokms_audit::verify(&dir, &public_key, v.from).map_err(text)?;
+            let options = ferrokms_audit::VerifyOptions {
+                from: v.from,
+                checkpoint_required,
+            };
+            let report = ferrokms_audit::verify_with(&dir, &public_key, options).map_err(text)?;
             println!("{report}");
             if report.is_intact() {
                 Ok(())

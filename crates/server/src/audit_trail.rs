@@ -10,16 +10,23 @@ use crate::data_dir;
 use crate::http::Exchange;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use ferrokms_audit::{AuditEvent, AuditLog, AuditOptions, AuditSigningKey, Resource, UserIdentity};
+use ferrokms_audit::{
+    AuditError, AuditEvent, AuditLog, AuditOptions, AuditSigningKey, CheckpointExpectation,
+    Resource, UserIdentity,
+};
 use ferrokms_core::service_events::{ServiceEvent, ServiceEvents};
 use ferrokms_core::Caller;
-use ferrokms_crypto::RootKey;
+use ferrokms_crypto::{RootKey, SecretBytes};
 use http::request::Parts;
 use std::path::{Path, PathBuf};
 
 /// The wrapped audit signing key.
 pub const SIGNING_KEY_FILE: &str = "audit-signing.key";
-const SIGNING_KEY_AAD: &[u8] = b"ferrokms audit-signing-key";
+/// The wrapping's associated data says whether the trail has a checkpoint (see [`KeyFile`]).
+const LEGACY_AAD: &[u8] = b"ferrokms audit-signing-key";
+const CHECKPOINTED_AAD: &[u8] = b"ferrokms audit-signing-key checkpointed";
+/// What a checkpointed key file starts with (a legacy one is the bare base64).
+const CHECKPOINTED_PREFIX: &str = "checkpointed ";
 /// The longest User-Agent recorded.
 const MAX_USER_AGENT: usize = 1024;
 
@@ -28,39 +35,115 @@ pub fn audit_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("audit")
 }
 
-/// Opens the data dir's audit trail, creating its signing key on first start.
-pub async fn open(data_dir: &Path, root: &RootKey) -> Result<AuditLog, String> {
-    let signer = load_or_create_signing_key(data_dir, root)?;
-    AuditLog::open(&audit_dir(data_dir), signer, AuditOptions::default())
-        .await
-        .map_err(|e| format!("cannot open the audit trail: {e}"))
+/// Whether the trail of a signing key has ever had a checkpoint. Versions before the checkpoint
+/// wrote a "legacy" key file; the first start since then writes the checkpoint and rewraps the
+/// key as "checkpointed". The state is bound into the wrapping (its associated data), so someone
+/// who can edit the data dir but lacks the root key cannot turn a checkpointed key back into a
+/// legacy one to hide a deleted checkpoint (only an old copy of the file could).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyFile {
+    Legacy,
+    Checkpointed,
 }
 
-fn load_or_create_signing_key(data_dir: &Path, root: &RootKey) -> Result<AuditSigningKey, String> {
+impl KeyFile {
+    fn aad(self) -> &'static [u8] {
+        match self {
+            KeyFile::Legacy => LEGACY_AAD,
+            KeyFile::Checkpointed => CHECKPOINTED_AAD,
+        }
+    }
+}
+
+/// Opens the data dir's audit trail, creating its signing key on first start. A trail that lost
+/// acknowledged records (or its checkpoint) refuses to open unless `accept_tail_loss`.
+pub async fn open(
+    data_dir: &Path,
+    root: &RootKey,
+    accept_tail_loss: bool,
+) -> Result<AuditLog, String> {
+    let (signer, state, pkcs8) = load_or_create_signing_key(data_dir, root)?;
+    let options = AuditOptions {
+        accept_tail_loss,
+        checkpoint: match state {
+            KeyFile::Legacy => CheckpointExpectation::NotYetWritten,
+            KeyFile::Checkpointed => CheckpointExpectation::Required,
+        },
+        ..AuditOptions::default()
+    };
+    let log = AuditLog::open(&audit_dir(data_dir), signer, options)
+        .await
+        .map_err(|e| match e {
+            AuditError::TailLost(_) => format!(
+                "cannot open the audit trail: {e}. `ferrokms audit verify` shows what is \
+                 missing; once you have seen it, start with --accept-audit-tail-loss to go on \
+                 from what is left (the loss is then logged)"
+            ),
+            e => format!("cannot open the audit trail: {e}"),
+        })?;
+    if state == KeyFile::Legacy {
+        // The checkpoint is written: from now on a missing one is a loss.
+        write_signing_key(data_dir, root, pkcs8.expose(), KeyFile::Checkpointed, true)?;
+    }
+    Ok(log)
+}
+
+fn load_or_create_signing_key(
+    data_dir: &Path,
+    root: &RootKey,
+) -> Result<(AuditSigningKey, KeyFile, SecretBytes), String> {
     let path = data_dir.join(SIGNING_KEY_FILE);
     if path.exists() {
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let (state, encoded) = match text.trim().strip_prefix(CHECKPOINTED_PREFIX) {
+            Some(rest) => (KeyFile::Checkpointed, rest),
+            None => (KeyFile::Legacy, text.trim()),
+        };
         let wrapped = STANDARD
-            .decode(text.trim())
+            .decode(encoded)
             .map_err(|_| format!("{} is corrupt", path.display()))?;
         let pkcs8 = root
-            .unwrap(SIGNING_KEY_AAD, &wrapped)
+            .unwrap(state.aad(), &wrapped)
             .map_err(|_| format!("{} does not open with this root key", path.display()))?;
-        return AuditSigningKey::from_pkcs8(pkcs8.expose()).map_err(|e| e.to_string());
+        let key = AuditSigningKey::from_pkcs8(pkcs8.expose()).map_err(|e| e.to_string())?;
+        return Ok((key, state, pkcs8));
     }
     let (key, pkcs8) = AuditSigningKey::generate().map_err(|e| e.to_string())?;
-    let wrapped = root
-        .wrap(SIGNING_KEY_AAD, pkcs8.expose())
-        .map_err(|e| e.to_string())?;
-    data_dir::write_private(&path, STANDARD.encode(wrapped).as_bytes())
-        .map_err(|e| e.to_string())?;
-    Ok(key)
+    // Legacy until the trail's first checkpoint is on disk (`open` then rewraps it), so that a
+    // crash before it does not leave a key that demands a checkpoint never written.
+    write_signing_key(data_dir, root, pkcs8.expose(), KeyFile::Legacy, false)?;
+    Ok((key, KeyFile::Legacy, pkcs8))
+}
+
+/// Writes the wrapped signing key; `replace` swaps it in whole (temporary file, rename, sync).
+fn write_signing_key(
+    data_dir: &Path,
+    root: &RootKey,
+    pkcs8: &[u8],
+    state: KeyFile,
+    replace: bool,
+) -> Result<(), String> {
+    let wrapped = root.wrap(state.aad(), pkcs8).map_err(|e| e.to_string())?;
+    let prefix = match state {
+        KeyFile::Legacy => "",
+        KeyFile::Checkpointed => CHECKPOINTED_PREFIX,
+    };
+    let text = format!("{prefix}{}", STANDARD.encode(wrapped));
+    let path = data_dir.join(SIGNING_KEY_FILE);
+    if !replace {
+        return data_dir::write_private(&path, text.as_bytes()).map_err(|e| e.to_string());
+    }
+    data_dir::replace_private(&path, text.as_bytes()).map_err(|e| e.to_string())
 }
 
 /// The public key of the data dir's audit signing key (needs the root key, which an attacker
-/// able to rewrite the trail's files does not have).
-pub fn public_key(data_dir: &Path, root_key: &data_dir::RootKeySource) -> Result<Vec<u8>, String> {
+/// able to rewrite the trail's files does not have), and whether its trail must have a
+/// checkpoint.
+pub fn public_key(
+    data_dir: &Path,
+    root_key: &data_dir::RootKeySource,
+) -> Result<(Vec<u8>, bool), String> {
     if !data_dir.join(SIGNING_KEY_FILE).exists() {
         return Err(format!(
             "no audit signing key in {} (has a server run there?)",
@@ -69,7 +152,8 @@ pub fn public_key(data_dir: &Path, root_key: &data_dir::RootKeySource) -> Result
     }
     let (root, _) =
         data_dir::load_or_create_root_key(data_dir, root_key).map_err(|e| e.to_string())?;
-    Ok(load_or_create_signing_key(data_dir, &root)?.public_key_der())
+    let (key, state, _) = load_or_create_signing_key(data_dir, &root)?;
+    Ok((key.public_key_der(), state == KeyFile::Checkpointed))
 }
 
 /// How a request ended, for its event.

@@ -151,6 +151,11 @@ pub struct ServeArgs {
         value_name = "NAME=RATE|off"
     )]
     pub quotas: Vec<String>,
+    /// Start even if the audit trail lost acknowledged records or its checkpoint (records cut
+    /// from its end, files deleted). Refused otherwise; run `ferrokms audit verify` first to see
+    /// what is gone. The trail then goes on from what is left and the loss is logged.
+    #[arg(long, env = "FERROKMS_ACCEPT_AUDIT_TAIL_LOSS")]
+    pub accept_audit_tail_loss: bool,
     /// Log format: text or json.
     #[arg(long, env = "FERROKMS_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,

@@ -177,6 +177,28 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), DataDirErro
         .map_err(io(format!("cannot sync {}", path.display())))
 }
 
+/// Replaces a file whole with one readable by its owner only: written beside it, synced,
+/// renamed over it, and the directory synced, so a crash leaves the old file or the new one.
+pub(crate) fn replace_private(path: &Path, bytes: &[u8]) -> Result<(), DataDirError> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    match fs::remove_file(&tmp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(io(format!("cannot remove {}", tmp.display()))(e))
+        }
+        _ => {}
+    }
+    write_private(&tmp, bytes)?;
+    fs::rename(&tmp, path).map_err(io(format!("cannot replace {}", path.display())))?;
+    if let Some(dir) = path.parent() {
+        fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io(format!("cannot sync {}", dir.display())))?;
+    }
+    Ok(())
+}
+
 fn set_mode(path: &Path, mode: u32) -> Result<(), DataDirError> {
     #[cfg(unix)]
     {

@@ -81,6 +81,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         config.regions = args.regions.clone().into();
     }
     config.quotas = quotas(&args.quotas)?;
+    config.accept_audit_tail_loss = args.accept_audit_tail_loss;
     config.listen = args.listen;
     config.account_id = args.account_id;
     config.root_key = args.store.root_key_source();

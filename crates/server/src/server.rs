@@ -43,6 +43,8 @@ pub struct ServerConfig {
     /// Request quotas (requests per second per account, Region and quota); AWS's by default.
     /// Each node applies them on its own.
     pub quotas: QuotaConfig,
+    /// Start even if the audit trail lost acknowledged records (`--accept-audit-tail-loss`).
+    pub accept_audit_tail_loss: bool,
 }
 
 impl ServerConfig {
@@ -59,6 +61,7 @@ impl ServerConfig {
             limits: listener::Limits::default(),
             regions: crate::auth::default_regions(),
             quotas: QuotaConfig::default(),
+            accept_audit_tail_loss: false,
         }
     }
 }
@@ -198,7 +201,8 @@ pub async fn start(config: ServerConfig) -> Result<Running, String> {
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = tcp.local_addr().map_err(|e| e.to_string())?;
     let (stop, stopped) = watch::channel(false);
-    let audit = audit_trail::open(&config.data_dir, kms.root()).await?;
+    let audit =
+        audit_trail::open(&config.data_dir, kms.root(), config.accept_audit_tail_loss).await?;
     kms.set_service_events(std::sync::Arc::new(audit_trail::TrailServiceEvents(
         audit.clone(),
     )));

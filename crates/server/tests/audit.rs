@@ -178,3 +178,115 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+/// The signing key file of a data dir, rewritten as a version before the audit checkpoint
+/// wrote it (the bare base64 of the key wrapped with the legacy associated data).
+fn make_signing_key_legacy(dir: &std::path::Path) {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let path = dir.join("audit-signing.key");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let encoded = text
+        .trim()
+        .strip_prefix("checkpointed ")
+        .expect("a started server's key is checkpointed");
+    let (root, _) = ferrokms_server::data_dir::load_or_create_root_key(
+        dir,
+        &ferrokms_server::data_dir::RootKeySource::default(),
+    )
+    .unwrap();
+    let pkcs8 = root
+        .unwrap(
+            b"ferrokms audit-signing-key checkpointed",
+            &b64.decode(encoded).unwrap(),
+        )
+        .unwrap();
+    let legacy = root
+        .wrap(b"ferrokms audit-signing-key", pkcs8.expose())
+        .unwrap();
+    std::fs::write(&path, b64.encode(legacy)).unwrap();
+}
+
+fn checkpoint(dir: &std::path::Path) -> std::path::PathBuf {
+    ferrokms_audit::checkpoint_path(&dir.join("audit"))
+}
+
+async fn start_err(dir: &std::path::Path) -> String {
+    match ferrokms_server::server::start(config_for(dir).await).await {
+        Ok(_) => panic!("the server started"),
+        Err(e) => e,
+    }
+}
+
+/// A data dir from a version without the checkpoint (a trail of files, no checkpoint) starts and
+/// gets one; from then on a deleted checkpoint, or a deleted trail, keeps the server from
+/// starting until the operator accepts the loss, and verify reports it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgraded_trail_starts_and_is_checkpointed_from_then_on() {
+    let server = TestServer::start().await;
+    create_key(&server.client()).await;
+    let dir = server.shutdown().await;
+    let dir = dir.path();
+    std::fs::remove_file(checkpoint(dir)).unwrap();
+    make_signing_key_legacy(dir);
+
+    // The upgrade: the trail had no checkpoint, and that is not a loss.
+    let running = start_in(dir).await;
+    assert!(checkpoint(dir).exists(), "the first start writes one");
+    let key_file = std::fs::read_to_string(dir.join("audit-signing.key")).unwrap();
+    assert!(key_file.starts_with("checkpointed "), "{key_file}");
+    running.shutdown().await;
+
+    // Now a missing checkpoint is a lost tail, for start and for verify.
+    std::fs::remove_file(checkpoint(dir)).unwrap();
+    let err = start_err(dir).await;
+    assert!(
+        err.contains("checkpoint") && err.contains("--accept-audit-tail-loss"),
+        "{err}"
+    );
+    let public_key = ferrokms_audit::read_public_key(&dir.join("audit")).unwrap();
+    let options = ferrokms_audit::VerifyOptions {
+        checkpoint_required: true,
+        ..Default::default()
+    };
+    let report = ferrokms_audit::verify_with(&dir.join("audit"), &public_key, options).unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| matches!(p, ferrokms_audit::Problem::CheckpointMissing { .. })),
+        "{report}"
+    );
+    // The trail without the key's word is intact: the key file is what says it had one.
+    assert!(verify(&dir.join("audit"), &public_key, None)
+        .unwrap()
+        .is_intact());
+
+    // Removing the whole trail as well does not make it look new.
+    std::fs::remove_dir_all(dir.join("audit")).unwrap();
+    let err = start_err(dir).await;
+    assert!(err.contains("--accept-audit-tail-loss"), "{err}");
+
+    // The operator accepts; the trail goes on, checkpointed again.
+    let mut cfg = config_for(dir).await;
+    cfg.accept_audit_tail_loss = true;
+    let running = ferrokms_server::server::start(cfg).await.expect("starts");
+    assert!(checkpoint(dir).exists());
+    running.shutdown().await;
+    start_in(dir).await.shutdown().await;
+}
+
+/// Turning a checkpointed key file back into a legacy one (to hide a deleted checkpoint) needs
+/// the root key: the file's state is bound into its wrapping.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkpointed_key_file_cannot_be_made_legacy_without_the_root_key() {
+    let server = TestServer::start().await;
+    let dir = server.shutdown().await;
+    let dir = dir.path();
+    let path = dir.join("audit-signing.key");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.trim().strip_prefix("checkpointed ").unwrap()).unwrap();
+    std::fs::remove_file(checkpoint(dir)).unwrap();
+    let err = start_err(dir).await;
+    assert!(err.contains("does not open with this root key"), "{err}");
+}

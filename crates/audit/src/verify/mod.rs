@@ -51,6 +51,33 @@ pub fn verify(
     public_key_der: &[u8],
     from: Option<SystemTime>,
 ) -> Result<VerifyReport, AuditError> {
+    verify_with(
+        dir,
+        public_key_der,
+        VerifyOptions {
+            from,
+            ..VerifyOptions::default()
+        },
+    )
+}
+
+/// What [`verify_with`] checks beyond the files.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct VerifyOptions {
+    /// Start at the first file reaching this instant (see [`verify`]).
+    pub from: Option<SystemTime>,
+    /// The trail has been checkpointed before (its owner recorded that), so
+    /// a missing checkpoint is a problem, even beside an empty trail.
+    pub checkpoint_required: bool,
+}
+
+/// [`verify`] with options.
+pub fn verify_with(
+    dir: &Path,
+    public_key_der: &[u8],
+    options: VerifyOptions,
+) -> Result<VerifyReport, AuditError> {
+    let from = options.from;
     if !is_ed25519_spki(public_key_der) {
         return Err(AuditError::InvalidPublicKey(
             "not an Ed25519 SubjectPublicKeyInfo",
@@ -59,11 +86,12 @@ pub fn verify(
     // Read before the files: a live writer only adds records after it.
     let checkpoint = read_checkpoint(dir, public_key_der);
     // A removed directory is an empty trail when a checkpoint says it held records.
-    let entries = if !dir.exists() && matches!(checkpoint, Ok(Some(_))) {
-        Vec::new()
-    } else {
-        naming::list(dir)?.entries
-    };
+    let entries =
+        if !dir.exists() && (options.checkpoint_required || matches!(checkpoint, Ok(Some(_)))) {
+            Vec::new()
+        } else {
+            naming::list(dir)?.entries
+        };
     let mut v = Verifier {
         dir,
         key: public_key_der,
@@ -80,6 +108,11 @@ pub fn verify(
         max_seq: None,
     };
     match checkpoint {
+        Ok(None) if options.checkpoint_required => {
+            v.report.problems.push(Problem::CheckpointMissing {
+                file: checkpoint_path(dir).display().to_string(),
+            });
+        }
         Ok(c) => v.checkpoint = c,
         Err(CheckpointReadError::Io(e)) => return Err(e),
         Err(CheckpointReadError::Invalid(reason)) => {

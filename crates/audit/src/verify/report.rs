@@ -164,6 +164,12 @@ pub enum Problem {
         /// The highest sequence number the trail still holds.
         trail_last_seq: Option<u64>,
     },
+    /// The trail has been checkpointed before, but the checkpoint beside
+    /// the directory is gone: what followed the last digest may be lost.
+    CheckpointMissing {
+        /// Where the checkpoint should be.
+        file: String,
+    },
     /// The checkpoint beside the directory cannot be read, or its signature
     /// does not verify (edited, or from another key).
     CheckpointUnusable {
@@ -315,6 +321,10 @@ impl fmt::Display for Problem {
                     "{file}: {state}: record seq {last_seq} was acknowledged in it (signed checkpoint), but the trail {ends}"
                 )
             }
+            Self::CheckpointMissing { file } => write!(
+                f,
+                "checkpoint {file}: missing, though the trail has been checkpointed before"
+            ),
             Self::CheckpointUnusable { file, reason } => {
                 write!(f, "checkpoint {file}: unusable ({reason})")
             }

@@ -88,11 +88,18 @@ impl TestServer {
 /// them) the store is a PostgreSQL database of its own per data dir, so that the whole suite runs
 /// on both backends and a restart over the same dir finds the same database.
 pub async fn start_in(dir: &Path) -> Running {
+    server::start(config_for(dir).await)
+        .await
+        .expect("server starts")
+}
+
+/// The configuration [`start_in`] starts with, for tests that change one thing in it.
+pub async fn config_for(dir: &Path) -> ServerConfig {
     let mut cfg = ServerConfig::new(dir.to_path_buf());
     cfg.listen = "127.0.0.1:0".parse().expect("address");
     cfg.store = postgres_store_for(dir).await;
     cfg.quotas = ferrokms_core::quotas::QuotaConfig::aws_defaults().scaled(1000.0);
-    server::start(cfg).await.expect("server starts")
+    cfg
 }
 
 /// The PostgreSQL database of a data dir when the suite runs on PostgreSQL (created if
