@@ -89,7 +89,8 @@ pub async fn list(
 }
 
 /// Deletes a user (with its access keys) or a role (ending its sessions), with its policies;
-/// requests made with its credentials stop authenticating.
+/// requests made with its credentials stop authenticating. Policies and grants naming it then
+/// name its unique id (`deleted_principals`).
 pub async fn delete(
     kms: &Kms,
     kind: PrincipalKind,
@@ -100,7 +101,10 @@ pub async fn delete(
     kms.store()
         .delete_principal(&found.arn)
         .await
-        .map_err(store_err(found.arn.clone()))
+        .map_err(store_err(found.arn.clone()))?;
+    crate::deleted_principals::rebind(kms, &found)
+        .await
+        .map_err(PrincipalError::Kms)
 }
 
 /// The user's access keys, with its ARN.

@@ -1,6 +1,9 @@
 //! The service layer of ferrokms: one small unit per operation under `ops/`, driven by one generic
-//! pipeline (`pipeline`): parse → validate → resolve keys → check state and usage → authorise →
-//! run → log. No HTTP here: the server hands in an authenticated caller and a JSON body.
+//! pipeline (`pipeline`): parse → validate → resolve keys → authorise → check state and usage →
+//! charge the request quotas → run (or answer a dry run). Authorisation comes before the state
+//! check: a caller without access is answered AccessDeniedException whatever the key's state. No
+//! HTTP here: the server hands in an authenticated caller and a JSON body, and writes the audit
+//! event.
 
 pub mod algorithms;
 pub mod audit;
@@ -11,6 +14,7 @@ pub mod cache;
 pub mod caller;
 pub mod clock;
 pub mod conditions;
+pub mod deleted_principals;
 pub mod error;
 pub mod expiry;
 pub mod grants;

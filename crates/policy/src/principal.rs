@@ -147,6 +147,11 @@ fn parse_entry(element: &str, kind: &str, name: &str) -> Result<Entry, String> {
     if is_account_id(name) {
         return Ok(Entry::Account(name.to_string()));
     }
+    if is_unique_id(name) {
+        // A deleted principal's unique id, which AWS shows where its ARN was: it names the
+        // principal that is gone, so it matches no caller (callers are named by ARN).
+        return Ok(Entry::Exact(name.to_string()));
+    }
     let parts: Vec<&str> = name.splitn(6, ':').collect();
     match parts.as_slice() {
         ["arn", _, "iam", "", account, "root"] if is_account_id(account) => {
@@ -159,6 +164,16 @@ fn parse_entry(element: &str, kind: &str, name: &str) -> Result<Entry, String> {
         }
         _ => Err(format!("{element} AWS has an invalid principal {name:?}")),
     }
+}
+
+/// A user's or role's unique id: `AIDA` or `AROA` and 16 to 32 upper-case letters and digits.
+fn is_unique_id(s: &str) -> bool {
+    let tail = s.strip_prefix("AIDA").or_else(|| s.strip_prefix("AROA"));
+    tail.is_some_and(|t| {
+        (16..=32).contains(&t.len())
+            && t.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    })
 }
 
 fn is_account_id(s: &str) -> bool {

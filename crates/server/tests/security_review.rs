@@ -594,3 +594,98 @@ async fn a_region_aws_does_not_have_is_refused() {
     }
     server.shutdown().await;
 }
+
+/// Finding 8 (medium), for policies and grants: what named a deleted user names its unique id
+/// afterwards, as at AWS, so a user re-created with the same name inherits neither the key
+/// policy's permissions nor the grant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recreated_user_inherits_no_policy_or_grant() {
+    use ferrokms_core::identities::{self, PrincipalKind};
+    let server = TestServer::start().await;
+    let admin = server.client();
+    let (carol, carol_arn) = user_with_policy(&server, OTHER_ACCOUNT, "carol", Some(ALL_KMS)).await;
+    let by_policy = create_key(&admin).await;
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+        {{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"kms:*","Resource":"*"}},
+        {{"Effect":"Allow","Principal":{{"AWS":"{carol_arn}"}},"Action":["kms:Encrypt","kms:Decrypt"],"Resource":"*"}}]}}"#
+    );
+    admin
+        .put_key_policy()
+        .key_id(&by_policy)
+        .policy(&policy)
+        .send()
+        .await
+        .expect("policy naming carol");
+    let by_grant = create_key(&admin).await;
+    admin
+        .create_grant()
+        .key_id(&by_grant)
+        .grantee_principal(&carol_arn)
+        .operations(aws_sdk_kms::types::GrantOperation::Encrypt)
+        .send()
+        .await
+        .expect("grant to carol");
+    let keys = [by_policy.clone(), by_grant.clone()];
+    let tries = |client: Client| {
+        let keys = keys.clone();
+        async move {
+            let mut answers = Vec::new();
+            for key in &keys {
+                let r = client
+                    .encrypt()
+                    .key_id(key_arn(key))
+                    .plaintext(Blob::new("x"))
+                    .send()
+                    .await;
+                answers.push(r.map(|_| "ok".to_string()).unwrap_or_else(|e| code(&e)));
+            }
+            answers
+        }
+    };
+    let kms = &server.running.kms;
+    let old_id = kms
+        .store()
+        .get_principal(&carol_arn)
+        .await
+        .unwrap()
+        .and_then(|p| p.unique_id)
+        .expect("carol's id");
+    assert_eq!(tries(carol).await, ["ok", "ok"]);
+
+    identities::delete(kms, PrincipalKind::User, OTHER_ACCOUNT, "carol")
+        .await
+        .expect("delete carol");
+    let (new_carol, _) = user_with_policy(&server, OTHER_ACCOUNT, "carol", Some(ALL_KMS)).await;
+    assert_eq!(
+        tries(new_carol).await,
+        ["AccessDeniedException", "AccessDeniedException"]
+    );
+
+    let shown = admin
+        .get_key_policy()
+        .key_id(&by_policy)
+        .send()
+        .await
+        .unwrap()
+        .policy()
+        .unwrap()
+        .to_string();
+    assert!(
+        shown.contains(&old_id) && !shown.contains(&carol_arn),
+        "{shown}"
+    );
+    admin
+        .put_key_policy()
+        .key_id(&by_policy)
+        .policy(&shown)
+        .send()
+        .await
+        .expect("the policy as shown can be put back");
+    let grants = admin.list_grants().key_id(&by_grant).send().await.unwrap();
+    assert_eq!(
+        grants.grants()[0].grantee_principal(),
+        Some(old_id.as_str())
+    );
+    server.shutdown().await;
+}

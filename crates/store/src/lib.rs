@@ -273,6 +273,16 @@ pub trait Store: Send + Sync + 'static {
     /// (the scheduler's scan of multi-Region primary keys waiting for their replicas' deletion).
     async fn keys_in_state(&self, state: &str, limit: u32) -> Result<Vec<KeyRow>, StoreError>;
 
+    /// Keys, across all accounts and regions, whose policy text contains `needle`, ordered by
+    /// key_id, those after `after_key_id` only, at most `limit` (the keys whose policies may name
+    /// a deleted principal).
+    async fn keys_with_policy_containing(
+        &self,
+        needle: &str,
+        after_key_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<KeyRow>, StoreError>;
+
     /// Every key of `account_id` whose `multi_region_id` is `multi_region_id`: a multi-Region
     /// primary key and its replicas, one per Region, ordered by region.
     async fn multi_region_keys(
@@ -427,6 +437,11 @@ pub trait Store: Send + Sync + 'static {
     /// Errors: `NotFound` if no such grant exists on that key.
     async fn delete_grant(&self, key_id: &str, grant_id: &str) -> Result<(), StoreError>;
 
+    /// Replaces `arn` by `unique_id` as the grantee and as the retiring principal of every grant
+    /// (a deleted principal's grants stay, naming it by the id no new principal has); returns
+    /// how many grants changed.
+    async fn rebind_grant_principals(&self, arn: &str, unique_id: &str) -> Result<u64, StoreError>;
+
     // ---- principals ----
 
     /// Inserts a principal and, when given, its first access key in one transaction (a role
@@ -443,6 +458,12 @@ pub trait Store: Send + Sync + 'static {
     async fn update_assume_role_policy(&self, arn: &str, document: &str) -> Result<(), StoreError>;
 
     async fn get_principal(&self, arn: &str) -> Result<Option<PrincipalRow>, StoreError>;
+
+    /// Roles, across all accounts, whose trust policy text contains `needle`, ordered by ARN.
+    async fn roles_with_trust_policy_containing(
+        &self,
+        needle: &str,
+    ) -> Result<Vec<PrincipalRow>, StoreError>;
 
     /// Principals of `account_id` ordered by ARN.
     async fn list_principals(&self, account_id: &str) -> Result<Vec<PrincipalRow>, StoreError>;

@@ -23,6 +23,7 @@ mod leases;
 mod multi_region;
 mod principals;
 mod races;
+mod rebinding;
 mod rotation;
 mod tags;
 mod usage;
@@ -103,6 +104,10 @@ pub const CASES: &[Case] = &[
     case!(principals::insert_and_get_principal),
     case!(principals::duplicate_principal_is_already_exists_and_atomic),
     case!(principals::list_principals_by_account),
+    case!(principals::a_recreated_principal_has_its_new_unique_id),
+    case!(rebinding::keys_with_policy_containing_pages_across_accounts),
+    case!(rebinding::roles_with_trust_policy_containing),
+    case!(rebinding::rebind_grant_principals_replaces_the_arn),
     case!(identity::access_keys_added_listed_and_deleted),
     case!(identity::deleting_a_principal_removes_its_keys_and_policies),
     case!(identity::policies_put_replace_list_and_delete),

@@ -80,6 +80,32 @@ pub(super) async fn duplicate_principal_is_already_exists_and_atomic(store: &dyn
     assert_eq!(stored, Some(access_key));
 }
 
+/// A principal deleted and created again under the same ARN is a new principal: its new
+/// unique id is the one stored, so nothing bound to the old id (sessions, policies) finds it
+/// (security review finding 8).
+pub(super) async fn a_recreated_principal_has_its_new_unique_id(store: &dyn Store) {
+    let scope = Scope::new("principals-recreated");
+    let (mut role, _) = principal(&scope, "deployer");
+    role.arn = format!("arn:aws:iam::{}:role/deployer", scope.account);
+    role.unique_id = Some("AROAFIRSTROLEID00000".into());
+    role.assume_role_policy = Some("{\"first\":1}".into());
+    store.insert_principal(&role, None).await.expect("insert");
+    store.delete_principal(&role.arn).await.expect("delete");
+    assert_eq!(store.get_principal(&role.arn).await.expect("get"), None);
+
+    let again = PrincipalRow {
+        unique_id: Some("AROASECONDROLEID0000".into()),
+        assume_role_policy: Some("{\"second\":2}".into()),
+        ..role.clone()
+    };
+    store
+        .insert_principal(&again, None)
+        .await
+        .expect("re-create");
+    let stored = store.get_principal(&role.arn).await.expect("get");
+    assert_eq!(stored, Some(again));
+}
+
 fn principal_with_arn(scope: &Scope, arn: &str) -> (PrincipalRow, AccessKeyRow) {
     let (mut principal, mut access_key) = principal(scope, "other");
     principal.arn = arn.into();

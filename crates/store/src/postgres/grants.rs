@@ -179,3 +179,25 @@ fn grant_from_row(row: &PgRow) -> Result<GrantRow, StoreError> {
         creation_date: row.try_get("creation_date")?,
     })
 }
+
+pub(super) async fn rebind_principals(
+    pool: &PgPool,
+    arn: &str,
+    unique_id: &str,
+) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await?;
+    let mut changed = 0;
+    for statement in [
+        "UPDATE grants SET grantee_principal = $1 WHERE grantee_principal = $2",
+        "UPDATE grants SET retiring_principal = $1 WHERE retiring_principal = $2",
+    ] {
+        let done = sqlx::query(statement)
+            .bind(unique_id)
+            .bind(arn)
+            .execute(&mut *tx)
+            .await?;
+        changed += done.rows_affected();
+    }
+    tx.commit().await?;
+    Ok(changed)
+}

@@ -269,6 +269,15 @@ impl Store for PgStore {
         keys::in_state(&self.pool, state, limit).await
     }
 
+    async fn keys_with_policy_containing(
+        &self,
+        needle: &str,
+        after_key_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<KeyRow>, StoreError> {
+        keys::with_policy_containing(&self.pool, needle, after_key_id, limit).await
+    }
+
     async fn multi_region_keys(
         &self,
         account_id: &str,
@@ -442,6 +451,10 @@ impl Store for PgStore {
         grants::delete(&self.pool, key_id, grant_id).await
     }
 
+    async fn rebind_grant_principals(&self, arn: &str, unique_id: &str) -> Result<u64, StoreError> {
+        grants::rebind_principals(&self.pool, arn, unique_id).await
+    }
+
     async fn insert_principal(
         &self,
         principal: &PrincipalRow,
@@ -456,6 +469,13 @@ impl Store for PgStore {
 
     async fn get_principal(&self, arn: &str) -> Result<Option<PrincipalRow>, StoreError> {
         principals::get(&self.pool, arn).await
+    }
+
+    async fn roles_with_trust_policy_containing(
+        &self,
+        needle: &str,
+    ) -> Result<Vec<PrincipalRow>, StoreError> {
+        principals::roles_with_trust_policy_containing(&self.pool, needle).await
     }
 
     async fn list_principals(&self, account_id: &str) -> Result<Vec<PrincipalRow>, StoreError> {

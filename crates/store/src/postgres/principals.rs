@@ -114,3 +114,17 @@ fn principal_from_row(row: &PgRow) -> Result<PrincipalRow, StoreError> {
         unique_id: row.try_get("unique_id")?,
     })
 }
+
+pub(super) async fn roles_with_trust_policy_containing(
+    pool: &PgPool,
+    needle: &str,
+) -> Result<Vec<PrincipalRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT arn, account_id, name, created_at, assume_role_policy, unique_id FROM principals \
+         WHERE strpos(assume_role_policy, $1) > 0 ORDER BY arn",
+    )
+    .bind(needle)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(principal_from_row).collect()
+}

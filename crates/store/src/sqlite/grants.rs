@@ -183,3 +183,25 @@ fn grant_from_row(row: &SqliteRow) -> Result<GrantRow, StoreError> {
         creation_date: row.try_get("creation_date")?,
     })
 }
+
+pub(super) async fn rebind_principals(
+    pool: &SqlitePool,
+    arn: &str,
+    unique_id: &str,
+) -> Result<u64, StoreError> {
+    let mut tx = pool.begin_with(super::BEGIN_WRITE).await?;
+    let mut changed = 0;
+    for statement in [
+        "UPDATE grants SET grantee_principal = ? WHERE grantee_principal = ?",
+        "UPDATE grants SET retiring_principal = ? WHERE retiring_principal = ?",
+    ] {
+        let done = sqlx::query(statement)
+            .bind(unique_id)
+            .bind(arn)
+            .execute(&mut *tx)
+            .await?;
+        changed += done.rows_affected();
+    }
+    tx.commit().await?;
+    Ok(changed)
+}

@@ -356,3 +356,22 @@ fn key_from_row(row: &SqliteRow) -> Result<KeyRow, StoreError> {
         row_version: row.try_get("row_version")?,
     })
 }
+
+pub(super) async fn with_policy_containing(
+    pool: &SqlitePool,
+    needle: &str,
+    after_key_id: Option<&str>,
+    limit: u32,
+) -> Result<Vec<KeyRow>, StoreError> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        key_columns!(),
+        " FROM keys WHERE instr(policy, ?) > 0 AND key_id > ? ORDER BY key_id LIMIT ?"
+    ))
+    .bind(needle)
+    .bind(after_key_id.unwrap_or(""))
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(key_from_row).collect()
+}
