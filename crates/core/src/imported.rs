@@ -51,7 +51,9 @@ pub fn check_external(key: &Key) -> Result<(), KmsError> {
 }
 
 /// The KeyMaterialId of imported material: derived from the key id and the material (as AWS
-/// derives it), keyed under the root key so the id reveals nothing about the material.
+/// derives it), keyed under the root key so the id reveals nothing about the material. `key_id`
+/// is the id clients see, which related multi-Region keys share: the same material has the same
+/// id (and digest) in each of them.
 pub fn material_id(kms: &Kms, key_id: &str, material: &SecretBytes) -> String {
     hex::encode(keyed(
         kms,

@@ -52,7 +52,7 @@ async fn wrap_for(
         .send()
         .await
         .expect("GetParametersForImport");
-    assert_eq!(params.key_id(), Some(key_arn(key).as_str()));
+    assert_eq!(params.key_id(), Some(arn_of(key).as_str()));
     let valid_to = millis(params.parameters_valid_to().expect("ParametersValidTo"));
     let day = 24 * 60 * 60 * 1000;
     assert!((valid_to - now_ms() - day).abs() < 60_000, "24 hours ahead");
@@ -87,8 +87,27 @@ async fn wrap_for(
     (token, Blob::new(encrypted))
 }
 
+/// The ARN of a key named by id (in us-east-1) or already by ARN.
+fn arn_of(key: &str) -> String {
+    if key.starts_with("arn:") {
+        key.to_string()
+    } else {
+        key_arn(key)
+    }
+}
+
 /// Imports `material` with RSAES_OAEP_SHA_256 / RSA_2048, never expiring; the KeyMaterialId.
 async fn import_forever(kms: &Client, key: &str, material: &[u8]) -> Result<String, String> {
+    import_as(kms, key, material, None).await
+}
+
+/// [`import_forever`] with an ImportType.
+async fn import_as(
+    kms: &Client,
+    key: &str,
+    material: &[u8],
+    import_type: Option<ImportType>,
+) -> Result<String, String> {
     let (token, encrypted) = wrap_for(
         kms,
         key,
@@ -102,10 +121,11 @@ async fn import_forever(kms: &Client, key: &str, material: &[u8]) -> Result<Stri
         .import_token(token)
         .encrypted_key_material(encrypted)
         .expiration_model(ExpirationModelType::KeyMaterialDoesNotExpire)
+        .set_import_type(import_type)
         .send()
         .await
         .map(|out| {
-            assert_eq!(out.key_id(), Some(key_arn(key).as_str()));
+            assert_eq!(out.key_id(), Some(arn_of(key).as_str()));
             out.key_material_id().expect("KeyMaterialId").to_string()
         })
         .map_err(|e| code(&e))
@@ -537,4 +557,109 @@ async fn sm2_wrapping_is_offered_in_china_regions_only() {
     )
     .expect("verify");
     assert!(ok, "the signature verifies with the local SM2 public key");
+}
+
+/// Multi-Region keys with imported material, as AWS has them: no material is copied to a
+/// replica; the same material is imported into the primary and then into each replica (other
+/// material is refused), so the related keys stay interoperable; new material goes into the
+/// primary first, and the primary rotates to it only once every replica has it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_region_keys_take_the_same_imported_material_in_each_region() {
+    let server = TestServer::start().await;
+    let kms = server.client();
+    let west = server.client_in("eu-west-1");
+    let south = server.client_in("ap-south-1");
+    let created = kms
+        .create_key()
+        .origin(OriginType::External)
+        .multi_region(true)
+        .send()
+        .await
+        .expect("CreateKey EXTERNAL multi-Region");
+    let meta = created.key_metadata().expect("KeyMetadata");
+    assert_eq!(meta.key_state(), Some(&KeyState::PendingImport));
+    assert_eq!(meta.multi_region(), Some(true));
+    let key = meta.key_id().to_string();
+    let replicate = |region: &'static str| {
+        let kms = kms.clone();
+        let key = key.clone();
+        async move {
+            let out = kms
+                .replicate_key()
+                .key_id(&key)
+                .replica_region(region)
+                .send()
+                .await
+                .expect("ReplicateKey of an EXTERNAL primary");
+            let meta = out.replica_key_metadata().expect("ReplicaKeyMetadata");
+            assert_eq!(meta.origin(), Some(&OriginType::External));
+            assert_eq!(meta.key_state(), Some(&KeyState::PendingImport));
+            meta.arn().expect("Arn").to_string()
+        }
+    };
+    let in_west = replicate("eu-west-1").await;
+
+    let incorrect = Err("IncorrectKeyMaterialException".to_string());
+    assert_eq!(
+        import_forever(&west, &in_west, &[7; 32]).await,
+        incorrect,
+        "the primary takes material first"
+    );
+    let first = import_forever(&kms, &key, &[7; 32]).await.expect("primary");
+    assert_eq!(import_forever(&west, &in_west, &[8; 32]).await, incorrect);
+    let in_replica = import_forever(&west, &in_west, &[7; 32])
+        .await
+        .expect("the same material into the replica");
+    assert_eq!(in_replica, first, "the same KeyMaterialId in both");
+    assert_eq!(
+        state(&west, &in_west).await.key_state(),
+        Some(&KeyState::Enabled)
+    );
+    let blob = encrypt(&kms, &key, b"card data").await;
+    assert_eq!(decrypt(&west, &blob).await, b"card data");
+
+    // A replica made after the import starts without material too.
+    let in_south = replicate("ap-south-1").await;
+    import_forever(&south, &in_south, &[7; 32])
+        .await
+        .expect("into the later replica");
+
+    // New material: the primary first, then each replica; rotation waits for all of them.
+    let second = import_as(&kms, &key, &[9; 32], Some(ImportType::NewKeyMaterial))
+        .await
+        .expect("new material into the primary");
+    assert_eq!(
+        import_as(&west, &in_west, &[9; 32], Some(ImportType::NewKeyMaterial)).await,
+        Err("UnsupportedOperationException".to_string())
+    );
+    import_as(
+        &west,
+        &in_west,
+        &[9; 32],
+        Some(ImportType::ExistingKeyMaterial),
+    )
+    .await
+    .expect("the new material into one replica");
+    let early = kms.rotate_key_on_demand().key_id(&key).send().await;
+    expect_err(early, "KMSInvalidStateException");
+    import_forever(&south, &in_south, &[9; 32])
+        .await
+        .expect("and into the other");
+    kms.rotate_key_on_demand()
+        .key_id(&key)
+        .send()
+        .await
+        .expect("rotates once every replica has it");
+    for (client, id) in [(&kms, key.as_str()), (&west, &in_west), (&south, &in_south)] {
+        let meta = state(client, id).await;
+        assert_eq!(
+            meta.current_key_material_id(),
+            Some(second.as_str()),
+            "{id}"
+        );
+        assert_eq!(meta.key_state(), Some(&KeyState::Enabled), "{id}");
+    }
+    let blob = encrypt(&south, &in_south, b"after rotation").await;
+    assert_eq!(decrypt(&kms, &blob).await, b"after rotation");
+    assert_eq!(decrypt(&west, &blob).await, b"after rotation");
 }

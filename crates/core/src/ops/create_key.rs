@@ -211,12 +211,6 @@ fn check_supported(input: &CreateKeyRequest, spec: KeySpec) -> Result<(), KmsErr
             spec.as_str()
         )));
     }
-    if origin == Origin::External && input.multi_region == Some(true) {
-        // AWS imports into each related key separately; ferrokms does not offer that yet.
-        return Err(KmsError::UnsupportedOperation(
-            "Multi-Region keys with imported key material (Origin EXTERNAL) are not supported by this ferrokms version.".into(),
-        ));
-    }
     if !matches!(origin, Origin::AwsKms | Origin::External) {
         return Err(KmsError::UnsupportedOperation(format!(
             "Origin {} is not supported by this ferrokms version.",

@@ -103,8 +103,8 @@ impl Operation for ImportKeyMaterial {
                 key.spec.as_str()
             ))
         })?;
-        let material_id = imported::material_id(kms, key.id(), &material);
-        let digest = imported::material_digest(kms, key.id(), &material);
+        let material_id = imported::material_id(kms, key.key_id(), &material);
+        let digest = imported::material_digest(kms, key.key_id(), &material);
         let plan = Plan {
             input: &input,
             material: &material,
@@ -177,7 +177,8 @@ async fn store_material(kms: &Kms, key: Key, plan: &Plan<'_>) -> Result<Key, Kms
             .list_key_versions(key.id())
             .await
             .map_err(error::store)?;
-        let row = target_row(kms, &key, &versions, plan)?;
+        let primary = primary_versions(kms, &key).await?;
+        let row = target_row(kms, &key, &versions, plan, primary.as_deref())?;
         match imported::write(kms, &key, versions, &row).await {
             Ok(stored) => return Ok(stored),
             Err(StoreError::Conflict) => {
@@ -193,6 +194,29 @@ async fn store_material(kms: &Kms, key: Key, plan: &Plan<'_>) -> Result<Key, Kms
     Err(KmsError::internal())
 }
 
+/// The materials of a multi-Region replica's primary key (`None` for any other key).
+async fn primary_versions(kms: &Kms, key: &Key) -> Result<Option<Vec<KeyVersionRow>>, KmsError> {
+    let (Some(family), false) = (key.row.multi_region_id.as_deref(), key.is_primary()) else {
+        return Ok(None);
+    };
+    let related = kms
+        .store()
+        .multi_region_keys(&key.row.account_id, family)
+        .await
+        .map_err(error::store)?;
+    let Some(primary) = related
+        .iter()
+        .find(|r| Some(&r.region) == key.row.primary_region.as_ref())
+    else {
+        return Ok(Some(Vec::new()));
+    };
+    kms.store()
+        .list_key_versions(&primary.key_id)
+        .await
+        .map(Some)
+        .map_err(error::store)
+}
+
 /// The row the material is written as: the row it was imported as before (EXISTING_KEY_MATERIAL,
 /// the default once anything was imported), the first row of a key that never had material, or a
 /// new row waiting to be rotated in (NEW_KEY_MATERIAL on a key with material).
@@ -201,7 +225,12 @@ fn target_row(
     key: &Key,
     versions: &[KeyVersionRow],
     plan: &Plan<'_>,
+    primary: Option<&[KeyVersionRow]>,
 ) -> Result<KeyVersionRow, KmsError> {
+    if let Some(primary) = primary {
+        let base = replica_row(key, versions, primary, plan)?;
+        return imported_row(kms, key, base, plan);
+    }
     let ever_imported = versions.iter().any(|v| v.material_digest.is_some());
     let import_type = plan
         .input
@@ -248,6 +277,16 @@ fn target_row(
             }
         }
     };
+    imported_row(kms, key, base, plan)
+}
+
+/// `base` holding the plan's material, with its expiry and description.
+fn imported_row(
+    kms: &Kms,
+    key: &Key,
+    base: KeyVersionRow,
+    plan: &Plan<'_>,
+) -> Result<KeyVersionRow, KmsError> {
     let (model, valid_to) = plan.expiry;
     let description = plan
         .input
@@ -264,6 +303,53 @@ fn target_row(
         material_digest: Some(plan.digest.to_vec()),
         ..base
     })
+}
+
+/// The row of a multi-Region replica the material goes to. As at AWS, new material is imported
+/// into the primary key, then the same material into each replica: a replica takes only
+/// material its primary has, as the version the primary has it as (a material the primary
+/// holds waiting to be rotated in becomes the replica's waiting one too).
+fn replica_row(
+    key: &Key,
+    versions: &[KeyVersionRow],
+    primary: &[KeyVersionRow],
+    plan: &Plan<'_>,
+) -> Result<KeyVersionRow, KmsError> {
+    let import_type = plan
+        .input
+        .import_type
+        .as_deref()
+        .and_then(ImportType::parse);
+    if import_type == Some(ImportType::NewKeyMaterial) {
+        return Err(KmsError::UnsupportedOperation(format!(
+            "{} is a multi-Region replica key. Import new key material into its primary key, then the same key material into this key with ImportType EXISTING_KEY_MATERIAL.",
+            key.arn()
+        )));
+    }
+    if let Some(wanted) = &plan.input.key_material_id {
+        if wanted != plan.material_id {
+            return Err(incorrect(
+                "The key material does not match the KeyMaterialId in the request.",
+            ));
+        }
+    }
+    let Some(theirs) = primary
+        .iter()
+        .find(|v| imported::same_digest(v.material_digest.as_deref(), plan.digest))
+    else {
+        return Err(incorrect("The key material is not key material of this key's multi-Region primary key. Import it into the primary key first."));
+    };
+    Ok(
+        match versions.iter().find(|v| v.version == theirs.version) {
+            Some(ours) => ours.clone(),
+            None => KeyVersionRow {
+                key_id: key.id().to_string(),
+                version: theirs.version,
+                created_at: plan.now,
+                ..KeyVersionRow::default()
+            },
+        },
+    )
 }
 
 fn incorrect(message: &str) -> KmsError {

@@ -7,16 +7,18 @@
 //! replica Region. The replica's material is the primary's, unwrapped for this authorised request
 //! and wrapped again bound to the replica's own row. The replica is Enabled at once: AWS shows a
 //! transient `Creating` state while it copies across Regions, which one store does not need.
+//! A primary with imported material (Origin EXTERNAL) gives its replica no material: the replica
+//! is PendingImport until the same material is imported into it, as at AWS.
 
 use crate::authz::{self, AuthorizedKey};
 use crate::key::{stored_key_id, Key};
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
-use crate::{conditions, error, Caller, Kms};
+use crate::{conditions, error, imported, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
 use ferrokms_store::{KeyRow, KeyVersionRow, StoreError};
-use ferrokms_types::enums::KeyState;
+use ferrokms_types::enums::{KeyState, Origin};
 use ferrokms_types::ids::key_arn;
 use ferrokms_types::shapes::multi_region::{ReplicateKeyRequest, ReplicateKeyResponse};
 use ferrokms_types::KmsError;
@@ -76,14 +78,19 @@ impl Operation for ReplicateKey {
             .list_key_versions(&p.key_id)
             .await
             .map_err(error::store)?;
+        let external = primary.key.origin == Origin::External;
         let mut copies = Vec::with_capacity(originals.len());
         for original in &originals {
-            let material = kms.key_material(&primary, original.version).await?;
-            copies.push(KeyVersionRow {
-                key_id: stored_id.clone(),
-                wrapped_material: kms.wrap_material(&stored_id, original.version, &material)?,
-                material_id: crate::materials::material_id(original),
-                ..original.clone()
+            copies.push(if external {
+                imported_copy(original, &stored_id)
+            } else {
+                let material = kms.key_material(&primary, original.version).await?;
+                KeyVersionRow {
+                    key_id: stored_id.clone(),
+                    wrapped_material: kms.wrap_material(&stored_id, original.version, &material)?,
+                    material_id: crate::materials::material_id(original),
+                    ..original.clone()
+                }
             });
         }
         let Some((first, rest)) = copies.split_first() else {
@@ -98,7 +105,13 @@ impl Operation for ReplicateKey {
             key_usage: p.key_usage.clone(),
             key_spec: p.key_spec.clone(),
             origin: p.origin.clone(),
-            state: KeyState::Enabled.as_str().into(),
+            state: if external {
+                KeyState::PendingImport
+            } else {
+                KeyState::Enabled
+            }
+            .as_str()
+            .into(),
             policy: policy.clone(),
             creation_date: now,
             deletion_date: None,
@@ -138,6 +151,20 @@ impl Operation for ReplicateKey {
             replica_policy: policy,
             replica_tags: input.tags.unwrap_or_default(),
         })
+    }
+}
+
+/// A material row of a primary with imported material, as its replica starts with it: no
+/// material (AWS copies none: the same material is imported into each related key), but the
+/// primary's KeyMaterialId and digest, so that only that material can be imported into it.
+fn imported_copy(original: &KeyVersionRow, stored_id: &str) -> KeyVersionRow {
+    KeyVersionRow {
+        key_id: stored_id.to_string(),
+        wrapped_material: Vec::new(),
+        import_state: Some(imported::PENDING_IMPORT.into()),
+        expiration_model: None,
+        valid_to: None,
+        ..original.clone()
     }
 }
 

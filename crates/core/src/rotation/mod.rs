@@ -41,16 +41,11 @@ pub fn check_rotatable(key: &Key, automatic: bool) -> Result<(), KmsError> {
     }
     if key.row.multi_region_id.is_some() {
         // Related multi-Region keys share their material: it rotates on the primary only, and
-        // the primary's new material is copied to every replica.
+        // the primary's new material is copied to every replica (imported material must have
+        // been imported into every replica first).
         if !key.is_primary() {
             return Err(KmsError::UnsupportedOperation(format!(
                 "{} is a multi-Region replica key. Its key material rotates with its primary key.",
-                key.arn()
-            )));
-        }
-        if key.origin != Origin::AwsKms {
-            return Err(KmsError::UnsupportedOperation(format!(
-                "{} is a multi-Region key with imported key material, which ferrokms does not rotate.",
                 key.arn()
             )));
         }
@@ -139,6 +134,7 @@ pub async fn rotate_once(
                     key.arn()
                 )));
             };
+            check_replicas_hold(kms, key, &replicas, pending.version).await?;
             KeyVersionRow {
                 rotation_type: Some(kind.as_str().into()),
                 rotation_date: Some(now),
@@ -155,7 +151,7 @@ pub async fn rotate_once(
             let rotated = Key::from_row(stored)?;
             kms.key_written(&rotated);
             for replica in replicas {
-                make_current_in_replica(kms, replica, version.version).await;
+                make_current_in_replica(kms, replica, &version).await;
             }
             tracing::info!(
                 key = rotated.arn(),
@@ -196,14 +192,36 @@ async fn replicas_of(kms: &Kms, key: &Key) -> Result<Vec<ferrokms_store::KeyRow>
 /// if the replica changes meanwhile. A failure is logged, not returned: the primary has rotated,
 /// and the replica still decrypts everything; it encrypts under its previous version until the
 /// next rotation.
-async fn make_current_in_replica(kms: &Kms, mut replica: ferrokms_store::KeyRow, version: i64) {
+async fn make_current_in_replica(
+    kms: &Kms,
+    mut replica: ferrokms_store::KeyRow,
+    rotated: &KeyVersionRow,
+) {
+    let version = rotated.version;
     for _ in 0..3 {
         if replica.current_version >= version {
             return;
         }
         let mut next = replica.clone();
         next.current_version = version;
-        match kms.store().update_key(&next).await {
+        let written = if replica.origin == Origin::External.as_str() {
+            // Imported into the replica by the client: its row takes the rotation's facts.
+            match replica_version(kms, &replica.key_id, version).await {
+                Ok(Some(row)) => {
+                    let row = KeyVersionRow {
+                        rotation_type: rotated.rotation_type.clone(),
+                        rotation_date: rotated.rotation_date,
+                        ..row
+                    };
+                    kms.store().update_key_with_version(&next, &row).await
+                }
+                Ok(None) => Err(StoreError::NotFound),
+                Err(e) => Err(e),
+            }
+        } else {
+            kms.store().update_key(&next).await
+        };
+        match written {
             Ok(stored) => {
                 if let Ok(key) = Key::from_row(stored) {
                     kms.key_written(&key);
@@ -227,6 +245,44 @@ async fn make_current_in_replica(kms: &Kms, mut replica: ferrokms_store::KeyRow,
         }
     }
     tracing::warn!(key = %replica.arn, "a replica kept changing; it takes its primary's rotated material at the next rotation");
+}
+
+async fn replica_version(
+    kms: &Kms,
+    key_id: &str,
+    version: i64,
+) -> Result<Option<KeyVersionRow>, StoreError> {
+    Ok(kms
+        .store()
+        .list_key_versions(key_id)
+        .await?
+        .into_iter()
+        .find(|v| v.version == version))
+}
+
+/// Imported material rotates into a multi-Region primary only once every replica holds it (the
+/// client imports it into each: AWS's PENDING_MULTI_REGION_IMPORT_AND_ROTATION until then), so
+/// that whatever the primary encrypts under it decrypts in every Region.
+async fn check_replicas_hold(
+    kms: &Kms,
+    key: &Key,
+    replicas: &[ferrokms_store::KeyRow],
+    version: i64,
+) -> Result<(), KmsError> {
+    for replica in replicas {
+        let held = replica_version(kms, &replica.key_id, version)
+            .await
+            .map_err(error::store)?
+            .is_some_and(|v| !v.wrapped_material.is_empty());
+        if !held {
+            return Err(KmsError::KmsInvalidState(format!(
+                "{} cannot rotate to its new key material until it is imported into every replica key; {} does not have it.",
+                key.arn(),
+                replica.arn
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The row id of the key whose automatic rotation schedule applies to `key`: the key itself, or
