@@ -78,6 +78,13 @@ pub trait Operation: Send + Sync + 'static {
     /// operations have one of their own at 5 requests a second.
     const QUOTA: QuotaRule<Self::Input> = QuotaRule::Own(5);
 
+    /// Regions besides the caller's whose request quota the request also draws on: an
+    /// operation that acts on keys in another Region (ReplicateKey, UpdatePrimaryRegion) counts
+    /// there too. `None` in the list (an absent member) is skipped.
+    fn other_quota_regions(_input: &Self::Input) -> Vec<Option<&str>> {
+        Vec::new()
+    }
+
     /// True for operations whose permission comes from what they act on rather than from
     /// policies (RetireGrant: the grant names who may retire it); they authorise in `run`.
     const SELF_AUTHORIZED: bool = false;
@@ -244,8 +251,14 @@ async fn drive<O: Operation>(
     // Charged to the caller's account once the request may proceed, as AWS throttles the
     // account that makes a request, whoever owns the key.
     let quotas = crate::quotas::of_request(O::NAME, &O::QUOTA, &input, &keys);
+    let mut regions = vec![caller.region.as_str()];
+    for region in O::other_quota_regions(&input).into_iter().flatten() {
+        if !regions.contains(&region) {
+            regions.push(region);
+        }
+    }
     kms.quotas()
-        .charge(&caller.account_id, &caller.region, &quotas)?;
+        .charge_in(&caller.account_id, &regions, &quotas)?;
     if O::dry_run(&input) {
         return Err(KmsError::DryRunOperation(
             "The request would have succeeded, but the DryRun option is set.".into(),

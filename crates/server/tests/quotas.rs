@@ -252,3 +252,56 @@ async fn a_tiny_symmetric_quota_throttles_bursts_but_never_a_steady_rate_within_
     assert_eq!(throttled_metric(&server, "symmetric").await, throttled + 1);
     assert_eq!(throttled_metric(&server, "ecc").await, 0);
 }
+
+/// A request that acts in two Regions draws on the quota of both: ReplicateKey counts in the
+/// replica's Region too, UpdatePrimaryRegion in the new primary's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_region_operations_count_in_both_regions() {
+    // One request per 100 s: a spent quota stays spent for the whole test.
+    let server = server_with(&["ReplicateKey=0.01", "UpdatePrimaryRegion=0.01"]).await;
+    let (east, west) = (server.client(), server.client_in("eu-west-1"));
+    let primary = |client: aws_sdk_kms::Client| async move {
+        let out = client.create_key().multi_region(true).send().await;
+        out.expect("CreateKey")
+            .key_metadata()
+            .unwrap()
+            .key_id()
+            .to_string()
+    };
+    let in_east = primary(east.clone()).await;
+    let in_west = primary(west.clone()).await;
+
+    let sent = east
+        .replicate_key()
+        .key_id(&in_east)
+        .replica_region("eu-west-1")
+        .send()
+        .await;
+    assert_eq!(outcome(sent), "ok");
+    // eu-west-1's ReplicateKey quota went to the replica made there.
+    let sent = west
+        .replicate_key()
+        .key_id(&in_west)
+        .replica_region("ap-south-1")
+        .send()
+        .await;
+    assert_eq!(outcome(sent), "ThrottlingException");
+
+    // The same for UpdatePrimaryRegion, called in us-east-1, moving the primary to eu-west-1.
+    let sent = east
+        .update_primary_region()
+        .key_id(&in_east)
+        .primary_region("eu-west-1")
+        .send()
+        .await;
+    assert_eq!(outcome(sent), "ok");
+    let sent = west
+        .update_primary_region()
+        .key_id(&in_east)
+        .primary_region("us-east-1")
+        .send()
+        .await;
+    assert_eq!(outcome(sent), "ThrottlingException");
+    assert_eq!(throttled_metric(&server, "ReplicateKey").await, 1);
+    assert_eq!(throttled_metric(&server, "UpdatePrimaryRegion").await, 1);
+}

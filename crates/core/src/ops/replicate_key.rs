@@ -42,6 +42,12 @@ impl Operation for ReplicateKey {
         )])
     }
 
+    /// The replica is created in its Region: the request counts against that Region's quota
+    /// too.
+    fn other_quota_regions(input: &Self::Input) -> Vec<Option<&str>> {
+        vec![input.replica_region.as_deref()]
+    }
+
     fn conditions(input: &Self::Input, _: &str, context: &mut Context) {
         if let Some(region) = &input.replica_region {
             context.insert("kms:ReplicaRegion", region.as_str());

@@ -37,6 +37,12 @@ impl Operation for UpdatePrimaryRegion {
         )])
     }
 
+    /// The replica in that Region becomes the primary: the request counts against that
+    /// Region's quota too.
+    fn other_quota_regions(input: &Self::Input) -> Vec<Option<&str>> {
+        vec![input.primary_region.as_deref()]
+    }
+
     fn conditions(input: &Self::Input, _: &str, context: &mut Context) {
         if let Some(region) = &input.primary_region {
             context.insert("kms:PrimaryRegion", region.as_str());

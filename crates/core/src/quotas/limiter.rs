@@ -129,12 +129,27 @@ impl Limiter {
     /// Takes one request from each of `quotas` of `account` in `region`, or none of them and
     /// answers ThrottlingException when one has no request left.
     pub fn charge(&self, account: &str, region: &str, quotas: &[Quota]) -> Result<(), KmsError> {
+        self.charge_in(account, &[region], quotas)
+    }
+
+    /// [`Self::charge`] in each of `regions` at once (a request that acts in two Regions draws
+    /// on the quotas of both): all of them, or none.
+    pub fn charge_in(
+        &self,
+        account: &str,
+        regions: &[&str],
+        quotas: &[Quota],
+    ) -> Result<(), KmsError> {
         if !self.config.is_enabled() {
             return Ok(());
         }
-        let limited: Vec<(Quota, f64)> = quotas
+        let limited: Vec<(&str, Quota, f64)> = regions
             .iter()
-            .filter_map(|q| self.config.rate(*q, region).map(|rate| (*q, rate)))
+            .flat_map(|region| {
+                quotas.iter().filter_map(move |q| {
+                    self.config.rate(*q, region).map(|rate| (*region, *q, rate))
+                })
+            })
             .collect();
         if limited.is_empty() {
             return Ok(());
@@ -142,7 +157,7 @@ impl Limiter {
         let now = self.clock.now_ms();
         let mut buckets = lock(&self.buckets);
         let mut taken = Vec::with_capacity(limited.len());
-        for (quota, rate) in limited {
+        for (region, quota, rate) in limited {
             let key = BucketKey {
                 account: account.to_string(),
                 region: region.to_string(),
@@ -296,6 +311,18 @@ mod tests {
             1
         );
         assert_eq!(l.throttled(), vec![("rsa", 1), ("symmetric", 2)]);
+    }
+
+    /// A request acting in two Regions takes from both, or from neither.
+    #[test]
+    fn a_charge_in_two_regions_takes_both_or_neither() {
+        let (l, _clock) = limiter(QuotaConfig::aws_defaults());
+        let (account, east, west) = ("111122223333", "us-east-1", "eu-west-1");
+        // Use up eu-west-1 alone...
+        assert_eq!(burst(&l, account, west, CREATE_KEY, 5), 5);
+        // ...then a request in both fails, and leaves us-east-1 untouched.
+        assert!(l.charge_in(account, &[east, west], &[CREATE_KEY]).is_err());
+        assert_eq!(burst(&l, account, east, CREATE_KEY, 6), 5);
     }
 
     #[test]
