@@ -69,6 +69,11 @@ pub struct Args {
     /// Print the result as one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Set up against --endpoint (key, ciphertexts, signing), then send the load to this other
+    /// loopback endpoint instead: the benchmark's ceiling server, which gets the very requests
+    /// ferrokms gets. Its answers (`{}`) are counted, not checked.
+    #[arg(long, value_name = "URL")]
+    pub replay_to: Option<String>,
     /// Instead of running, write a wrk Lua script that replays one request of the pool, signed
     /// now (valid for 5 minutes), and exit: `wrk -s FILE ENDPOINT/` for a comparison.
     #[arg(long, value_name = "FILE")]

@@ -85,9 +85,14 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         return Ok(ExitCode::SUCCESS);
     }
 
+    let load_addr = match &args.replay_to {
+        Some(url) => cli::resolve_target(url).await?.addr,
+        None => target.addr,
+    };
+    let check_bodies = args.replay_to.is_none();
     let mut senders = Vec::with_capacity(args.connections as usize);
     for _ in 0..args.connections {
-        senders.push(client::connect(target.addr).await?);
+        senders.push(client::connect(load_addr).await?);
     }
 
     let started = Instant::now();
@@ -112,7 +117,10 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         .enumerate()
         .map(|(n, sender)| {
             tokio::spawn(client::run(
-                target.addr,
+                client::Destination {
+                    addr: load_addr,
+                    check_bodies,
+                },
                 Some(sender),
                 pool.clone(),
                 n,
