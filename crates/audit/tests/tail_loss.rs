@@ -240,3 +240,51 @@ async fn a_missing_checkpoint_means_what_the_owner_expects() {
         "{err}"
     );
 }
+
+/// Under concurrent appends (many group commits), once an append is
+/// acknowledged the checkpoint on disk names its record or a later one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_acknowledged_append_is_named_by_the_checkpoint() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    let trail = Trail::new();
+    let log = trail.open().await;
+    let path = checkpoint_path(&trail.dir);
+    let acked = Arc::new(AtomicU64::new(0));
+    let tasks: Vec<_> = (0..300)
+        .map(|n| {
+            let (log, path, acked) = (log.clone(), path.clone(), acked.clone());
+            tokio::spawn(async move {
+                log.append(&event(n)).await.expect("append");
+                // Every record acknowledged so far has a sequence number at
+                // most the checkpoint's, so their count is a lower bound.
+                let acked_now = acked.fetch_add(1, Ordering::SeqCst) + 1;
+                assert!(checkpoint_seq(&path) >= acked_now);
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("append task");
+    }
+    log.close().await.expect("close");
+    let report = trail.verify();
+    assert!(report.is_intact(), "{report}");
+    assert_eq!(report.checkpoint_seq, Some(300));
+}
+
+/// `lastSeq` of the checkpoint at `path`. It is rewritten in place while
+/// this reads it, so a read may catch a write half done: such a read does
+/// not parse and is taken again.
+fn checkpoint_seq(path: &std::path::Path) -> u64 {
+    loop {
+        let text = fs::read_to_string(path).expect("read checkpoint");
+        let body = text
+            .lines()
+            .next()
+            .and_then(|line| serde_json::from_str::<serde_json::Value>(line).ok());
+        if let Some(seq) = body.as_ref().and_then(|b| b["lastSeq"].as_u64()) {
+            return seq;
+        }
+    }
+}
