@@ -13,8 +13,10 @@ pub(crate) fn sha256_hex(data: &[u8]) -> String {
 
 /// The derived SigV4 signing key of one secret and scope (date, Region, service). It is valid
 /// for that whole day and scope, so a verifier may keep it instead of the four-HMAC derivation
-/// per request. Zeroized on drop; no Clone, no Debug of its bytes.
-pub struct SigningKey(Zeroizing<Vec<u8>>);
+/// per request. It is kept as a ready HMAC key (its padded inner and outer states computed once),
+/// so a verification starts from a copy of that state instead of keying HMAC again; aws-lc wipes
+/// the state when the key is dropped. No Clone, no Debug of its bytes.
+pub struct SigningKey(hmac::Key);
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -30,12 +32,13 @@ impl SigningKey {
         let k_date = hmac_sha256(&k_secret, date.as_bytes());
         let k_region = hmac_sha256(&k_date, region.as_bytes());
         let k_service = hmac_sha256(&k_region, service.as_bytes());
-        SigningKey(hmac_sha256(&k_service, b"aws4_request"))
+        let k_signing = hmac_sha256(&k_service, b"aws4_request");
+        SigningKey(hmac::Key::new(hmac::HMAC_SHA256, &k_signing))
     }
 
     /// The lower-case hex signature of `string_to_sign`.
     pub(crate) fn sign_hex(&self, string_to_sign: &str) -> String {
-        hex::encode(hmac_sha256(&self.0, string_to_sign.as_bytes()).as_slice())
+        hex::encode(hmac::sign(&self.0, string_to_sign.as_bytes()).as_ref())
     }
 }
 
