@@ -10,6 +10,7 @@ pub mod data_dir;
 pub mod http;
 pub mod idle;
 pub mod listener;
+pub mod log_writer;
 pub mod metrics;
 pub mod operation;
 pub mod process;

@@ -7,9 +7,9 @@
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 use clap::Parser;
-use ferrokms_server::admin;
 use ferrokms_server::cli::{Cli, Command, ServeArgs};
 use ferrokms_server::server::{self, ServerConfig};
+use ferrokms_server::{admin, log_writer};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -43,15 +43,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr through a background writer, so a request never waits on the write;
-/// colour only when stderr is a terminal. The returned guard flushes on drop.
-fn init_logging(format: &str) -> tracing_appender::non_blocking::WorkerGuard {
+/// Logs go to stderr in batches (see `log_writer`), so a request never waits on a write; colour
+/// only when stderr is a terminal. The returned guard writes what is left when dropped.
+fn init_logging(format: &str) -> log_writer::FlushGuard {
     use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("FERROKMS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .finish(std::io::stderr());
+    let (writer, guard) = log_writer::batched_stderr();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
