@@ -9,6 +9,7 @@
 //! names are written as CloudTrail writes them (`keyId`, `encryptionContext`); the keys of an
 //! encryption context are the caller's data and keep their case.
 
+use crate::pipeline::Operation;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -55,6 +56,8 @@ pub struct AuditFacts {
     pub operation: String,
     /// True when the operation changes nothing (CloudTrail's `readOnly`).
     pub read_only: bool,
+    /// Whether a success is a use of the keys in `resources` (GetKeyLastUsage).
+    pub tracks_last_usage: bool,
     /// ARNs of the keys the request resolved, in order, also when it was then refused.
     pub resources: Vec<String>,
     /// The request's members, scrubbed (`None` when the body was not a JSON object).
@@ -64,14 +67,22 @@ pub struct AuditFacts {
 }
 
 impl AuditFacts {
-    /// The facts of a request for `operation`, before its body is parsed.
-    pub fn new(operation: &str) -> Self {
+    /// The facts of a request for `O`, before its body is parsed.
+    pub fn of<O: Operation>() -> Self {
+        AuditFacts {
+            operation: O::NAME.to_string(),
+            read_only: O::READ_ONLY,
+            tracks_last_usage: O::TRACKS_LAST_USAGE,
+            ..AuditFacts::default()
+        }
+    }
+
+    /// The facts of a request for an operation ferrokms does not have: it changed nothing.
+    pub fn unknown(operation: &str) -> Self {
         AuditFacts {
             operation: operation.to_string(),
-            read_only: is_read_only(operation),
-            resources: Vec::new(),
-            request_parameters: None,
-            response_elements: None,
+            read_only: true,
+            ..AuditFacts::default()
         }
     }
 }
@@ -89,35 +100,16 @@ pub fn parameters<T: Serialize>(request: &T) -> Option<Value> {
     }
 }
 
-/// CloudTrail's `readOnly`: true for every operation that only reads or computes (cryptographic
-/// operations included), false for those whose name says they change something.
-pub fn is_read_only(operation: &str) -> bool {
-    const CHANGING: &[&str] = &[
-        "Cancel",
-        "Connect",
-        "Create",
-        "Delete",
-        "Disable",
-        "Disconnect",
-        "Enable",
-        "Import",
-        "Put",
-        "Replicate",
-        "Retire",
-        "Revoke",
-        "Rotate",
-        "Schedule",
-        "Tag",
-        "Untag",
-        "Update",
-    ];
-    !CHANGING.iter().any(|prefix| operation.starts_with(prefix))
-}
-
 /// A JSON body as CloudTrail shows it: secrets removed, member names in lower camel case.
 /// `None` if the body is not a JSON object.
-pub fn scrubbed_json(body: &[u8]) -> Option<Value> {
-    let value: Value = serde_json::from_slice(body).ok()?;
+#[cfg(test)]
+fn scrubbed_json(body: &[u8]) -> Option<Value> {
+    scrubbed_value(serde_json::from_slice(body).ok()?)
+}
+
+/// A JSON value as CloudTrail shows it: secrets removed, member names in lower camel case.
+/// `None` if it is not an object.
+pub fn scrubbed_value(value: Value) -> Option<Value> {
     match value {
         Value::Object(map) => Some(Value::Object(scrub_members(map))),
         _ => None,
@@ -181,29 +173,6 @@ mod tests {
         );
         assert_eq!(scrubbed_json(b"[1]"), None);
         assert_eq!(scrubbed_json(b"{not json"), None);
-    }
-
-    #[test]
-    fn read_only_follows_the_verb() {
-        for op in [
-            "Encrypt",
-            "Decrypt",
-            "DescribeKey",
-            "ListKeys",
-            "GenerateDataKey",
-            "Sign",
-        ] {
-            assert!(is_read_only(op), "{op}");
-        }
-        for op in [
-            "CreateKey",
-            "PutKeyPolicy",
-            "ScheduleKeyDeletion",
-            "TagResource",
-            "RetireGrant",
-        ] {
-            assert!(!is_read_only(op), "{op}");
-        }
     }
 
     /// Every blob or sensitive member of botocore's KMS model is scrubbed.

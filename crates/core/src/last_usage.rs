@@ -13,27 +13,6 @@ use ferrokms_types::KmsError;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-/// The operations whose success counts as a use (botocore's KeyLastUsageTrackingOperation).
-pub const TRACKED_OPERATIONS: &[&str] = &[
-    "Decrypt",
-    "DeriveSharedSecret",
-    "Encrypt",
-    "GenerateDataKey",
-    "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext",
-    "GenerateDataKeyWithoutPlaintext",
-    "GenerateMac",
-    "ReEncrypt",
-    "Sign",
-    "Verify",
-    "VerifyMac",
-];
-
-/// Whether a successful `operation` is a use of the keys it touched.
-pub fn is_tracked(operation: &str) -> bool {
-    TRACKED_OPERATIONS.contains(&operation)
-}
-
 /// The setting naming when this deployment began tracking uses (epoch ms).
 const TRACKING_START_SETTING: &str = "key_last_usage_tracking_start";
 
@@ -231,27 +210,5 @@ mod tests {
         let (_dir, store) = store().await;
         assert_eq!(tracking_start(&store, 100).await.expect("first"), 100);
         assert_eq!(tracking_start(&store, 900).await.expect("later"), 100);
-    }
-
-    #[test]
-    fn tracked_operations_are_botocores_list() {
-        let Some(model) = crate::testing::botocore_kms_model() else {
-            return;
-        };
-        let Some(listed) = model["shapes"]["KeyLastUsageTrackingOperation"]["enum"].as_array()
-        else {
-            eprintln!("note: this botocore model predates GetKeyLastUsage; check skipped");
-            return;
-        };
-        let mut listed: Vec<&str> = listed.iter().filter_map(|v| v.as_str()).collect();
-        listed.sort_unstable();
-        assert_eq!(listed, TRACKED_OPERATIONS);
-    }
-
-    #[test]
-    fn tracked_operations_are_the_cryptographic_ones() {
-        assert!(is_tracked("Encrypt") && is_tracked("VerifyMac") && is_tracked("ReEncrypt"));
-        assert!(!is_tracked("DescribeKey") && !is_tracked("GetPublicKey"));
-        assert!(!is_tracked("GenerateRandom"));
     }
 }

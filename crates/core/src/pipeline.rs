@@ -6,7 +6,7 @@
 //! Authorisation comes before the state check so that a caller who may not use a key learns
 //! nothing about its state.
 
-use crate::audit::{scrubbed_json, AuditFacts};
+use crate::audit::{scrubbed_value, AuditFacts};
 use crate::authz::{self, AuthorizedKey};
 use crate::conditions;
 use crate::key::{parse_ciphertext_name, Key};
@@ -38,12 +38,25 @@ pub trait Operation: Send + Sync + 'static {
     /// the operation's API reference. For the others a key of another account is refused before
     /// any of its policies is read, whatever they say.
     const CROSS_ACCOUNT: bool;
+    /// Whether the operation only reads or computes (CloudTrail's `readOnly`): true for the
+    /// cryptographic operations and the reads, false for every operation that changes something.
+    /// A change's answer is recorded in its audit event (`responseElements`).
+    const READ_ONLY: bool;
+    /// Whether a success counts as a use of the keys it touched (GetKeyLastUsage; botocore's
+    /// `KeyLastUsageTrackingOperation`).
+    const TRACKS_LAST_USAGE: bool = false;
     /// Request members this operation refuses on purpose, each with its reason beside it: a
     /// member of botocore's model it does not take, or a member of a shared `Input` shape that
     /// the model does not give this operation. Every other member of the model is in `Input`.
     const UNSUPPORTED_MEMBERS: &'static [&'static str] = &[];
     type Input: DeserializeOwned + Serialize + Validate + Send + Sync;
     type Output: Serialize + Send;
+
+    /// The ARN of the key the request created, which its audit event names among its resources
+    /// (CreateKey; ReplicateKey's replica).
+    fn created_key(_output: &Self::Output) -> Option<&str> {
+        None
+    }
 
     /// The keys the request touches, in the order `run` receives them authorised.
     fn keys(_input: &Self::Input) -> Result<Vec<KeyTarget>, KmsError> {
@@ -165,31 +178,15 @@ pub fn handle<'a, O: Operation>(
     body: &'a [u8],
 ) -> BoxFuture<'a, Handled> {
     Box::pin(async move {
-        let mut audit = AuditFacts::new(O::NAME);
-        let result = match parse::<O::Input>(body) {
+        let mut audit = AuditFacts::of::<O>();
+        let output = match parse::<O::Input>(body) {
             Ok(input) => {
                 audit.request_parameters = crate::audit::parameters(&input);
                 drive::<O>(kms, caller, input, &mut audit).await
             }
             Err(e) => Err(e),
         };
-        if let (Ok(answer), false) = (&result, audit.read_only) {
-            audit.response_elements = scrubbed_json(answer);
-            // A key the request created is one of its resources (CreateKey; ReplicateKey's
-            // replica, next to the primary it copied), as CloudTrail shows it.
-            let created = audit.response_elements.as_ref().and_then(|r| {
-                r.get("keyMetadata")
-                    .or_else(|| r.get("replicaKeyMetadata"))?
-                    .get("arn")?
-                    .as_str()
-                    .map(str::to_string)
-            });
-            if let Some(arn) = created {
-                if !audit.resources.contains(&arn) {
-                    audit.resources.push(arn);
-                }
-            }
-        }
+        let result = output.and_then(|output| answer::<O>(&output, &mut audit));
         Handled { result, audit }
     })
 }
@@ -199,7 +196,7 @@ async fn drive<O: Operation>(
     caller: &Caller,
     input: O::Input,
     audit: &mut AuditFacts,
-) -> Result<Vec<u8>, KmsError> {
+) -> Result<O::Output, KmsError> {
     let mut v = Validator::new();
     input.validate(&mut v);
     v.finish()?;
@@ -264,11 +261,29 @@ async fn drive<O: Operation>(
             "The request would have succeeded, but the DryRun option is set.".into(),
         ));
     }
-    let output = O::run(kms, caller, input, keys).await?;
-    serde_json::to_vec(&output).map_err(|e| {
+    O::run(kms, caller, input, keys).await
+}
+
+/// The JSON answer of `output`. A change's answer is also recorded in its audit event, from the
+/// typed answer (scrubbed), and a key it created is one of its resources (ReplicateKey's
+/// replica, next to the primary it copied), as CloudTrail shows them.
+fn answer<O: Operation>(output: &O::Output, audit: &mut AuditFacts) -> Result<Vec<u8>, KmsError> {
+    let failed = |e: serde_json::Error| {
         tracing::error!(error = %e, "response serialisation failed");
         KmsError::internal()
-    })
+    };
+    if O::READ_ONLY {
+        return serde_json::to_vec(output).map_err(failed);
+    }
+    let value = serde_json::to_value(output).map_err(failed)?;
+    let body = serde_json::to_vec(&value).map_err(failed)?;
+    audit.response_elements = scrubbed_value(value);
+    if let Some(arn) = O::created_key(output) {
+        if !audit.resources.iter().any(|r| r == arn) {
+            audit.resources.push(arn.to_string());
+        }
+    }
+    Ok(body)
 }
 
 /// The condition context of a request on `key`: the caller's keys, the key's, and its tags and

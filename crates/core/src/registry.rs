@@ -8,6 +8,16 @@ macro_rules! operations {
         /// Every operation, by its `X-Amz-Target` name.
         pub static OPERATIONS: &[(&str, Handler)] = &[$((<$op>::NAME, handle::<$op>)),+];
 
+        /// What every operation is, for requests the pipeline never reached (an authentication
+        /// failure is still recorded as the operation it named).
+        pub static FACTS: &[(&str, OperationFacts)] = &[$((
+            <$op>::NAME,
+            OperationFacts {
+                read_only: <$op>::READ_ONLY,
+                tracks_last_usage: <$op>::TRACKS_LAST_USAGE,
+            },
+        )),+];
+
         /// Every operation's request quota rule (the quota's name and rate are the operation's
         /// name and `QuotaKind::Own`'s rate where it has one of its own).
         pub static QUOTAS: &[(&str, crate::quotas::QuotaKind)] =
@@ -78,6 +88,18 @@ operations![
     verify_mac::VerifyMac,
 ];
 
+/// An operation's facts as declared on its `Operation` impl.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OperationFacts {
+    pub read_only: bool,
+    pub tracks_last_usage: bool,
+}
+
+/// The facts of the operation named `name`, if ferrokms has it.
+pub fn facts(name: &str) -> Option<OperationFacts> {
+    FACTS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+}
+
 /// What an operation's request shape takes.
 pub struct InputMembers {
     pub handled: fn() -> Option<&'static [&'static str]>,
@@ -109,6 +131,63 @@ pub fn is_quota_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::quotas::QuotaKind;
+
+    /// CloudTrail's `readOnly` is false exactly for the operations that change something, which
+    /// AWS names by a changing verb.
+    #[test]
+    fn read_only_operations_are_those_without_a_changing_verb() {
+        const CHANGING: &[&str] = &[
+            "Cancel",
+            "Connect",
+            "Create",
+            "Delete",
+            "Disable",
+            "Disconnect",
+            "Enable",
+            "Import",
+            "Put",
+            "Replicate",
+            "Retire",
+            "Revoke",
+            "Rotate",
+            "Schedule",
+            "Tag",
+            "Untag",
+            "Update",
+        ];
+        for (name, facts) in super::FACTS {
+            let changes = CHANGING.iter().any(|verb| name.starts_with(verb));
+            assert_eq!(facts.read_only, !changes, "{name}");
+        }
+        assert_eq!(super::facts("Encrypt").map(|f| f.read_only), Some(true));
+        assert_eq!(super::facts("CreateKey").map(|f| f.read_only), Some(false));
+        assert_eq!(super::facts("NoSuchOperation"), None);
+    }
+
+    /// The operations whose success is a key's last use are botocore's
+    /// KeyLastUsageTrackingOperation, and only the cryptographic ones.
+    #[test]
+    fn tracked_operations_are_botocores_list() {
+        let mut tracked: Vec<&str> = super::FACTS
+            .iter()
+            .filter(|(_, f)| f.tracks_last_usage)
+            .map(|(name, _)| *name)
+            .collect();
+        tracked.sort_unstable();
+        assert!(tracked.contains(&"Encrypt") && tracked.contains(&"VerifyMac"));
+        assert!(!tracked.contains(&"DescribeKey") && !tracked.contains(&"GenerateRandom"));
+        let Some(model) = crate::testing::botocore_kms_model() else {
+            return;
+        };
+        let Some(listed) = model["shapes"]["KeyLastUsageTrackingOperation"]["enum"].as_array()
+        else {
+            eprintln!("note: this botocore model predates GetKeyLastUsage; check skipped");
+            return;
+        };
+        let mut listed: Vec<&str> = listed.iter().filter_map(|v| v.as_str()).collect();
+        listed.sort_unstable();
+        assert_eq!(listed, tracked);
+    }
 
     /// Every operation draws on the quota AWS's table gives it (testdata/request-quotas.txt).
     #[test]

@@ -119,7 +119,7 @@ impl Kms {
         let Some(handler) = registry::lookup(operation) else {
             return Handled {
                 result: Err(KmsError::UnknownOperation(String::new())),
-                audit: AuditFacts::new(operation),
+                audit: AuditFacts::unknown(operation),
             };
         };
         handler(self, caller, body).await

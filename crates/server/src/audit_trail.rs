@@ -208,8 +208,10 @@ pub fn event(parts: &Parts, exchange: &Exchange, ending: &Ending<'_>, now_ms: i6
         response_elements: facts.and_then(|f| f.response_elements.clone()),
         request_id: ending.request_id.to_string(),
         event_id: uuid::Uuid::new_v4().to_string(),
+        // A request the pipeline never reached (unauthenticated, or another service's) is
+        // recorded as what the operation it named is; an unknown one changed nothing.
         read_only: facts.map_or_else(
-            || ferrokms_core::audit::is_read_only(&name),
+            || ferrokms_core::registry::facts(&name).is_none_or(|f| f.read_only),
             |f| f.read_only,
         ),
         resources,
@@ -377,7 +379,7 @@ mod tests {
             }),
             audit: Some(ferrokms_core::audit::AuditFacts {
                 request_parameters: Some(serde_json::json!({"keyId": "k"})),
-                ..ferrokms_core::audit::AuditFacts::new("Encrypt")
+                ..ferrokms_core::audit::AuditFacts::of::<ferrokms_core::ops::encrypt::Encrypt>()
             }),
             error_message: None,
         };

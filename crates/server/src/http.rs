@@ -167,10 +167,7 @@ async fn kms_endpoint(State(app): State<Arc<App>>, request: Request<Body>) -> Re
 /// Notes a successful cryptographic operation as the last use of each key it touched (both keys
 /// of a ReEncrypt), with its request and audit event ids: in memory only, flushed lazily.
 fn note_key_use(app: &App, exchange: &Exchange, event: &ferrokms_audit::AuditEvent) {
-    if !ferrokms_core::last_usage::is_tracked(&exchange.operation) {
-        return;
-    }
-    let Some(facts) = exchange.audit.as_ref() else {
+    let Some(facts) = exchange.audit.as_ref().filter(|f| f.tracks_last_usage) else {
         return;
     };
     let now = app.kms.now_ms();

@@ -16,6 +16,7 @@ impl Operation for CancelKeyDeletion {
     const NAME: &'static str = "CancelKeyDeletion";
     const ACTION: &'static str = "kms:CancelKeyDeletion";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = false;
     type Input = KeyIdRequest;
     type Output = CancelKeyDeletionResponse;
 

@@ -18,6 +18,7 @@ impl Operation for CreateAlias {
     const NAME: &'static str = "CreateAlias";
     const ACTION: &'static str = "kms:CreateAlias";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = false;
     type Input = AliasTargetRequest;
     type Output = Empty;
 

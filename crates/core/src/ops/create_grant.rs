@@ -101,6 +101,7 @@ impl Operation for CreateGrant {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(50);
     const ACTION: &'static str = "kms:CreateGrant";
     const CROSS_ACCOUNT: bool = true;
+    const READ_ONLY: bool = false;
     type Input = CreateGrantRequest;
     type Output = CreateGrantResponse;
 

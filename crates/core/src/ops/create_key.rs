@@ -29,6 +29,12 @@ impl Operation for CreateKey {
     const NAME: &'static str = "CreateKey";
     const ACTION: &'static str = "kms:CreateKey";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = false;
+
+    fn created_key(output: &Self::Output) -> Option<&str> {
+        Some(&output.key_metadata.arn)
+    }
+
     type Input = CreateKeyRequest;
     type Output = CreateKeyResponse;
 

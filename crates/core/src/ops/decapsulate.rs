@@ -19,6 +19,7 @@ impl Operation for Decapsulate {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Cryptographic;
     const ACTION: &'static str = "kms:Decapsulate";
     const CROSS_ACCOUNT: bool = true;
+    const READ_ONLY: bool = true;
     type Input = DecapsulateRequest;
     type Output = DecapsulateResponse;
 

@@ -24,6 +24,8 @@ impl Operation for Decrypt {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Cryptographic;
     const ACTION: &'static str = "kms:Decrypt";
     const CROSS_ACCOUNT: bool = true;
+    const READ_ONLY: bool = true;
+    const TRACKS_LAST_USAGE: bool = true;
     type Input = DecryptRequest;
     type Output = DecryptResponse;
 

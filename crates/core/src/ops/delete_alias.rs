@@ -22,6 +22,7 @@ impl Operation for DeleteAlias {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(15);
     const ACTION: &'static str = "kms:DeleteAlias";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = false;
     type Input = DeleteAliasRequest;
     type Output = Empty;
 

@@ -23,6 +23,7 @@ impl Operation for DeleteImportedKeyMaterial {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(15);
     const ACTION: &'static str = "kms:DeleteImportedKeyMaterial";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = false;
     type Input = DeleteImportedKeyMaterialRequest;
     type Output = DeleteImportedKeyMaterialResponse;
 

@@ -16,6 +16,7 @@ impl Operation for DescribeKey {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(2000);
     const ACTION: &'static str = "kms:DescribeKey";
     const CROSS_ACCOUNT: bool = true;
+    const READ_ONLY: bool = true;
     type Input = DescribeKeyRequest;
     type Output = DescribeKeyResponse;
 

@@ -17,6 +17,7 @@ impl Operation for DisableKey {
     const NAME: &'static str = "DisableKey";
     const ACTION: &'static str = "kms:DisableKey";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = false;
     type Input = KeyIdRequest;
     type Output = Empty;
 

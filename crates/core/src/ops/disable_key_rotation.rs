@@ -19,6 +19,7 @@ impl Operation for DisableKeyRotation {
     const NAME: &'static str = "DisableKeyRotation";
     const ACTION: &'static str = "kms:DisableKeyRotation";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = false;
     type Input = KeyIdRequest;
     type Output = Empty;
 

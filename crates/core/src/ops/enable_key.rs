@@ -17,6 +17,7 @@ impl Operation for EnableKey {
     const NAME: &'static str = "EnableKey";
     const ACTION: &'static str = "kms:EnableKey";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = false;
     type Input = KeyIdRequest;
     type Output = Empty;
 

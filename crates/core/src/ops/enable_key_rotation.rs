@@ -23,6 +23,7 @@ impl Operation for EnableKeyRotation {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(15);
     const ACTION: &'static str = "kms:EnableKeyRotation";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = false;
     type Input = EnableKeyRotationRequest;
     type Output = Empty;
 

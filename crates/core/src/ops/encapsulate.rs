@@ -19,6 +19,7 @@ impl Operation for Encapsulate {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Cryptographic;
     const ACTION: &'static str = "kms:Encapsulate";
     const CROSS_ACCOUNT: bool = true;
+    const READ_ONLY: bool = true;
     type Input = EncapsulateRequest;
     type Output = EncapsulateResponse;
 

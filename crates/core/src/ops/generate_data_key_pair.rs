@@ -26,6 +26,8 @@ impl Operation for GenerateDataKeyPair {
         crate::quotas::QuotaRule::DataKeyPair(requested_spec);
     const ACTION: &'static str = "kms:GenerateDataKeyPair";
     const CROSS_ACCOUNT: bool = true;
+    const READ_ONLY: bool = true;
+    const TRACKS_LAST_USAGE: bool = true;
     type Input = GenerateDataKeyPairRequest;
     type Output = GenerateDataKeyPairResponse;
 

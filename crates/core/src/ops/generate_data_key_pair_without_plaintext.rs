@@ -23,6 +23,8 @@ impl Operation for GenerateDataKeyPairWithoutPlaintext {
         crate::quotas::QuotaRule::DataKeyPair(super::generate_data_key_pair::requested_spec);
     const ACTION: &'static str = "kms:GenerateDataKeyPairWithoutPlaintext";
     const CROSS_ACCOUNT: bool = true;
+    const READ_ONLY: bool = true;
+    const TRACKS_LAST_USAGE: bool = true;
     /// The request shape is shared with the operation that returns plaintext; a Recipient here
     /// is refused (ValidationException), as the model has none.
     const UNSUPPORTED_MEMBERS: &'static [&'static str] = &["Recipient"];

@@ -21,6 +21,8 @@ impl Operation for GenerateDataKeyWithoutPlaintext {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Cryptographic;
     const ACTION: &'static str = "kms:GenerateDataKeyWithoutPlaintext";
     const CROSS_ACCOUNT: bool = true;
+    const READ_ONLY: bool = true;
+    const TRACKS_LAST_USAGE: bool = true;
     /// The request shape is shared with the operation that returns plaintext; a Recipient here
     /// is refused (ValidationException), as the model has none.
     const UNSUPPORTED_MEMBERS: &'static [&'static str] = &["Recipient"];

@@ -19,6 +19,8 @@ impl Operation for GenerateMac {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Cryptographic;
     const ACTION: &'static str = "kms:GenerateMac";
     const CROSS_ACCOUNT: bool = true;
+    const READ_ONLY: bool = true;
+    const TRACKS_LAST_USAGE: bool = true;
     type Input = GenerateMacRequest;
     type Output = GenerateMacResponse;
 

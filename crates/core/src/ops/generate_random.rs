@@ -15,6 +15,7 @@ impl Operation for GenerateRandom {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Cryptographic;
     const ACTION: &'static str = "kms:GenerateRandom";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = true;
     type Input = GenerateRandomRequest;
     type Output = GenerateRandomResponse;
 

@@ -19,6 +19,7 @@ impl Operation for GetKeyLastUsage {
     const NAME: &'static str = "GetKeyLastUsage";
     const ACTION: &'static str = "kms:GetKeyLastUsage";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = true;
     type Input = GetKeyLastUsageRequest;
     type Output = GetKeyLastUsageResponse;
 

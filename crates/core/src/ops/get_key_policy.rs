@@ -18,6 +18,7 @@ impl Operation for GetKeyPolicy {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(1000);
     const ACTION: &'static str = "kms:GetKeyPolicy";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = true;
     type Input = GetKeyPolicyRequest;
     type Output = GetKeyPolicyResponse;
 

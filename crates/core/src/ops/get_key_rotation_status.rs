@@ -22,6 +22,7 @@ impl Operation for GetKeyRotationStatus {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(1000);
     const ACTION: &'static str = "kms:GetKeyRotationStatus";
     const CROSS_ACCOUNT: bool = true;
+    const READ_ONLY: bool = true;
     type Input = KeyIdRequest;
     type Output = GetKeyRotationStatusResponse;
 

@@ -25,6 +25,7 @@ impl Operation for GetParametersForImport {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(1);
     const ACTION: &'static str = "kms:GetParametersForImport";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = true;
     type Input = GetParametersForImportRequest;
     type Output = GetParametersForImportResponse;
 

@@ -19,6 +19,7 @@ impl Operation for GetPublicKey {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(2000);
     const ACTION: &'static str = "kms:GetPublicKey";
     const CROSS_ACCOUNT: bool = true;
+    const READ_ONLY: bool = true;
     type Input = GetPublicKeyRequest;
     type Output = GetPublicKeyResponse;
 

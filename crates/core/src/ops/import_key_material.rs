@@ -33,6 +33,7 @@ impl Operation for ImportKeyMaterial {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(15);
     const ACTION: &'static str = "kms:ImportKeyMaterial";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = false;
     type Input = ImportKeyMaterialRequest;
     type Output = ImportKeyMaterialResponse;
 

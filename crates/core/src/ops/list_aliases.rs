@@ -18,6 +18,7 @@ impl Operation for ListAliases {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(500);
     const ACTION: &'static str = "kms:ListAliases";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = true;
     type Input = ListAliasesRequest;
     type Output = ListAliasesResponse;
 

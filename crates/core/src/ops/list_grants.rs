@@ -17,6 +17,7 @@ impl Operation for ListGrants {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(100);
     const ACTION: &'static str = "kms:ListGrants";
     const CROSS_ACCOUNT: bool = true;
+    const READ_ONLY: bool = true;
     type Input = ListGrantsRequest;
     type Output = ListGrantsResponse;
 

@@ -18,6 +18,7 @@ impl Operation for ListKeyPolicies {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(100);
     const ACTION: &'static str = "kms:ListKeyPolicies";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = true;
     type Input = ListKeyPoliciesRequest;
     type Output = ListKeyPoliciesResponse;
 

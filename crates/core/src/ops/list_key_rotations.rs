@@ -24,6 +24,7 @@ impl Operation for ListKeyRotations {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(100);
     const ACTION: &'static str = "kms:ListKeyRotations";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = true;
     type Input = ListKeyRotationsRequest;
     type Output = ListKeyRotationsResponse;
 

@@ -16,6 +16,7 @@ impl Operation for ListKeys {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(500);
     const ACTION: &'static str = "kms:ListKeys";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = true;
     type Input = ListKeysRequest;
     type Output = ListKeysResponse;
 

@@ -18,6 +18,7 @@ impl Operation for ListResourceTags {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(2000);
     const ACTION: &'static str = "kms:ListResourceTags";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = true;
     type Input = ListResourceTagsRequest;
     type Output = ListResourceTagsResponse;
 

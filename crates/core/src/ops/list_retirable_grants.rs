@@ -17,6 +17,7 @@ impl Operation for ListRetirableGrants {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(100);
     const ACTION: &'static str = "kms:ListRetirableGrants";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = true;
     type Input = ListRetirableGrantsRequest;
     type Output = ListGrantsResponse;
 

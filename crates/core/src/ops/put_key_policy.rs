@@ -19,6 +19,7 @@ impl Operation for PutKeyPolicy {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(15);
     const ACTION: &'static str = "kms:PutKeyPolicy";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = false;
     type Input = PutKeyPolicyRequest;
     type Output = Empty;
 

@@ -27,6 +27,8 @@ impl Operation for ReEncrypt {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Cryptographic;
     const ACTION: &'static str = "kms:ReEncrypt*";
     const CROSS_ACCOUNT: bool = true;
+    const READ_ONLY: bool = true;
+    const TRACKS_LAST_USAGE: bool = true;
     type Input = ReEncryptRequest;
     type Output = ReEncryptResponse;
 

@@ -30,6 +30,12 @@ impl Operation for ReplicateKey {
     const NAME: &'static str = "ReplicateKey";
     const ACTION: &'static str = "kms:ReplicateKey";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = false;
+
+    fn created_key(output: &Self::Output) -> Option<&str> {
+        Some(&output.replica_key_metadata.arn)
+    }
+
     type Input = ReplicateKeyRequest;
     type Output = ReplicateKeyResponse;
 

@@ -20,6 +20,7 @@ impl Operation for RetireGrant {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(50);
     const ACTION: &'static str = "kms:RetireGrant";
     const CROSS_ACCOUNT: bool = true;
+    const READ_ONLY: bool = false;
     const SELF_AUTHORIZED: bool = true;
     type Input = RetireGrantRequest;
     type Output = Empty;

@@ -18,6 +18,7 @@ impl Operation for RevokeGrant {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(50);
     const ACTION: &'static str = "kms:RevokeGrant";
     const CROSS_ACCOUNT: bool = true;
+    const READ_ONLY: bool = false;
     type Input = RevokeGrantRequest;
     type Output = Empty;
 

@@ -22,6 +22,7 @@ impl Operation for RotateKeyOnDemand {
     const NAME: &'static str = "RotateKeyOnDemand";
     const ACTION: &'static str = "kms:RotateKeyOnDemand";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = false;
     type Input = KeyIdRequest;
     type Output = RotateKeyOnDemandResponse;
 

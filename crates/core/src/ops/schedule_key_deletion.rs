@@ -26,6 +26,7 @@ impl Operation for ScheduleKeyDeletion {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(15);
     const ACTION: &'static str = "kms:ScheduleKeyDeletion";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = false;
     type Input = ScheduleKeyDeletionRequest;
     type Output = ScheduleKeyDeletionResponse;
 

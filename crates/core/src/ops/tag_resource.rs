@@ -20,6 +20,7 @@ impl Operation for TagResource {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Own(10);
     const ACTION: &'static str = "kms:TagResource";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = false;
     type Input = TagResourceRequest;
     type Output = Empty;
 

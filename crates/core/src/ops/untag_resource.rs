@@ -17,6 +17,7 @@ impl Operation for UntagResource {
     const NAME: &'static str = "UntagResource";
     const ACTION: &'static str = "kms:UntagResource";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = false;
     type Input = UntagResourceRequest;
     type Output = Empty;
 

@@ -25,6 +25,7 @@ impl Operation for UpdateAlias {
     const NAME: &'static str = "UpdateAlias";
     const ACTION: &'static str = "kms:UpdateAlias";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = false;
     type Input = AliasTargetRequest;
     type Output = Empty;
 

@@ -16,6 +16,7 @@ impl Operation for UpdateKeyDescription {
     const NAME: &'static str = "UpdateKeyDescription";
     const ACTION: &'static str = "kms:UpdateKeyDescription";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = false;
     type Input = UpdateKeyDescriptionRequest;
     type Output = Empty;
 

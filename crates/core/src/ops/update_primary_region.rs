@@ -25,6 +25,7 @@ impl Operation for UpdatePrimaryRegion {
     const NAME: &'static str = "UpdatePrimaryRegion";
     const ACTION: &'static str = "kms:UpdatePrimaryRegion";
     const CROSS_ACCOUNT: bool = false;
+    const READ_ONLY: bool = false;
     type Input = UpdatePrimaryRegionRequest;
     type Output = Empty;
 

@@ -21,6 +21,8 @@ impl Operation for Verify {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Cryptographic;
     const ACTION: &'static str = "kms:Verify";
     const CROSS_ACCOUNT: bool = true;
+    const READ_ONLY: bool = true;
+    const TRACKS_LAST_USAGE: bool = true;
     type Input = VerifyRequest;
     type Output = VerifyResponse;
 

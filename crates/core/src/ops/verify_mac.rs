@@ -18,6 +18,8 @@ impl Operation for VerifyMac {
     const QUOTA: crate::quotas::QuotaRule<Self::Input> = crate::quotas::QuotaRule::Cryptographic;
     const ACTION: &'static str = "kms:VerifyMac";
     const CROSS_ACCOUNT: bool = true;
+    const READ_ONLY: bool = true;
+    const TRACKS_LAST_USAGE: bool = true;
     type Input = VerifyMacRequest;
     type Output = VerifyMacResponse;
 
