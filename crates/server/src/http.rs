@@ -233,17 +233,15 @@ async fn serve(
     body: &[u8],
     exchange: &mut Exchange,
 ) -> Result<Vec<u8>, KmsError> {
-    // Named before authentication, so that a refused request is recorded with what it tried;
-    // bounded and escaped because the client chose it (see `crate::operation`).
-    exchange.operation = parts
-        .headers
-        .get("x-amz-target")
-        .map(|v| {
-            let target = String::from_utf8_lossy(v.as_bytes());
-            let name = target.strip_prefix(TARGET_PREFIX).unwrap_or(&target);
-            crate::operation::recorded(name)
-        })
-        .unwrap_or_default();
+    // The target is read once. It names the operation before authentication, so that a refused
+    // request is recorded with what it tried; bounded and escaped because the client chose it
+    // (see `crate::operation`).
+    let target = parts.headers.get("x-amz-target").map(|v| v.as_bytes());
+    if let Some(target) = target {
+        let target = String::from_utf8_lossy(target);
+        let name = target.strip_prefix(TARGET_PREFIX).unwrap_or(&target);
+        exchange.operation = crate::operation::recorded(name);
+    }
     // Authentication comes first, as at AWS: an unsigned request learns nothing else.
     let mut caller = app.auth.authenticate(parts, body, "kms").await?;
     if let Some(connection) = parts.extensions.get::<ferrokms_core::Connection>() {
@@ -253,12 +251,10 @@ async fn serve(
     if parts.method != http::Method::POST || parts.uri.path() != "/" {
         return Err(KmsError::UnknownOperation(String::new()));
     }
-    let target = parts
-        .headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let Some(operation) = target.strip_prefix(TARGET_PREFIX) else {
+    let operation = target
+        .and_then(|t| std::str::from_utf8(t).ok())
+        .and_then(|t| t.strip_prefix(TARGET_PREFIX));
+    let Some(operation) = operation else {
         return Err(KmsError::UnknownOperation(String::new()));
     };
     let handled = app.kms.handle(operation, &caller, body).await;
