@@ -6,8 +6,8 @@
 //! stored only wrapped under the root key (DATA_DIR/audit-signing.key); the public key is
 //! exported as DATA_DIR/audit/audit-public-key.pem for anyone who verifies the trail.
 
+use crate::app::Exchange;
 use crate::data_dir;
-use crate::http::Exchange;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use ferrokms_audit::{

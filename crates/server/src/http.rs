@@ -6,16 +6,14 @@
 //! Beside the API: `GET /metrics` (Prometheus text), `GET /healthz` (the process answers) and
 //! `GET /readyz` (the store answers; the root key is loaded before the listener opens).
 
+use crate::app::{App, Exchange};
 use crate::audit_trail::{self, Ending};
-use crate::auth::Authenticator;
-use crate::metrics::{Gauges, Metrics};
+use crate::metrics::Gauges;
 use axum::body::Body;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
-use ferrokms_audit::AuditLog;
-use ferrokms_core::{Caller, Kms};
 use ferrokms_types::KmsError;
 use http::{header, HeaderValue, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -28,13 +26,6 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 const TARGET_PREFIX: &str = "TrentService.";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
-
-pub struct App {
-    pub kms: Arc<Kms>,
-    pub auth: Authenticator,
-    pub metrics: Metrics,
-    pub audit: AuditLog,
-}
 
 pub fn router(app: Arc<App>) -> Router {
     // Every other path and method reaches the endpoint, so that even a wrong one is answered in
@@ -80,16 +71,6 @@ async fn ready(State(app): State<Arc<App>>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "store unreachable\n").into_response()
         }
     }
-}
-
-/// What the endpoint learned of a request, for the log line, the metrics and the audit trail.
-#[derive(Default)]
-pub struct Exchange {
-    pub operation: String,
-    pub caller: Option<Caller>,
-    pub audit: Option<ferrokms_core::audit::AuditFacts>,
-    /// The error message answered, when the request failed.
-    pub error_message: Option<String>,
 }
 
 async fn kms_endpoint(State(app): State<Arc<App>>, request: Request<Body>) -> Response {

@@ -3,6 +3,7 @@
 //! lives in `ferrokms-core`; this crate only carries requests to it.
 
 pub mod admin;
+pub mod app;
 pub mod audit_trail;
 pub mod auth;
 pub mod cli;

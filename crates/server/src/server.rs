@@ -1,10 +1,11 @@
 //! Starting and stopping a server: open the data dir and store, check the root key against it,
 //! create the administrator on first start, then serve until told to stop.
 
+use crate::app::App;
 use crate::audit_trail;
 use crate::auth::Authenticator;
 use crate::data_dir::{self, RootKeySource};
-use crate::http::{router, App};
+use crate::http::router;
 use crate::listener;
 use crate::metrics::Metrics;
 use base64::engine::general_purpose::STANDARD;

@@ -3,7 +3,7 @@
 //! answer), signed for service `sts`. Other actions are answered with STS's own error for an
 //! action it does not know.
 
-use crate::http::{App, Exchange};
+use crate::app::{App, Exchange};
 use ferrokms_core::sessions::{self, AssumeRoleRequest, IssuedSession};
 use ferrokms_core::Caller;
 use ferrokms_types::KmsError;
