@@ -1,7 +1,10 @@
 //! The table of operations: adding an operation is one file under `ops/` and one line here.
 
+use crate::audit::AuditFacts;
 use crate::ops::*;
-use crate::pipeline::{handle, Handler, Operation};
+use crate::pipeline::{handle, Handled, Handler, Operation};
+use crate::{Caller, Kms};
+use ferrokms_types::KmsError;
 
 macro_rules! operations {
     ($($op:ty),+ $(,)?) => {
@@ -108,6 +111,19 @@ pub struct InputMembers {
 
 fn input_members<O: Operation>() -> Option<&'static [&'static str]> {
     ferrokms_types::members::struct_members::<O::Input>()
+}
+
+/// Runs the operation named by `X-Amz-Target` for an authenticated caller. Dispatch lives here,
+/// beside the table, rather than on `Kms`: the operations use `Kms`, and `Kms` knows none of
+/// them.
+pub async fn dispatch(kms: &Kms, operation: &str, caller: &Caller, body: &[u8]) -> Handled {
+    let Some(handler) = lookup(operation) else {
+        return Handled {
+            result: Err(KmsError::UnknownOperation(String::new())),
+            audit: AuditFacts::unknown(operation),
+        };
+    };
+    handler(kms, caller, body).await
 }
 
 pub fn lookup(name: &str) -> Option<Handler> {

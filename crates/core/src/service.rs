@@ -1,15 +1,13 @@
 //! The service object: the store, the root key and the clock, plus the few things every operation
 //! needs of them (resolving a key reference, unwrapping key material for an authorised key).
 
-use crate::audit::AuditFacts;
 use crate::authz::AuthorizedKey;
 use crate::cache::{scoped, Caches};
 use crate::clock::Clock;
 use crate::key::Key;
 use crate::last_usage::LastUsage;
-use crate::pipeline::Handled;
 use crate::service_events::{ServiceEvent, ServiceEvents};
-use crate::{error, registry, Caller};
+use crate::{error, Caller};
 use ferrokms_crypto::{RootKey, SecretBytes};
 use ferrokms_store::Store;
 use ferrokms_types::ids::{alias_arn, key_arn, KeyRef};
@@ -112,17 +110,6 @@ impl Kms {
     /// is reached only through `key_material`.
     pub fn root(&self) -> &RootKey {
         &self.root
-    }
-
-    /// Runs the operation named by `X-Amz-Target` for an authenticated caller.
-    pub async fn handle(&self, operation: &str, caller: &Caller, body: &[u8]) -> Handled {
-        let Some(handler) = registry::lookup(operation) else {
-            return Handled {
-                result: Err(KmsError::UnknownOperation(String::new())),
-                audit: AuditFacts::unknown(operation),
-            };
-        };
-        handler(self, caller, body).await
     }
 
     /// Resolves a KeyId member in the caller's Region: key id, key ARN and, where the operation

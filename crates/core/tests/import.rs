@@ -40,7 +40,10 @@ async fn fixture() -> Fixture {
 impl Fixture {
     async fn call(&self, op: &str, body: Value) -> Result<Value, String> {
         let bytes = serde_json::to_vec(&body).unwrap();
-        match self.kms.handle(op, &self.caller, &bytes).await.result {
+        match ferrokms_core::registry::dispatch(&self.kms, op, &self.caller, &bytes)
+            .await
+            .result
+        {
             Ok(out) => Ok(serde_json::from_slice(&out).unwrap()),
             Err(e) => Err(e.wire_name().to_string()),
         }

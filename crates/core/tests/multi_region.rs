@@ -43,7 +43,10 @@ fn admin(region: &str) -> Caller {
 impl Fixture {
     async fn call(&self, region: &str, op: &str, body: Value) -> Result<Value, String> {
         let bytes = serde_json::to_vec(&body).unwrap();
-        match self.kms.handle(op, &admin(region), &bytes).await.result {
+        match ferrokms_core::registry::dispatch(&self.kms, op, &admin(region), &bytes)
+            .await
+            .result
+        {
             Ok(out) => Ok(serde_json::from_slice(&out).unwrap()),
             Err(e) => Err(e.wire_name().to_string()),
         }
@@ -94,7 +97,8 @@ async fn replicate_key_audits_the_primary_and_the_replica() {
         .unwrap();
     let key = out["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
     let body = serde_json::to_vec(&json!({"KeyId": key, "ReplicaRegion": WEST})).unwrap();
-    let handled = f.kms.handle("ReplicateKey", &admin(EAST), &body).await;
+    let handled =
+        ferrokms_core::registry::dispatch(&f.kms, "ReplicateKey", &admin(EAST), &body).await;
     assert!(handled.result.is_ok());
     assert_eq!(
         handled.audit.resources,

@@ -23,7 +23,10 @@ async fn call(kms: &Kms, op: &str, body: Value) -> Value {
         ..Caller::default()
     };
     let bytes = serde_json::to_vec(&body).unwrap();
-    let out = kms.handle(op, &caller, &bytes).await.result.expect(op);
+    let out = ferrokms_core::registry::dispatch(kms, op, &caller, &bytes)
+        .await
+        .result
+        .expect(op);
     serde_json::from_slice(&out).unwrap()
 }
 

@@ -46,7 +46,10 @@ impl Fixture {
         body: Value,
     ) -> Result<Value, (String, String)> {
         let bytes = serde_json::to_vec(&body).unwrap();
-        match self.kms.handle(op, caller, &bytes).await.result {
+        match ferrokms_core::registry::dispatch(&self.kms, op, caller, &bytes)
+            .await
+            .result
+        {
             Ok(out) => Ok(serde_json::from_slice(&out).unwrap()),
             Err(e) => Err((e.wire_name().to_string(), e.message().to_string())),
         }
@@ -298,9 +301,7 @@ async fn unknown_operation_and_bad_bodies() {
         f.error("DoesNotExist", json!({})).await,
         "UnknownOperationException"
     );
-    let err = f
-        .kms
-        .handle("DescribeKey", &f.caller, b"{\"KeyId\":")
+    let err = ferrokms_core::registry::dispatch(&f.kms, "DescribeKey", &f.caller, b"{\"KeyId\":")
         .await
         .result
         .unwrap_err();

@@ -238,7 +238,7 @@ async fn serve(
     let Some(operation) = operation else {
         return Err(KmsError::UnknownOperation(String::new()));
     };
-    let handled = app.kms.handle(operation, &caller, body).await;
+    let handled = ferrokms_core::registry::dispatch(&app.kms, operation, &caller, body).await;
     exchange.caller = Some(caller);
     exchange.audit = Some(handled.audit);
     handled.result

@@ -85,7 +85,10 @@ impl Bench {
         body: &Value,
     ) -> Result<Value, (String, String)> {
         let bytes = serde_json::to_vec(body).expect("json");
-        match self.kms().handle(operation, caller, &bytes).await.result {
+        match ferrokms_core::registry::dispatch(&self.kms(), operation, caller, &bytes)
+            .await
+            .result
+        {
             Ok(out) => Ok(serde_json::from_slice(&out).expect("answer is JSON")),
             Err(e) => Err((e.wire_name().to_string(), e.message().to_string())),
         }

@@ -66,7 +66,10 @@ impl Fixture {
 
     pub(super) async fn call(&self, op: &str, body: Value) -> Result<Value, (String, String)> {
         let bytes = serde_json::to_vec(&body).unwrap();
-        match self.kms.handle(op, &caller(), &bytes).await.result {
+        match crate::registry::dispatch(&self.kms, op, &caller(), &bytes)
+            .await
+            .result
+        {
             Ok(out) => Ok(serde_json::from_slice(&out).unwrap()),
             Err(e) => Err((e.wire_name().to_string(), e.message().to_string())),
         }
