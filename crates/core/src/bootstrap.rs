@@ -2,8 +2,8 @@
 //! with an identity policy allowing every KMS action (a new user otherwise has no permissions,
 //! as at AWS).
 
-use crate::identities;
-use crate::principals::{create_user, Credentials, PrincipalError};
+use crate::iam::identities;
+use crate::iam::principals::{create_user, Credentials, PrincipalError};
 use crate::{error, Kms};
 
 const ADMIN_SETTING: &str = "bootstrap.admin_arn";

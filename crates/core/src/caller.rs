@@ -25,7 +25,7 @@ impl Caller {
         match &self.session {
             Some(s) => format!("{}:{}", s.role_id, s.session_name),
             None if !self.user_id.is_empty() => self.user_id.clone(),
-            None => crate::principals::derived_id("AIDA", &self.principal_arn),
+            None => crate::iam::principals::derived_id("AIDA", &self.principal_arn),
         }
     }
 

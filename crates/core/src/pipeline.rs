@@ -6,9 +6,9 @@
 //! Authorisation comes before the state check so that a caller who may not use a key learns
 //! nothing about its state.
 
+use crate::access::authz::{self, AuthorizedKey};
+use crate::access::conditions;
 use crate::audit::{scrubbed_value, AuditFacts};
-use crate::authz::{self, AuthorizedKey};
-use crate::conditions;
 use crate::key::{parse_ciphertext_name, Key};
 use crate::key_state::StateRule;
 use crate::quotas::QuotaRule;

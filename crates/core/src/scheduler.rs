@@ -151,7 +151,7 @@ async fn lease(kms: &Kms, name: &str, holder: &str, every: Duration) -> Result<b
 /// The rotation pass, if this node holds (or takes) the rotation lease.
 async fn rotation_pass(kms: &Kms, holder: &str, every: Duration) -> Result<usize, KmsError> {
     if lease(kms, ROTATION_LEASE, holder, every).await? {
-        crate::rotation::rotate_due_keys(kms).await
+        crate::material::rotation::rotate_due_keys(kms).await
     } else {
         Ok(0)
     }
@@ -181,7 +181,7 @@ pub fn spawn(
             let pass = match lease(&kms, DELETION_LEASE, &holder, every).await {
                 Ok(true) => {
                     stats.runs.fetch_add(1, Ordering::Relaxed);
-                    let expired = crate::expiry::expire_materials(&kms).await;
+                    let expired = crate::material::expiry::expire_materials(&kms).await;
                     expired.and(delete_due_keys(&kms).await)
                 }
                 Ok(false) => Ok(0),

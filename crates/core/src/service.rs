@@ -1,7 +1,7 @@
 //! The service object: the store, the root key and the clock, plus the few things every operation
 //! needs of them (resolving a key reference, unwrapping key material for an authorised key).
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::cache::{scoped, Caches};
 use crate::clock::Clock;
 use crate::key::Key;
@@ -236,7 +236,7 @@ impl Kms {
 
     /// The key's KeyMetadata as DescribeKey shows it, MultiRegionConfiguration included.
     pub async fn key_metadata(&self, key: &Key) -> Result<KeyMetadata, KmsError> {
-        crate::materials::metadata(self, key).await
+        crate::material::materials::metadata(self, key).await
     }
 
     /// The key's policy, parsed once per row version. A stored policy that does not parse (it
@@ -247,7 +247,7 @@ impl Kms {
             return Ok(policy);
         }
         let kind = ferrokms_policy::PolicyKind::Resource;
-        let policy = match crate::authz::parse_stored(&key.row.policy, kind) {
+        let policy = match crate::access::authz::parse_stored(&key.row.policy, kind) {
             Some(p) => p,
             None => ferrokms_policy::Policy::parse_as(DENY_ALL, kind)
                 .map_err(|_| KmsError::internal())?,
@@ -261,7 +261,7 @@ impl Kms {
     pub(crate) async fn identity_policies(
         &self,
         principal_arn: &str,
-    ) -> Result<crate::authz::Policies, KmsError> {
+    ) -> Result<crate::access::authz::Policies, KmsError> {
         if let Some(policies) = self.caches.identity_policies(principal_arn) {
             return Ok(policies);
         }
@@ -273,7 +273,7 @@ impl Kms {
         let kind = ferrokms_policy::PolicyKind::Identity;
         let parsed: Vec<_> = stored
             .iter()
-            .filter_map(|(_, doc)| crate::authz::parse_stored(doc, kind))
+            .filter_map(|(_, doc)| crate::access::authz::parse_stored(doc, kind))
             .collect();
         let policies = Arc::new(parsed);
         self.caches
@@ -429,8 +429,11 @@ impl Kms {
         let material = Arc::new(material);
         self.caches
             .put_material(id, version, row_version, material.clone());
-        self.caches
-            .put_material_id(id, version, crate::materials::material_id(&row).into());
+        self.caches.put_material_id(
+            id,
+            version,
+            crate::material::materials::material_id(&row).into(),
+        );
         Ok(material)
     }
 
@@ -451,7 +454,7 @@ impl Kms {
             .await
             .map_err(error::store)?
             .ok_or_else(|| KmsError::InvalidCiphertext(String::new()))?;
-        let found: Arc<str> = crate::materials::material_id(&row).into();
+        let found: Arc<str> = crate::material::materials::material_id(&row).into();
         self.caches.put_material_id(id, version, found.clone());
         Ok(found)
     }

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use ferrokms_core::identities::{put_policy, PrincipalKind};
+use ferrokms_core::iam::identities::{put_policy, PrincipalKind};
 use ferrokms_core::Caller;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -92,10 +92,10 @@ impl World {
     async fn new() -> World {
         let bench = Bench::new().await;
         let kms = bench.kms();
-        ferrokms_core::principals::create_user(&kms, ACCOUNT, TESTER)
+        ferrokms_core::iam::principals::create_user(&kms, ACCOUNT, TESTER)
             .await
             .expect("tester");
-        ferrokms_core::principals::create_user(&kms, OTHER_ACCOUNT, "eve")
+        ferrokms_core::iam::principals::create_user(&kms, OTHER_ACCOUNT, "eve")
             .await
             .expect("eve");
         let eve = user(OTHER_ACCOUNT, "eve");

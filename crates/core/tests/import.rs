@@ -5,7 +5,7 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use ferrokms_core::clock::{ManualClock, DAY_MS};
-use ferrokms_core::{expiry, Caller, Kms};
+use ferrokms_core::{material::expiry, Caller, Kms};
 use ferrokms_crypto::{asymmetric, RootKey};
 use ferrokms_store::sqlite::SqliteStore;
 use ferrokms_types::enums::{EncryptionAlgorithm, KeySpec};

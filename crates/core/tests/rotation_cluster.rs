@@ -4,7 +4,7 @@
 //! scripts/pg.sh); without it the test prints a note and passes, unless CI is set.
 
 use ferrokms_core::clock::{ManualClock, DAY_MS};
-use ferrokms_core::{rotation, Caller, Kms};
+use ferrokms_core::{material::rotation, Caller, Kms};
 use ferrokms_crypto::RootKey;
 use ferrokms_store::conformance::databases::create_database;
 use ferrokms_store::{PgStore, Store};

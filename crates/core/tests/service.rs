@@ -579,14 +579,14 @@ async fn background_work_is_reported_as_service_events() {
     f.clock.advance_ms(91 * DAY_MS);
     assert_eq!(scheduler::delete_due_keys(&f.kms).await.unwrap(), 1);
     assert_eq!(
-        ferrokms_core::rotation::rotate_due_keys(&f.kms)
+        ferrokms_core::material::rotation::rotate_due_keys(&f.kms)
             .await
             .unwrap(),
         1
     );
     assert_eq!(scheduler::delete_due_keys(&f.kms).await.unwrap(), 0);
     assert_eq!(
-        ferrokms_core::rotation::rotate_due_keys(&f.kms)
+        ferrokms_core::material::rotation::rotate_due_keys(&f.kms)
             .await
             .unwrap(),
         0

@@ -9,9 +9,9 @@ use crate::cli::{
 };
 use crate::server;
 use ferrokms_core::clock::SystemClock;
-use ferrokms_core::identities::PrincipalKind;
-use ferrokms_core::principals::{self, Credentials};
-use ferrokms_core::{identities, roles, Kms};
+use ferrokms_core::iam::identities::PrincipalKind;
+use ferrokms_core::iam::principals::{self, Credentials};
+use ferrokms_core::{iam::identities, iam::roles, Kms};
 use ferrokms_types::Timestamp;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -126,11 +126,11 @@ fn role_json(row: &ferrokms_store::PrincipalRow) -> Value {
     let trust: Value = serde_json::from_str(trust).unwrap_or(Value::String(trust.into()));
     json!({
         "RoleName": row.name,
-        "RoleId": ferrokms_core::principals::unique_id(row),
+        "RoleId": ferrokms_core::iam::principals::unique_id(row),
         "Arn": row.arn,
         "CreateDate": Timestamp(row.created_at),
         "AssumeRolePolicyDocument": trust,
-        "MaxSessionDuration": ferrokms_core::sessions::MAX_DURATION_SECONDS,
+        "MaxSessionDuration": ferrokms_core::iam::sessions::MAX_DURATION_SECONDS,
     })
 }
 

@@ -6,8 +6,8 @@
 //! (`X-Amz-Security-Token`): the token is opened with the root key, must belong to the access key
 //! id that signed, must not have expired, and its role must still exist.
 
-use ferrokms_core::principals;
-use ferrokms_core::{sessions, Caller, Kms, RoleSession};
+use ferrokms_core::iam::principals;
+use ferrokms_core::{iam::sessions, Caller, Kms, RoleSession};
 use ferrokms_sigv4::{SigV4Error, SigningKey};
 use ferrokms_types::KmsError;
 use http::request::Parts;
@@ -336,7 +336,7 @@ mod tests {
     mod sessions {
         use super::*;
         use ferrokms_core::clock::ManualClock;
-        use ferrokms_core::sessions::{assume_role, AssumeRoleRequest};
+        use ferrokms_core::iam::sessions::{assume_role, AssumeRoleRequest};
         use ferrokms_crypto::RootKey;
         use ferrokms_store::SqliteStore;
 
@@ -401,14 +401,14 @@ mod tests {
                 RootKey::generate().expect("root"),
                 clock.clone(),
             ));
-            let user = ferrokms_core::principals::create_user(&kms, ACCOUNT, "alice")
+            let user = ferrokms_core::iam::principals::create_user(&kms, ACCOUNT, "alice")
                 .await
                 .expect("user");
             let trust = format!(
                 r#"{{"Statement":{{"Effect":"Allow","Principal":{{"AWS":"{}"}},"Action":"sts:AssumeRole"}}}}"#,
                 user.arn
             );
-            ferrokms_core::roles::create_role(&kms, ACCOUNT, "ops", &trust)
+            ferrokms_core::iam::roles::create_role(&kms, ACCOUNT, "ops", &trust)
                 .await
                 .expect("role");
             let caller = Caller {
@@ -455,9 +455,9 @@ mod tests {
                 .expect("assume again");
             let secret = std::str::from_utf8(session.secret_access_key.expose()).expect("text");
             let parts = signed(&session.access_key_id, secret, &session.session_token);
-            ferrokms_core::identities::delete(
+            ferrokms_core::iam::identities::delete(
                 &kms,
-                ferrokms_core::identities::PrincipalKind::Role,
+                ferrokms_core::iam::identities::PrincipalKind::Role,
                 ACCOUNT,
                 "ops",
             )

@@ -7,7 +7,7 @@
 //! rather than refusing, because the fix is never wrong and a refusal would stop a service over
 //! what it can repair itself.
 
-use ferrokms_core::principals::Credentials;
+use ferrokms_core::iam::principals::Credentials;
 use ferrokms_crypto::RootKey;
 use std::fs;
 use std::io::Write;

@@ -1,10 +1,10 @@
 //! The part of AWS STS that SDK users reach for: GetCallerIdentity, and AssumeRole for temporary
-//! credentials (see `ferrokms_core::sessions`), over STS's Query protocol (form-encoded POST, XML
+//! credentials (see `ferrokms_core::iam::sessions`), over STS's Query protocol (form-encoded POST, XML
 //! answer), signed for service `sts`. Other actions are answered with STS's own error for an
 //! action it does not know.
 
 use crate::app::{App, Exchange};
-use ferrokms_core::sessions::{self, AssumeRoleRequest, IssuedSession};
+use ferrokms_core::iam::sessions::{self, AssumeRoleRequest, IssuedSession};
 use ferrokms_core::Caller;
 use ferrokms_types::KmsError;
 use http::request::Parts;

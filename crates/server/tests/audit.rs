@@ -44,9 +44,9 @@ async fn every_request_is_one_event_with_cloudtrail_fields() {
     expect_err(missing, "NotFoundException");
     // A user without permissions: denied, and audited as such.
     let nobody = server.create_user(ACCOUNT, "nobody").await;
-    ferrokms_core::identities::delete_policy(
+    ferrokms_core::iam::identities::delete_policy(
         &server.running.kms,
-        ferrokms_core::identities::PrincipalKind::User,
+        ferrokms_core::iam::identities::PrincipalKind::User,
         ACCOUNT,
         "nobody",
         "test-kms-all",

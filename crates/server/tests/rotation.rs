@@ -2,7 +2,7 @@
 //! GetKeyRotationStatus, RotateKeyOnDemand and ListKeyRotations, and what rotation means for
 //! ciphertexts (old ones keep decrypting, new ones use the newest material, ReEncrypt moves an
 //! old one forward). Automatic rotation by the scheduler is driven with a manual clock in
-//! `ferrokms_core::rotation`'s tests; here the clock is real.
+//! `ferrokms_core::material::rotation`'s tests; here the clock is real.
 
 mod common;
 

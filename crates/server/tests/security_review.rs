@@ -600,7 +600,7 @@ async fn a_region_aws_does_not_have_is_refused() {
 /// policy's permissions nor the grant.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recreated_user_inherits_no_policy_or_grant() {
-    use ferrokms_core::identities::{self, PrincipalKind};
+    use ferrokms_core::iam::identities::{self, PrincipalKind};
     let server = TestServer::start().await;
     let admin = server.client();
     let (carol, carol_arn) = user_with_policy(&server, OTHER_ACCOUNT, "carol", Some(ALL_KMS)).await;

@@ -1,6 +1,6 @@
 //! CancelKeyDeletion: PendingDeletion → Disabled, as AWS leaves a key whose deletion was cancelled.
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{Caller, Kms};

@@ -1,6 +1,6 @@
 //! CreateAlias: a new alias name for a key of the caller's account and Region.
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{error, Caller, Kms};

@@ -1,11 +1,11 @@
 //! CreateGrant: lets a grantee principal perform some operations on a key, optionally only with
 //! some encryption contexts. Idempotent by Name: the same name and parameters give the same grant.
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key::Key;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
-use crate::{error, grants, Caller, Kms};
+use crate::{access::grants, error, Caller, Kms};
 use async_trait::async_trait;
 use base64::Engine;
 use ferrokms_policy::Context;
@@ -167,7 +167,7 @@ impl Operation for CreateGrant {
             Some(c) => Some(serde_json::to_string(c).map_err(|_| KmsError::internal())?),
             None => None,
         };
-        let grantee = crate::grants::iam_principal(
+        let grantee = crate::access::grants::iam_principal(
             input.grantee_principal.as_deref(),
             input.grantee_service_principal.as_deref(),
             ("GranteePrincipal", "GranteeServicePrincipal"),
@@ -179,7 +179,7 @@ impl Operation for CreateGrant {
             )
         })?
         .to_string();
-        crate::grants::iam_principal(
+        crate::access::grants::iam_principal(
             input.retiring_principal.as_deref(),
             input.retiring_service_principal.as_deref(),
             ("RetiringPrincipal", "RetiringServicePrincipal"),

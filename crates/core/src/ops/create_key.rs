@@ -6,10 +6,12 @@
 //! EXTERNAL makes a key with no material yet (PendingImport, see `imported`). Other origins and
 //! custom key stores are refused with AWS's exceptions.
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key::{new_multi_region_key_id, stored_key_id};
 use crate::pipeline::Operation;
-use crate::{blocking, error, imported, key_policy, materials, Caller, Kms};
+use crate::{
+    access::key_policy, blocking, error, material::imported, material::materials, Caller, Kms,
+};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
 use ferrokms_store::{KeyRow, KeyVersionRow, Tag};
@@ -72,9 +74,10 @@ impl Operation for CreateKey {
         check_supported(&input, spec)?;
         if input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
             // AWS: "To use the Tags parameter, kms:TagResource (IAM policy)".
-            let mut context = crate::conditions::caller(caller, kms.now_ms());
+            let mut context = crate::access::conditions::caller(caller, kms.now_ms());
             Self::conditions(&input, "", &mut context);
-            crate::authz::authorize_account(kms, caller, "kms:TagResource", &context).await?;
+            crate::access::authz::authorize_account(kms, caller, "kms:TagResource", &context)
+                .await?;
         }
         let origin = origin_of(&input);
         let tags = tags_of(&input)?;

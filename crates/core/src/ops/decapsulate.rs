@@ -4,7 +4,7 @@
 //! secret when it was altered.
 
 use super::encapsulate::kem_target;
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{algorithms, error, Caller, Kms};
 use async_trait::async_trait;

@@ -3,8 +3,8 @@
 //! algorithm (EncryptionAlgorithm), as AWS requires. Without an asymmetric algorithm the blob is
 //! read as a symmetric ciphertext, so a raw RSA ciphertext is InvalidCiphertextException, as at AWS.
 
-use crate::authz::AuthorizedKey;
-use crate::conditions::encryption_context_conditions;
+use crate::access::authz::AuthorizedKey;
+use crate::access::conditions::encryption_context_conditions;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeySource, KeyTarget, Operation};
 use crate::{algorithms, blocking, error, Caller, Kms};

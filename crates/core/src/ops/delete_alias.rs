@@ -5,7 +5,7 @@
 //! points at now is authorised in turn.
 
 use super::update_alias::{after_alias_write, current_target};
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{Caller, Kms};
 use async_trait::async_trait;

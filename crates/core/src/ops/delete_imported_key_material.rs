@@ -2,12 +2,12 @@
 //! names another). The key becomes PendingImport (unless it is pending deletion), its ciphertexts
 //! stop decrypting, and only the same material can be imported again, which restores them.
 
-use crate::authz::AuthorizedKey;
-use crate::imported;
+use crate::access::authz::AuthorizedKey;
 use crate::key::Key;
 use crate::key_state::StateRule;
+use crate::material::imported;
 use crate::pipeline::{KeyTarget, Operation};
-use crate::{error, materials, Caller, Kms};
+use crate::{error, material::materials, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_store::StoreError;
 use ferrokms_types::shapes::import::{

@@ -2,7 +2,7 @@
 //! (DER SubjectPublicKeyInfo on the same curve). Returns the raw shared secret, as AWS does; a
 //! peer key that is malformed, on another curve or off the curve is a ValidationException.
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{algorithms, error, Caller, Kms};

@@ -1,6 +1,6 @@
 //! DisableKey: Enabled (or Disabled) → Disabled; cryptographic use stops at once.
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{Caller, Kms};

@@ -1,10 +1,10 @@
 //! DisableKeyRotation: turns automatic rotation off; on-demand rotation stays available. The
 //! store keeps the period, but GetKeyRotationStatus no longer shows it, as at AWS.
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key_state::StateRule;
+use crate::material::rotation;
 use crate::pipeline::{KeyTarget, Operation};
-use crate::rotation;
 use crate::{Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_store::KeyRotationRow;

@@ -1,6 +1,6 @@
 //! EnableKey: Disabled (or Enabled) → Enabled.
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{Caller, Kms};

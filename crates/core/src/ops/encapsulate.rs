@@ -2,7 +2,7 @@
 //! 32-byte shared secret and the ciphertext that Decapsulate (or any holder of the private key)
 //! turns back into it.
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{algorithms, error, Caller, Kms};

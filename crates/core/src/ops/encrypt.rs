@@ -2,8 +2,8 @@
 //! format), or a short plaintext under an RSA or SM2 key's public key (raw RSAES-OAEP / SM2PKE
 //! output, as AWS returns it, which anyone holding the public key can produce too).
 
-use crate::authz::AuthorizedKey;
-use crate::conditions::encryption_context_conditions;
+use crate::access::authz::AuthorizedKey;
+use crate::access::conditions::encryption_context_conditions;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{algorithms, blocking, error, Caller, Kms};

@@ -1,8 +1,8 @@
 //! GenerateDataKey: a fresh random data key, returned in plaintext and encrypted under the key.
 
 use super::encrypt::seal;
-use crate::authz::AuthorizedKey;
-use crate::conditions::encryption_context_conditions;
+use crate::access::authz::AuthorizedKey;
+use crate::access::conditions::encryption_context_conditions;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{error, Caller, Kms};

@@ -5,8 +5,8 @@
 
 use super::encrypt::seal;
 use super::generate_data_key::data_key_target;
-use crate::authz::AuthorizedKey;
-use crate::conditions::encryption_context_conditions;
+use crate::access::authz::AuthorizedKey;
+use crate::access::conditions::encryption_context_conditions;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{blocking, error, Caller, Kms};
 use async_trait::async_trait;

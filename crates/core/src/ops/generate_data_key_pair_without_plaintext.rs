@@ -3,7 +3,7 @@
 
 use super::generate_data_key::data_key_target;
 use super::generate_data_key_pair::{key_pair_conditions, new_key_pair};
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{Caller, Kms};
 use async_trait::async_trait;

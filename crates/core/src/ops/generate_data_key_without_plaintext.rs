@@ -1,8 +1,8 @@
 //! GenerateDataKeyWithoutPlaintext: as GenerateDataKey, but only the encrypted copy is returned.
 
 use super::generate_data_key::{data_key_target, new_data_key};
-use crate::authz::AuthorizedKey;
-use crate::conditions::encryption_context_conditions;
+use crate::access::authz::AuthorizedKey;
+use crate::access::conditions::encryption_context_conditions;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{Caller, Kms};
 use async_trait::async_trait;

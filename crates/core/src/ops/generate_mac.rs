@@ -1,7 +1,7 @@
 //! GenerateMac: the HMAC of a message (up to 4096 bytes) under a GENERATE_VERIFY_MAC key, with
 //! the MAC algorithm of the key's spec.
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{algorithms, error, Caller, Kms};

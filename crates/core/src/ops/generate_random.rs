@@ -1,6 +1,6 @@
 //! GenerateRandom: 1–1024 random bytes from the system CSPRNG (aws-lc).
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::pipeline::Operation;
 use crate::{error, Caller, Kms};
 use async_trait::async_trait;

@@ -1,7 +1,7 @@
 //! GetKeyLastUsage: the key's last successful cryptographic operation (its name, time, request
 //! id and audit event id), in every key state. Alias names are not accepted, as at AWS.
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::last_usage;
 use crate::pipeline::{KeyTarget, Operation};

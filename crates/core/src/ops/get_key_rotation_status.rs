@@ -3,10 +3,10 @@
 //! pending deletion answers false too and gets its schedule back if the deletion is cancelled.
 //! A multi-Region replica answers with its primary's schedule.
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key_state::StateRule;
+use crate::material::rotation;
 use crate::pipeline::{KeyTarget, Operation};
-use crate::rotation;
 use crate::{error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_types::enums::KeyState;

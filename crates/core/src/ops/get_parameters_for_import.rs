@@ -5,11 +5,11 @@
 //! AWS refuses them. The SM2 wrapping key spec with SM2PKE is offered where AWS offers it: in the
 //! China Regions (`cn-*`).
 
-use crate::authz::AuthorizedKey;
-use crate::import_token::{ImportToken, TOKEN_LIFETIME_MS};
+use crate::access::authz::AuthorizedKey;
 use crate::key_state::StateRule;
+use crate::material::import_token::{ImportToken, TOKEN_LIFETIME_MS};
 use crate::pipeline::{KeyTarget, Operation};
-use crate::{blocking, error, imported, Caller, Kms};
+use crate::{blocking, error, material::imported, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_types::enums::{KeySpec, WrappingAlgorithm, WrappingKeySpec};
 use ferrokms_types::shapes::import::{

@@ -2,7 +2,7 @@
 //! spec, usage and the algorithm list of that usage (so that the key is not misused outside
 //! KMS). Symmetric and HMAC keys have no public key: UnsupportedOperationException.
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key::listed;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};

@@ -8,11 +8,11 @@
 //! the current version, rotation type unset: AWS's PENDING_ROTATION), which RotateKeyOnDemand
 //! makes current.
 
-use crate::authz::AuthorizedKey;
-use crate::import_token::ImportToken;
-use crate::imported::{self, IMPORTED};
+use crate::access::authz::AuthorizedKey;
 use crate::key::Key;
 use crate::key_state::StateRule;
+use crate::material::import_token::ImportToken;
+use crate::material::imported::{self, IMPORTED};
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{blocking, error, Caller, Kms};
 use async_trait::async_trait;

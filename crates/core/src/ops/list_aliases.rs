@@ -1,7 +1,7 @@
 //! ListAliases: the account's aliases in the caller's Region, or those of one key; paged.
 
 use super::{check_marker, page, DEFAULT_LIMIT};
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{error, Caller, Kms};

@@ -1,10 +1,10 @@
 //! ListGrants: a key's grants, optionally one grant or one grantee's, paged.
 
 use super::{check_marker, page, DEFAULT_LIMIT};
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
-use crate::{error, grants, Caller, Kms};
+use crate::{access::grants, error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_types::shapes::grants::{ListGrantsRequest, ListGrantsResponse};
 use ferrokms_types::KmsError;
@@ -37,7 +37,7 @@ impl Operation for ListGrants {
         keys: Vec<AuthorizedKey>,
     ) -> Result<Self::Output, KmsError> {
         check_marker(input.marker.as_deref())?;
-        crate::grants::iam_principal(
+        crate::access::grants::iam_principal(
             input.grantee_principal.as_deref(),
             input.grantee_service_principal.as_deref(),
             ("GranteePrincipal", "GranteeServicePrincipal"),

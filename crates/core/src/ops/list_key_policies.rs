@@ -1,6 +1,6 @@
 //! ListKeyPolicies: a key has exactly one policy, named "default".
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{Caller, Kms};

@@ -3,11 +3,11 @@
 //! shows its import state, expiration and description.
 
 use super::{check_marker, page, DEFAULT_LIMIT};
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key::Key;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
-use crate::{error, materials, rotation, Caller, Kms};
+use crate::{error, material::materials, material::rotation, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_store::KeyVersionRow;
 use ferrokms_types::enums::{IncludeKeyMaterial, KeyMaterialState, Origin, RotationType};

@@ -1,7 +1,7 @@
 //! ListKeys: the account's keys in the caller's Region, paged.
 
 use super::{check_marker, page, DEFAULT_LIMIT};
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::pipeline::Operation;
 use crate::{error, Caller, Kms};
 use async_trait::async_trait;

@@ -1,9 +1,9 @@
 //! ListRetirableGrants: the grants a principal may retire, across keys, paged.
 
 use super::{check_marker, page, DEFAULT_LIMIT};
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::pipeline::Operation;
-use crate::{error, grants, Caller, Kms};
+use crate::{access::grants, error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_types::ids::principal_account;
 use ferrokms_types::shapes::grants::{ListGrantsResponse, ListRetirableGrantsRequest};
@@ -29,7 +29,7 @@ impl Operation for ListRetirableGrants {
     ) -> Result<Self::Output, KmsError> {
         check_marker(input.marker.as_deref())?;
         let limit = input.limit.unwrap_or(DEFAULT_LIMIT) as usize;
-        let retiring = crate::grants::iam_principal(
+        let retiring = crate::access::grants::iam_principal(
             input.retiring_principal.as_deref(),
             input.retiring_service_principal.as_deref(),
             ("RetiringPrincipal", "RetiringServicePrincipal"),

@@ -52,7 +52,7 @@ pub mod update_primary_region;
 pub mod verify;
 pub mod verify_mac;
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key::Key;
 use crate::key_state::StateRule;
 use crate::{error, Kms};

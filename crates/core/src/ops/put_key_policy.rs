@@ -1,8 +1,8 @@
 //! PutKeyPolicy: replaces the key's policy after checking the document and, unless bypassed, that
 //! it does not lock the caller out of the key.
 
-use crate::authz::AuthorizedKey;
-use crate::key_policy;
+use crate::access::authz::AuthorizedKey;
+use crate::access::key_policy;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{Caller, Kms};

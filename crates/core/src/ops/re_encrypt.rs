@@ -6,8 +6,8 @@
 
 use super::decrypt::{decryption_target, open_with};
 use super::encrypt::seal_with;
-use crate::authz::AuthorizedKey;
-use crate::conditions::encryption_context_conditions;
+use crate::access::authz::AuthorizedKey;
+use crate::access::conditions::encryption_context_conditions;
 use crate::key::Key;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};

@@ -10,11 +10,11 @@
 //! A primary with imported material (Origin EXTERNAL) gives its replica no material: the replica
 //! is PendingImport until the same material is imported into it, as at AWS.
 
-use crate::authz::{self, AuthorizedKey};
+use crate::access::authz::{self, AuthorizedKey};
 use crate::key::{stored_key_id, Key};
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
-use crate::{conditions, error, imported, Caller, Kms};
+use crate::{access::conditions, error, material::imported, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
 use ferrokms_store::{KeyRow, KeyVersionRow, StoreError};
@@ -100,7 +100,7 @@ impl Operation for ReplicateKey {
                 KeyVersionRow {
                     key_id: stored_id.clone(),
                     wrapped_material: kms.wrap_material(&stored_id, original.version, &material)?,
-                    material_id: crate::materials::material_id(original),
+                    material_id: crate::material::materials::material_id(original),
                     ..original.clone()
                 }
             });

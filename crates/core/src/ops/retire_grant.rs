@@ -2,9 +2,9 @@
 //! RetireGrant, or the issuing account through its policies) ends it. Named by its token, or by
 //! key and grant id. Its permission comes from the grant itself, so it authorises in `run`.
 
-use crate::authz::{self, AuthorizedKey};
+use crate::access::authz::{self, AuthorizedKey};
 use crate::pipeline::Operation;
-use crate::{error, grants, Caller, Kms};
+use crate::{access::grants, error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
 use ferrokms_store::{GrantRow, StoreError};

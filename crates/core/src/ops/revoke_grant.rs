@@ -1,6 +1,6 @@
 //! RevokeGrant: the key's administrators withdraw a grant; it stops working at once.
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{error, Caller, Kms};

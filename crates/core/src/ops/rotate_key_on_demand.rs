@@ -3,11 +3,11 @@
 //! automatic rotation is due within 20 minutes. Keys with imported material rotate to the
 //! newest imported material waiting to be rotated in. The rotation completes in the request.
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key::Key;
 use crate::key_state::StateRule;
+use crate::material::rotation::{self, CONFLICT_WINDOW_MS, ON_DEMAND_LIMIT};
 use crate::pipeline::{KeyTarget, Operation};
-use crate::rotation::{self, CONFLICT_WINDOW_MS, ON_DEMAND_LIMIT};
 use crate::{error, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_types::enums::RotationType;

@@ -3,7 +3,7 @@
 //! goes to PendingReplicaDeletion instead, with no date: its waiting period starts when the
 //! scheduler sees its last replica destroyed (see `scheduler::release_primaries`).
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::clock::DAY_MS;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};

@@ -1,7 +1,7 @@
 //! Sign: a signature over a message (RAW, up to 4096 bytes), its digest (DIGEST) or ML-DSA's μ
 //! (EXTERNAL_MU) with the private key of a SIGN_VERIFY key.
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{algorithms, blocking, error, Caller, Kms};

@@ -1,7 +1,7 @@
 //! TagResource: add or overwrite tags of a key (at most 50 per key; `aws:` keys are reserved).
 
 use super::create_key::MAX_TAGS;
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{error, Caller, Kms};

@@ -1,6 +1,6 @@
 //! UntagResource: remove tags by key; keys the key does not have are ignored, as AWS does.
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{error, Caller, Kms};

@@ -7,7 +7,7 @@
 //! points at now is authorised in turn.
 
 use super::create_alias::alias_target;
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{authorize_target, KeyTarget, Operation};
 use crate::{error, Caller, Kms};

@@ -1,6 +1,6 @@
 //! UpdateKeyDescription.
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{Caller, Kms};

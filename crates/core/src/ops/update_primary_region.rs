@@ -6,11 +6,11 @@
 //! Permissions as at AWS: `kms:UpdatePrimaryRegion` on the current primary (the pipeline checks
 //! it) and on the replica that becomes primary (checked here, in its own Region).
 
-use crate::authz::{self, AuthorizedKey};
+use crate::access::authz::{self, AuthorizedKey};
 use crate::key::Key;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeySource, KeyTarget, Operation};
-use crate::{conditions, error, rotation, Caller, Kms};
+use crate::{access::conditions, error, material::rotation, Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_policy::Context;
 use ferrokms_store::{KeyRotationRow, StoreError};

@@ -3,7 +3,7 @@
 //! answers).
 
 use super::sign::signing_conditions;
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::key_state::StateRule;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{algorithms, error, Caller, Kms};

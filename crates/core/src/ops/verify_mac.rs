@@ -2,7 +2,7 @@
 //! KMSInvalidMacException, as at AWS (MacValid is true whenever VerifyMac answers).
 
 use super::generate_mac::{mac_conditions, mac_target};
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use crate::pipeline::{KeyTarget, Operation};
 use crate::{algorithms, error, Caller, Kms};
 use async_trait::async_trait;

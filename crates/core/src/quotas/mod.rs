@@ -13,7 +13,7 @@ mod limiter;
 
 pub use limiter::Limiter;
 
-use crate::authz::AuthorizedKey;
+use crate::access::authz::AuthorizedKey;
 use ferrokms_types::enums::{DataKeyPairSpec, KeySpec};
 use std::collections::HashMap;
 

@@ -133,14 +133,14 @@ fn postgres_database_of(dir: &Path) -> Option<(String, String)> {
 }
 
 pub async fn create_user(running: &Running, account: &str, name: &str) -> Creds {
-    let c = ferrokms_core::principals::create_user(&running.kms, account, name)
+    let c = ferrokms_core::iam::principals::create_user(&running.kms, account, name)
         .await
         .expect("create_user");
     // A new user has no permissions, as at AWS: give test users every KMS action in their own
     // account's identity policies (key policies still decide across accounts).
-    ferrokms_core::identities::put_policy(
+    ferrokms_core::iam::identities::put_policy(
         &running.kms,
-        ferrokms_core::identities::PrincipalKind::User,
+        ferrokms_core::iam::identities::PrincipalKind::User,
         account,
         name,
         "test-kms-all",
@@ -165,13 +165,13 @@ pub async fn user_with_policy(
     policy: Option<&str>,
 ) -> (Client, String) {
     let kms = &server.running.kms;
-    let made = ferrokms_core::principals::create_user(kms, account, name)
+    let made = ferrokms_core::iam::principals::create_user(kms, account, name)
         .await
         .expect("create_user");
     if let Some(policy) = policy {
-        ferrokms_core::identities::put_policy(
+        ferrokms_core::iam::identities::put_policy(
             kms,
-            ferrokms_core::identities::PrincipalKind::User,
+            ferrokms_core::iam::identities::PrincipalKind::User,
             account,
             name,
             "p",

@@ -2,8 +2,8 @@
 //! (who may assume it: a resource-based policy whose resource is the role itself) and inline
 //! identity policies like a user's (see `identities`).
 
-use crate::identities::{principal, store_err, PrincipalKind};
-use crate::principals::{check_name, PrincipalError};
+use crate::iam::identities::{principal, store_err, PrincipalKind};
+use crate::iam::principals::{check_name, PrincipalError};
 use crate::Kms;
 use ferrokms_policy::{Policy, PolicyKind};
 use ferrokms_store::PrincipalRow;
@@ -77,7 +77,7 @@ pub async fn create_role(
         name: name.into(),
         created_at: kms.now_ms(),
         assume_role_policy: Some(trust_policy.into()),
-        unique_id: Some(crate::principals::random_id("AROA").map_err(PrincipalError::Kms)?),
+        unique_id: Some(crate::iam::principals::random_id("AROA").map_err(PrincipalError::Kms)?),
     };
     kms.store()
         .insert_principal(&row, None)

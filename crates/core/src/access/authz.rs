@@ -139,7 +139,9 @@ pub async fn authorize(
         )),
         Decision::ImplicitDeny => {
             // What the policies do not allow, a grant may.
-            match crate::grants::allowing(kms, caller, &key, action, encryption_context).await? {
+            match crate::access::grants::allowing(kms, caller, &key, action, encryption_context)
+                .await?
+            {
                 Some(grant) => Ok(AuthorizedKey {
                     key,
                     action,

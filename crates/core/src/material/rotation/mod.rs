@@ -16,7 +16,7 @@ mod schedule;
 pub use schedule::{next_after_period_change, update_schedule};
 
 use crate::key::Key;
-use crate::{error, materials, Kms};
+use crate::{error, material::materials, Kms};
 use ferrokms_store::{KeyRotationRow, KeyVersionRow, StoreError};
 use ferrokms_types::enums::{KeySpec, KeyUsage, Origin, RotationType};
 use ferrokms_types::KmsError;

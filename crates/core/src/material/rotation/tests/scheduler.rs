@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::clock::DAY_MS;
-use crate::rotation::{next_due_date, rotate_due_keys};
+use crate::material::rotation::{next_due_date, rotate_due_keys};
 use ferrokms_crypto::RootKey;
 use ferrokms_store::sqlite::SqliteStore;
 use ferrokms_store::Store;

@@ -7,8 +7,8 @@
 //! any other change of the key) racing the sweep makes the sweep skip that key until the next
 //! pass re-reads it, and two sweeps racing empty it once.
 
-use crate::imported;
 use crate::key::Key;
+use crate::material::imported;
 use crate::{error, Kms};
 use ferrokms_store::StoreError;
 use ferrokms_types::KmsError;

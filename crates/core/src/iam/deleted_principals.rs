@@ -11,7 +11,7 @@
 //! policy naming a principal that does not exist yet would.
 
 use crate::key::Key;
-use crate::{error, principals, Kms};
+use crate::{error, iam::principals, Kms};
 use ferrokms_store::{PrincipalRow, StoreError};
 use ferrokms_types::KmsError;
 use serde_json::Value;

@@ -6,8 +6,8 @@
 //! key accepts every node's tokens; a token cannot be forged or altered without the root key, and
 //! deleting the role ends its sessions (the authenticator checks that the role still exists).
 
-use crate::authz::{self, Authorizer};
-use crate::{conditions, error, principals, roles, Caller, Kms};
+use crate::access::authz::{self, Authorizer};
+use crate::{access::conditions, error, iam::principals, iam::roles, Caller, Kms};
 use base64::Engine;
 use ferrokms_crypto::SecretBytes;
 use ferrokms_policy::{Policy, PolicyKind};

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::clock::DAY_MS;
-use crate::rotation::{rotate_due_keys, CONFLICT_WINDOW_MS, ON_DEMAND_LIMIT};
+use crate::material::rotation::{rotate_due_keys, CONFLICT_WINDOW_MS, ON_DEMAND_LIMIT};
 use serde_json::json;
 
 #[tokio::test]

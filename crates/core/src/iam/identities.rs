@@ -3,7 +3,7 @@
 //! by the admin commands; every change is visible to a running server at once (see the identity
 //! version in the store).
 
-use crate::principals::{
+use crate::iam::principals::{
     check_iam_name, check_name, new_access_key, user_arn, Credentials, PrincipalError,
 };
 use crate::{error, Kms};
@@ -24,7 +24,7 @@ impl PrincipalKind {
     pub fn arn(self, account_id: &str, name: &str) -> String {
         match self {
             PrincipalKind::User => user_arn(account_id, name),
-            PrincipalKind::Role => crate::roles::role_arn(account_id, name),
+            PrincipalKind::Role => crate::iam::roles::role_arn(account_id, name),
         }
     }
 
@@ -102,7 +102,7 @@ pub async fn delete(
         .delete_principal(&found.arn)
         .await
         .map_err(store_err(found.arn.clone()))?;
-    crate::deleted_principals::rebind(kms, &found)
+    crate::iam::deleted_principals::rebind(kms, &found)
         .await
         .map_err(PrincipalError::Kms)
 }

@@ -1,0 +1,8 @@
+//! Key material and its life: the wrapped versions of each key, imported material and its
+//! import tokens and expiry, and rotation.
+
+pub mod expiry;
+pub mod import_token;
+pub mod imported;
+pub mod materials;
+pub mod rotation;
