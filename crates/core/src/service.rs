@@ -1,4 +1,4 @@
-//! The service object: the store, the root key and the clock, plus the few things every operation
+//! The service object: the store, the root key (its two halves) and the clock, plus the few things every operation
 //! needs of them (resolving a key reference, unwrapping key material for an authorised key).
 
 use crate::access::authz::AuthorizedKey;
@@ -6,9 +6,10 @@ use crate::cache::{scoped, Caches};
 use crate::clock::Clock;
 use crate::key::Key;
 use crate::last_usage::LastUsage;
+use crate::material::vault::Vault;
 use crate::service_events::{ServiceEvent, ServiceEvents};
 use crate::{error, Caller};
-use ferrokms_crypto::{RootKey, SecretBytes};
+use ferrokms_crypto::{RootKey, RootSecrets, SecretBytes};
 use ferrokms_store::Store;
 use ferrokms_types::ids::{alias_arn, key_arn, KeyRef};
 use ferrokms_types::shapes::keys::KeyMetadata;
@@ -17,7 +18,10 @@ use std::sync::Arc;
 
 pub struct Kms {
     store: Arc<dyn Store>,
-    root: RootKey,
+    /// The root key's material half: opens key material for an authorised key only.
+    vault: Vault,
+    /// The root key's other uses (access keys, tokens, the audit signing key).
+    secrets: RootSecrets,
     clock: Arc<dyn Clock>,
     /// Striped per-key write locks: writers of one key in this process take turns instead of
     /// burning compare-and-swap retries against each other (other processes still meet the CAS).
@@ -32,13 +36,16 @@ pub struct Kms {
 const WRITE_LOCK_STRIPES: usize = 64;
 
 impl Kms {
+    /// The service over `store`, with the root key under which the store's secrets are wrapped.
     pub fn new(store: Arc<dyn Store>, root: RootKey, clock: Arc<dyn Clock>) -> Self {
+        let (material, secrets) = root.split();
         let write_locks = (0..WRITE_LOCK_STRIPES)
             .map(|_| tokio::sync::Mutex::new(()))
             .collect();
         Kms {
             store,
-            root,
+            vault: Vault::new(material),
+            secrets,
             clock,
             write_locks,
             caches: Caches::default(),
@@ -106,10 +113,11 @@ impl Kms {
             .await
     }
 
-    /// The root key, for the server's own secrets at rest (the audit signing key); key material
-    /// is reached only through `key_material`.
-    pub fn root(&self) -> &RootKey {
-        &self.root
+    /// The root key's uses other than key material: access key secrets, session and import
+    /// tokens, the audit signing key, keyed digests. Key material is reached only through
+    /// `key_material`.
+    pub fn secrets(&self) -> &RootSecrets {
+        &self.secrets
     }
 
     /// Resolves a KeyId member in the caller's Region: key id, key ARN and, where the operation
@@ -422,11 +430,7 @@ impl Kms {
                 key.key.arn()
             )));
         }
-        let material = self
-            .root
-            .unwrap(&material_aad(id, version), &row.wrapped_material)
-            .map_err(|_| error::corrupt("wrapped key material"))?;
-        let material = Arc::new(material);
+        let material = Arc::new(self.vault.open(key, version, &row.wrapped_material)?);
         self.caches
             .put_material(id, version, row_version, material.clone());
         self.caches.put_material_id(
@@ -484,19 +488,12 @@ impl Kms {
         version: i64,
         material: &SecretBytes,
     ) -> Result<Vec<u8>, KmsError> {
-        self.root
-            .wrap(&material_aad(key_id, version), material.expose())
-            .map_err(error::crypto)
+        self.vault.wrap(key_id, version, material)
     }
 }
 
 /// What a key policy that cannot be read is taken to say: nothing is allowed.
 const DENY_ALL: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}]}"#;
-
-/// Binds wrapped material to its key and version, so a wrapped blob cannot be moved to another row.
-fn material_aad(key_id: &str, version: i64) -> Vec<u8> {
-    format!("ferrokms key-material\0{key_id}\0{version}").into_bytes()
-}
 
 fn not_found(region: &str, account_id: &str, key_id: &str) -> KmsError {
     KmsError::NotFound(format!(

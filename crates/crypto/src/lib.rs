@@ -5,7 +5,8 @@
 //!
 //! - [`SecretBytes`]: zeroizing, unprintable container for secrets;
 //! - [`random_bytes`] / [`generate_symmetric_key`]: the system CSPRNG;
-//! - [`RootKey`]: wraps key material and stored secrets at rest;
+//! - [`RootKey`]: wraps key material and stored secrets at rest, through
+//!   purpose-named methods only ([`MaterialWrapping`], [`RootSecrets`]);
 //! - [`ciphertext`]: the customer-facing blob of symmetric encryption,
 //!   specified byte by byte in `docs/ciphertext-format.md`;
 //! - [`encode_encryption_context`]: the canonical bytes of a context;
@@ -36,7 +37,7 @@ pub use audit_signing::{
 pub use context::encode_encryption_context;
 pub use error::CryptoError;
 pub use random::{generate_symmetric_key, random_bytes, SYMMETRIC_KEY_LEN};
-pub use root_key::{RootKey, WRAP_OVERHEAD};
+pub use root_key::{AuditKeyState, MaterialWrapping, RootKey, RootSecrets, WRAP_OVERHEAD};
 pub use secret::SecretBytes;
 
 /// SHA-256 of `data`, for identifiers derived from names (not for secrets or signatures).

@@ -16,15 +16,14 @@ use ferrokms_audit::{
 };
 use ferrokms_core::service_events::{ServiceEvent, ServiceEvents};
 use ferrokms_core::Caller;
-use ferrokms_crypto::{RootKey, SecretBytes};
+use ferrokms_crypto::{AuditKeyState as KeyFile, RootSecrets, SecretBytes};
 use http::request::Parts;
 use std::path::{Path, PathBuf};
 
-/// The wrapped audit signing key.
+/// The wrapped audit signing key. Its wrapping says whether the trail has a checkpoint
+/// ([`KeyFile`]): versions before the checkpoint wrote a "legacy" key file; the first start since
+/// then writes the checkpoint and rewraps the key as "checkpointed".
 pub const SIGNING_KEY_FILE: &str = "audit-signing.key";
-/// The wrapping's associated data says whether the trail has a checkpoint (see [`KeyFile`]).
-const LEGACY_AAD: &[u8] = b"ferrokms audit-signing-key";
-const CHECKPOINTED_AAD: &[u8] = b"ferrokms audit-signing-key checkpointed";
 /// What a checkpointed key file starts with (a legacy one is the bare base64).
 const CHECKPOINTED_PREFIX: &str = "checkpointed ";
 /// The longest User-Agent recorded.
@@ -35,31 +34,11 @@ pub fn audit_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("audit")
 }
 
-/// Whether the trail of a signing key has ever had a checkpoint. Versions before the checkpoint
-/// wrote a "legacy" key file; the first start since then writes the checkpoint and rewraps the
-/// key as "checkpointed". The state is bound into the wrapping (its associated data), so someone
-/// who can edit the data dir but lacks the root key cannot turn a checkpointed key back into a
-/// legacy one to hide a deleted checkpoint (only an old copy of the file could).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum KeyFile {
-    Legacy,
-    Checkpointed,
-}
-
-impl KeyFile {
-    fn aad(self) -> &'static [u8] {
-        match self {
-            KeyFile::Legacy => LEGACY_AAD,
-            KeyFile::Checkpointed => CHECKPOINTED_AAD,
-        }
-    }
-}
-
 /// Opens the data dir's audit trail, creating its signing key on first start. A trail that lost
 /// acknowledged records (or its checkpoint) refuses to open unless `accept_tail_loss`.
 pub async fn open(
     data_dir: &Path,
-    root: &RootKey,
+    root: &RootSecrets,
     accept_tail_loss: bool,
 ) -> Result<AuditLog, String> {
     let (signer, state, pkcs8) = load_or_create_signing_key(data_dir, root)?;
@@ -90,7 +69,7 @@ pub async fn open(
 
 fn load_or_create_signing_key(
     data_dir: &Path,
-    root: &RootKey,
+    root: &RootSecrets,
 ) -> Result<(AuditSigningKey, KeyFile, SecretBytes), String> {
     let path = data_dir.join(SIGNING_KEY_FILE);
     if path.exists() {
@@ -104,7 +83,7 @@ fn load_or_create_signing_key(
             .decode(encoded)
             .map_err(|_| format!("{} is corrupt", path.display()))?;
         let pkcs8 = root
-            .unwrap(state.aad(), &wrapped)
+            .unwrap_audit_signing_key(state, &wrapped)
             .map_err(|_| format!("{} does not open with this root key", path.display()))?;
         let key = AuditSigningKey::from_pkcs8(pkcs8.expose()).map_err(|e| e.to_string())?;
         return Ok((key, state, pkcs8));
@@ -119,12 +98,14 @@ fn load_or_create_signing_key(
 /// Writes the wrapped signing key; `replace` swaps it in whole (temporary file, rename, sync).
 fn write_signing_key(
     data_dir: &Path,
-    root: &RootKey,
+    root: &RootSecrets,
     pkcs8: &[u8],
     state: KeyFile,
     replace: bool,
 ) -> Result<(), String> {
-    let wrapped = root.wrap(state.aad(), pkcs8).map_err(|e| e.to_string())?;
+    let wrapped = root
+        .wrap_audit_signing_key(state, pkcs8)
+        .map_err(|e| e.to_string())?;
     let prefix = match state {
         KeyFile::Legacy => "",
         KeyFile::Checkpointed => CHECKPOINTED_PREFIX,
@@ -152,7 +133,8 @@ pub fn public_key(
     }
     let (root, _) =
         data_dir::load_or_create_root_key(data_dir, root_key).map_err(|e| e.to_string())?;
-    let (key, state, _) = load_or_create_signing_key(data_dir, &root)?;
+    let (_, secrets) = root.split();
+    let (key, state, _) = load_or_create_signing_key(data_dir, &secrets)?;
     Ok((key.public_key_der(), state == KeyFile::Checkpointed))
 }
 

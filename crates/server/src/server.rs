@@ -14,7 +14,7 @@ use ferrokms_audit::AuditLog;
 use ferrokms_core::clock::{Clock, SystemClock};
 use ferrokms_core::quotas::QuotaConfig;
 use ferrokms_core::{bootstrap, last_usage, scheduler, Kms};
-use ferrokms_crypto::RootKey;
+use ferrokms_crypto::RootSecrets;
 use ferrokms_store::sqlite::SqliteStore;
 use ferrokms_store::{open_store, Store};
 use std::net::SocketAddr;
@@ -126,15 +126,15 @@ pub async fn open(
                 .map_err(|e| format!("cannot open the store in {}: {e}", data_dir.display()))?,
         ),
     };
-    check_root_key(store.as_ref(), &root).await?;
-    Ok(Kms::new(store, root, clock))
+    let kms = Kms::new(store, root, clock);
+    check_root_key(kms.store(), kms.secrets()).await?;
+    Ok(kms)
 }
 
 const ROOT_CHECK_SETTING: &str = "root_key.check";
-const ROOT_CHECK_AAD: &[u8] = b"ferrokms root-key-check";
 
 /// A store opened with another root key would fail on every key; refuse it up front instead.
-async fn check_root_key(store: &dyn Store, root: &RootKey) -> Result<(), String> {
+async fn check_root_key(store: &dyn Store, root: &RootSecrets) -> Result<(), String> {
     let existing = store
         .get_setting(ROOT_CHECK_SETTING)
         .await
@@ -144,14 +144,14 @@ async fn check_root_key(store: &dyn Store, root: &RootKey) -> Result<(), String>
             let wrapped = STANDARD
                 .decode(text)
                 .map_err(|_| "the store's root key check is corrupt".to_string())?;
-            root.unwrap(ROOT_CHECK_AAD, &wrapped)
-                .map(|_| ())
-                .map_err(|_| "the root key does not belong to this data dir's store".to_string())
+            if root.is_root_check(&wrapped) {
+                Ok(())
+            } else {
+                Err("the root key does not belong to this data dir's store".to_string())
+            }
         }
         None => {
-            let wrapped = root
-                .wrap(ROOT_CHECK_AAD, b"ok")
-                .map_err(|e| e.to_string())?;
+            let wrapped = root.root_check().map_err(|e| e.to_string())?;
             store
                 .set_setting(ROOT_CHECK_SETTING, &STANDARD.encode(wrapped))
                 .await
@@ -202,8 +202,12 @@ pub async fn start(config: ServerConfig) -> Result<Running, String> {
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = tcp.local_addr().map_err(|e| e.to_string())?;
     let (stop, stopped) = watch::channel(false);
-    let audit =
-        audit_trail::open(&config.data_dir, kms.root(), config.accept_audit_tail_loss).await?;
+    let audit = audit_trail::open(
+        &config.data_dir,
+        kms.secrets(),
+        config.accept_audit_tail_loss,
+    )
+    .await?;
     kms.set_service_events(std::sync::Arc::new(audit_trail::TrailServiceEvents(
         audit.clone(),
     )));

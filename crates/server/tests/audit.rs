@@ -195,14 +195,15 @@ fn make_signing_key_legacy(dir: &std::path::Path) {
         &ferrokms_server::data_dir::RootKeySource::default(),
     )
     .unwrap();
-    let pkcs8 = root
-        .unwrap(
-            b"ferrokms audit-signing-key checkpointed",
+    let (_, secrets) = root.split();
+    let pkcs8 = secrets
+        .unwrap_audit_signing_key(
+            ferrokms_crypto::AuditKeyState::Checkpointed,
             &b64.decode(encoded).unwrap(),
         )
         .unwrap();
-    let legacy = root
-        .wrap(b"ferrokms audit-signing-key", pkcs8.expose())
+    let legacy = secrets
+        .wrap_audit_signing_key(ferrokms_crypto::AuditKeyState::Legacy, pkcs8.expose())
         .unwrap();
     std::fs::write(&path, b64.encode(legacy)).unwrap();
 }

@@ -122,8 +122,8 @@ pub(crate) fn new_access_key(
     let access_key_id = new_access_key_id().map_err(PrincipalError::Kms)?;
     let secret = new_secret().map_err(PrincipalError::Kms)?;
     let wrapped = kms
-        .root()
-        .wrap(&secret_aad(&access_key_id), secret.expose())
+        .secrets()
+        .wrap_access_secret(&access_key_id, &secret)
         .map_err(|e| PrincipalError::Kms(error::crypto(e)))?;
     let row = AccessKeyRow {
         access_key_id,
@@ -146,18 +146,14 @@ pub async fn access_key(kms: &Kms, access_key_id: &str) -> Result<Option<AccessK
         return Ok(None);
     };
     let secret = kms
-        .root()
-        .unwrap(&secret_aad(access_key_id), &row.wrapped_secret)
+        .secrets()
+        .unwrap_access_secret(access_key_id, &row.wrapped_secret)
         .map_err(|_| error::corrupt("wrapped secret access key"))?;
     Ok(Some(AccessKey {
         principal_arn: row.principal_arn,
         account_id: row.account_id,
         secret_access_key: secret,
     }))
-}
-
-fn secret_aad(access_key_id: &str) -> Vec<u8> {
-    format!("ferrokms secret-access-key\0{access_key_id}").into_bytes()
 }
 
 /// The upper-case base32 alphabet AWS's access key ids and unique ids use.

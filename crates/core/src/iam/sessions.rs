@@ -21,9 +21,6 @@ pub const MIN_DURATION_SECONDS: i64 = 900;
 pub const MAX_DURATION_SECONDS: i64 = 3600;
 /// AWS's limit on an inline session policy, in characters.
 pub const MAX_SESSION_POLICY_CHARS: usize = 2048;
-/// Associated data of every sealed token; a different label for anything else sealed under the
-/// root key keeps tokens from being confused with it.
-const TOKEN_AAD: &[u8] = b"ferrokms sts-session-token v1";
 /// Access key ids of temporary credentials start like AWS's.
 pub const SESSION_KEY_PREFIX: &str = "ASIA";
 
@@ -165,7 +162,10 @@ pub async fn assume_role(
         policy,
     };
     let plain = Zeroizing::new(serde_json::to_vec(&token).map_err(|_| KmsError::internal())?);
-    let sealed = kms.root().wrap(TOKEN_AAD, &plain).map_err(error::crypto)?;
+    let sealed = kms
+        .secrets()
+        .seal_session_token(&plain)
+        .map_err(error::crypto)?;
     Ok(IssuedSession {
         access_key_id,
         secret_access_key: secret,
@@ -187,7 +187,10 @@ pub fn open_token(kms: &Kms, token: &str) -> Result<SessionToken, KmsError> {
     let sealed = base64::engine::general_purpose::STANDARD
         .decode(token.trim())
         .map_err(|_| bad())?;
-    let plain = kms.root().unwrap(TOKEN_AAD, &sealed).map_err(|_| bad())?;
+    let plain = kms
+        .secrets()
+        .open_session_token(&sealed)
+        .map_err(|_| bad())?;
     serde_json::from_slice(plain.expose()).map_err(|_| bad())
 }
 

@@ -11,7 +11,7 @@
 //! spec (u8) ‖ ARN length (u16 BE) ‖ ARN ‖ PKCS#8 private key.
 
 use crate::error;
-use ferrokms_crypto::{RootKey, SecretBytes};
+use ferrokms_crypto::{RootSecrets, SecretBytes};
 use ferrokms_types::enums::{WrappingAlgorithm, WrappingKeySpec};
 use ferrokms_types::KmsError;
 use zeroize::Zeroizing;
@@ -19,7 +19,6 @@ use zeroize::Zeroizing;
 /// How long a token (and its public key) may be used: AWS's 24 hours.
 pub const TOKEN_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
 
-const AAD: &[u8] = b"ferrokms import-token";
 const FORMAT_V1: u8 = 1;
 
 /// An opened token.
@@ -44,7 +43,7 @@ impl std::fmt::Debug for ImportToken {
 
 impl ImportToken {
     /// Seals the token under the root key.
-    pub fn seal(&self, root: &RootKey) -> Result<Vec<u8>, KmsError> {
+    pub fn seal(&self, root: &RootSecrets) -> Result<Vec<u8>, KmsError> {
         let arn = self.key_arn.as_bytes();
         let arn_len = u16::try_from(arn.len()).map_err(|_| KmsError::internal())?;
         let mut plain = Zeroizing::new(Vec::with_capacity(16 + arn.len() + self.private_key.len()));
@@ -55,18 +54,18 @@ impl ImportToken {
         plain.extend_from_slice(&arn_len.to_be_bytes());
         plain.extend_from_slice(arn);
         plain.extend_from_slice(self.private_key.expose());
-        root.wrap(AAD, &plain).map_err(error::crypto)
+        root.seal_import_token(&plain).map_err(error::crypto)
     }
 
     /// Opens a token for the key `key_arn` at `now_ms`: InvalidImportTokenException when it does
     /// not open, is malformed or names another key; ExpiredImportTokenException past its expiry.
     pub fn open(
-        root: &RootKey,
+        root: &RootSecrets,
         token: &[u8],
         key_arn: &str,
         now_ms: i64,
     ) -> Result<Self, KmsError> {
-        let plain = root.unwrap(AAD, token).map_err(|_| invalid())?;
+        let plain = root.open_import_token(token).map_err(|_| invalid())?;
         let opened = parse(plain.expose()).ok_or_else(invalid)?;
         if opened.key_arn != key_arn {
             return Err(invalid());
@@ -140,7 +139,7 @@ mod tests {
 
     #[test]
     fn a_token_opens_for_its_key_until_it_expires() {
-        let root = RootKey::generate().unwrap();
+        let (_, root) = ferrokms_crypto::RootKey::generate().unwrap().split();
         let sealed = token(1_000).seal(&root).unwrap();
         let opened = ImportToken::open(&root, &sealed, ARN, 999).unwrap();
         assert_eq!(opened.key_arn, ARN);
@@ -157,7 +156,7 @@ mod tests {
 
     #[test]
     fn tampered_foreign_and_misdirected_tokens_are_invalid() {
-        let root = RootKey::generate().unwrap();
+        let (_, root) = ferrokms_crypto::RootKey::generate().unwrap().split();
         let sealed = token(1_000).seal(&root).unwrap();
         let mut tampered = sealed.clone();
         tampered[20] ^= 1;
@@ -165,7 +164,7 @@ mod tests {
             name(ImportToken::open(&root, &tampered, ARN, 0)),
             "InvalidImportTokenException"
         );
-        let other_root = RootKey::generate().unwrap();
+        let (_, other_root) = ferrokms_crypto::RootKey::generate().unwrap().split();
         assert_eq!(
             name(ImportToken::open(&other_root, &sealed, ARN, 0)),
             "InvalidImportTokenException"
@@ -184,9 +183,7 @@ mod tests {
             "InvalidImportTokenException"
         );
         // A blob sealed under the root key for another purpose does not open as a token.
-        let material = root
-            .wrap(b"ferrokms key-material\0k\x001", &[0; 32])
-            .unwrap();
+        let material = root.seal_session_token(&[0; 32]).unwrap();
         assert_eq!(
             name(ImportToken::open(&root, &material, ARN, 0)),
             "InvalidImportTokenException"

@@ -73,7 +73,7 @@ fn keyed(kms: &Kms, label: &[u8], key_id: &str, material: &SecretBytes) -> [u8; 
     data.extend_from_slice(key_id.as_bytes());
     data.push(0);
     data.extend_from_slice(material.expose());
-    kms.root().keyed_digest(label, &data)
+    kms.secrets().keyed_digest(label, &data)
 }
 
 /// Whether a stored digest is this material's, in constant time.

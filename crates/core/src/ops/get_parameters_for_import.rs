@@ -80,7 +80,7 @@ impl Operation for GetParametersForImport {
         };
         Ok(GetParametersForImportResponse {
             key_id: key.key.arn().to_string(),
-            import_token: Blob(token.seal(kms.root())?),
+            import_token: Blob(token.seal(kms.secrets())?),
             public_key: Blob(pair.public_key),
             parameters_valid_to: Timestamp(expires_ms),
         })

@@ -82,7 +82,7 @@ impl Operation for ImportKeyMaterial {
             .as_ref()
             .map(|b| b.0.as_slice())
             .unwrap_or_default();
-        let token = ImportToken::open(kms.root(), token, key.arn(), now)?;
+        let token = ImportToken::open(kms.secrets(), token, key.arn(), now)?;
         let encrypted = input
             .encrypted_key_material
             .as_ref()

@@ -1,16 +1,29 @@
 //! [`RootKey`]: the 256-bit key under which every stored secret is wrapped.
 //!
 //! Key material and secret access keys never reach the database in the
-//! clear; they are sealed here with AES-256-GCM under a fresh random nonce.
-//! The caller's `aad` names what is wrapped (purpose, key id, version), so a
-//! wrapped blob moved to another row no longer opens.
+//! clear; they are sealed with AES-256-GCM under a fresh random nonce. Each
+//! use binds its own associated data (purpose, key id, version), so a
+//! wrapped blob moved to another row, or presented for another purpose, no
+//! longer opens.
+//!
+//! The root key is used only through purpose-named methods, and it comes in
+//! two halves ([`RootKey::split`]): [`MaterialWrapping`], the one way to key
+//! material, which the service keeps behind its authorisation proof, and
+//! [`RootSecrets`], every other use (access keys, session and import tokens,
+//! the audit signing key, the store's root key check, keyed digests). No
+//! caller can choose associated data, so none can open a blob as anything
+//! but what it was sealed as.
 //!
 //! Wrapped layout (documented in `docs/ciphertext-format.md`):
 //! `0x01` format byte ‖ 12-byte nonce ‖ ciphertext ‖ 16-byte tag, with the
-//! format byte followed by the caller's `aad` as GCM associated data.
+//! format byte followed by the purpose's associated data as GCM AAD.
 //!
 //! Random 96-bit nonces under one key are safe up to about 2^32 wraps; a
 //! root key wraps one blob per key version or credential, far below that.
+
+mod uses;
+
+pub use uses::{AuditKeyState, MaterialWrapping, RootSecrets};
 
 use std::fmt;
 
@@ -28,10 +41,14 @@ const WRAP_FORMAT_V1: u8 = 0x01;
 /// Bytes a wrap adds to the secret: format byte, nonce and tag.
 pub const WRAP_OVERHEAD: usize = 1 + NONCE_LEN + TAG_LEN;
 
-/// The root key. Not `Clone`; `Debug` prints a redaction marker only.
+/// The root key as loaded. Not `Clone`; `Debug` prints a redaction marker only. It can be
+/// encoded (to write `root.key`) and split into its two halves, nothing else.
 pub struct RootKey {
     bytes: Zeroizing<[u8; KEY_LEN]>,
-    aead: AeadKey,
+    /// One AES-GCM key for each half, set up when the key is loaded so that a bad key fails
+    /// there and splitting cannot.
+    material: Sealer,
+    secrets: Sealer,
 }
 
 impl RootKey {
@@ -67,10 +84,50 @@ impl RootKey {
         STANDARD.encode(self.bytes.as_slice())
     }
 
-    /// Seals `secret` under the root key, binding `aad` (for example
-    /// `b"key-material\0<key id>\0<version>"`). Returns
-    /// [`WRAP_OVERHEAD`] + `secret.len()` bytes.
-    pub fn wrap(&self, aad: &[u8], secret: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    /// The two halves of the root key's use: key material, and everything else. The raw key is
+    /// gone after this (zeroized), so neither half can be turned into the other.
+    pub fn split(self) -> (MaterialWrapping, RootSecrets) {
+        let RootKey {
+            bytes,
+            material,
+            secrets,
+        } = self;
+        (
+            MaterialWrapping::new(material),
+            RootSecrets::new(secrets, &bytes),
+        )
+    }
+
+    fn from_bytes(bytes: Zeroizing<[u8; KEY_LEN]>) -> Result<Self, CryptoError> {
+        Ok(RootKey {
+            material: Sealer::new(&bytes)?,
+            secrets: Sealer::new(&bytes)?,
+            bytes,
+        })
+    }
+}
+
+impl fmt::Debug for RootKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RootKey(<redacted>)")
+    }
+}
+
+/// AES-256-GCM under the root key with the layout above; the associated data is always chosen
+/// by a purpose of `uses`, never by a caller outside this module.
+struct Sealer {
+    aead: AeadKey,
+}
+
+impl Sealer {
+    fn new(bytes: &[u8; KEY_LEN]) -> Result<Self, CryptoError> {
+        Ok(Sealer {
+            aead: AeadKey::new(bytes.as_slice())?,
+        })
+    }
+
+    /// Seals `secret`, binding `aad`. Returns [`WRAP_OVERHEAD`] + `secret.len()` bytes.
+    fn seal(&self, aad: &[u8], secret: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let mut nonce = [0u8; NONCE_LEN];
         fill_random(&mut nonce)?;
         let mut out = Vec::with_capacity(WRAP_OVERHEAD + secret.len());
@@ -81,9 +138,9 @@ impl RootKey {
         Ok(out)
     }
 
-    /// Opens a blob made by [`RootKey::wrap`] with the same `aad`. Any
-    /// mismatch is [`CryptoError::InvalidCiphertext`].
-    pub fn unwrap(&self, aad: &[u8], wrapped: &[u8]) -> Result<SecretBytes, CryptoError> {
+    /// Opens a blob made by `seal` with the same `aad`. Any mismatch is
+    /// [`CryptoError::InvalidCiphertext`].
+    fn open(&self, aad: &[u8], wrapped: &[u8]) -> Result<SecretBytes, CryptoError> {
         let (&format, rest) = wrapped
             .split_first()
             .ok_or(CryptoError::InvalidCiphertext)?;
@@ -96,42 +153,9 @@ impl RootKey {
             .map_err(|_| CryptoError::InvalidCiphertext)?;
         self.aead.open(nonce, &gcm_aad(aad), sealed)
     }
-
-    /// A digest of `data` keyed under the root key: HMAC-SHA256 under a subkey derived from the
-    /// root key for digests only (never the AES-GCM key itself), over `label` ‖ 0 ‖ `data`.
-    /// Recognises a secret seen before (imported key material) without storing it, and without
-    /// letting anyone who lacks the root key test a guess against the stored digest.
-    pub fn keyed_digest(&self, label: &[u8], data: &[u8]) -> [u8; 32] {
-        use aws_lc_rs::hmac;
-        let root = hmac::Key::new(hmac::HMAC_SHA256, self.bytes.as_slice());
-        let subkey = Zeroizing::new(
-            hmac::sign(&root, b"ferrokms keyed-digest key")
-                .as_ref()
-                .to_vec(),
-        );
-        let key = hmac::Key::new(hmac::HMAC_SHA256, &subkey);
-        let mut ctx = hmac::Context::with_key(&key);
-        ctx.update(label);
-        ctx.update(&[0]);
-        ctx.update(data);
-        let mut out = [0u8; 32];
-        out.copy_from_slice(ctx.sign().as_ref());
-        out
-    }
-
-    fn from_bytes(bytes: Zeroizing<[u8; KEY_LEN]>) -> Result<Self, CryptoError> {
-        let aead = AeadKey::new(bytes.as_slice())?;
-        Ok(Self { bytes, aead })
-    }
 }
 
-impl fmt::Debug for RootKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("RootKey(<redacted>)")
-    }
-}
-
-/// The GCM associated data: the format byte, then the caller's binding.
+/// The GCM associated data: the format byte, then the purpose's binding.
 fn gcm_aad(aad: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(1 + aad.len());
     out.push(WRAP_FORMAT_V1);
@@ -142,6 +166,16 @@ fn gcm_aad(aad: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sealer under a whole root key, for testing the layout itself.
+    impl RootKey {
+        fn wrap(&self, aad: &[u8], secret: &[u8]) -> Result<Vec<u8>, CryptoError> {
+            Sealer::new(&self.bytes)?.seal(aad, secret)
+        }
+        fn unwrap(&self, aad: &[u8], wrapped: &[u8]) -> Result<SecretBytes, CryptoError> {
+            Sealer::new(&self.bytes)?.open(aad, wrapped)
+        }
+    }
 
     const AAD: &[u8] = b"key-material\0d2a3b9c0-0000-4000-8000-000000000001\x001";
 
@@ -154,22 +188,6 @@ mod tests {
         assert_eq!(wrapped.len(), WRAP_OVERHEAD + 32);
         let back = root.unwrap(AAD, &wrapped).expect("unwrap");
         assert_eq!(back.expose(), b"thirty-two bytes of key material");
-    }
-
-    #[test]
-    fn keyed_digests_depend_on_root_label_and_data() {
-        let root = RootKey::generate().expect("root");
-        let other = RootKey::generate().expect("root");
-        let d = root.keyed_digest(b"label", b"data");
-        assert_eq!(d, root.keyed_digest(b"label", b"data"));
-        assert_ne!(d, root.keyed_digest(b"label", b"datb"));
-        assert_ne!(d, root.keyed_digest(b"labem", b"data"));
-        // The separator keeps (label, data) pairs apart.
-        assert_ne!(
-            root.keyed_digest(b"ab", b"c"),
-            root.keyed_digest(b"a", b"bc")
-        );
-        assert_ne!(d, other.keyed_digest(b"label", b"data"));
     }
 
     #[test]
