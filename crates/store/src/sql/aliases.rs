@@ -2,24 +2,20 @@
 //! conditional on the target the caller was authorised for (see [`super`] for how this is
 //! stamped).
 
-/// The columns of `aliases` in the order `alias_from_row` reads them.
-macro_rules! alias_columns {
-    () => {
-        "account_id, region, alias_name, target_key_id, creation_date, last_updated_date"
+/// The columns of `aliases`, which are the fields of [`AliasRow`](crate::AliasRow): calls
+/// `$then!($args, AliasRow { fields })` (see [`columns!`]).
+macro_rules! alias_row {
+    ($then:ident $(, $arg:tt)*) => {
+        $then!($($arg,)* AliasRow {
+            account_id, region, alias_name, target_key_id, creation_date, last_updated_date,
+        })
     };
 }
 
 macro_rules! alias_methods {
     ($rest:tt $($methods:tt)*) => {
         fn alias_from_row(row: &DbRow) -> Result<AliasRow, StoreError> {
-            Ok(AliasRow {
-                account_id: row.try_get("account_id")?,
-                region: row.try_get("region")?,
-                alias_name: row.try_get("alias_name")?,
-                target_key_id: row.try_get("target_key_id")?,
-                creation_date: row.try_get("creation_date")?,
-                last_updated_date: row.try_get("last_updated_date")?,
-            })
+            alias_row!(decode, row)
         }
 
         /// Why a conditional alias write changed nothing: the alias is gone (`NotFound`) or
@@ -41,7 +37,7 @@ macro_rules! alias_methods {
             async fn insert_alias(&self, alias: &AliasRow) -> Result<(), StoreError> {
                 sqlx::query(concat!(
                     "INSERT INTO aliases (",
-                    alias_columns!(),
+                    alias_row!(columns),
                     ") VALUES ($1, $2, $3, $4, $5, $6)"
                 ))
                 .bind(&alias.account_id)
@@ -61,17 +57,14 @@ macro_rules! alias_methods {
                 region: &str,
                 alias_name: &str,
             ) -> Result<Option<AliasRow>, StoreError> {
-                let row = sqlx::query(concat!(
-                    "SELECT ",
-                    alias_columns!(),
-                    " FROM aliases WHERE account_id = $1 AND region = $2 AND alias_name = $3"
-                ))
+                let query = select!(
+                    alias_row,
+                    "FROM aliases WHERE account_id = $1 AND region = $2 AND alias_name = $3"
+                )
                 .bind(account_id)
                 .bind(region)
-                .bind(alias_name)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.as_ref().map(alias_from_row).transpose()
+                .bind(alias_name);
+                fetch_optional_as(&self.pool, query, alias_from_row).await
             }
 
             async fn update_alias(
@@ -133,21 +126,18 @@ macro_rules! alias_methods {
                 after_alias_name: Option<&str>,
                 limit: u32,
             ) -> Result<Vec<AliasRow>, StoreError> {
-                let rows = sqlx::query(concat!(
-                    "SELECT ",
-                    alias_columns!(),
-                    " FROM aliases WHERE account_id = $1 AND region = $2 \
+                let query = select!(
+                    alias_row,
+                    "FROM aliases WHERE account_id = $1 AND region = $2 \
                      AND ($3 IS NULL OR target_key_id = $3) \
                      AND ($4 IS NULL OR alias_name > $4) ORDER BY alias_name LIMIT $5"
-                ))
+                )
                 .bind(account_id)
                 .bind(region)
                 .bind(key_id)
                 .bind(after_alias_name)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
-                rows.iter().map(alias_from_row).collect()
+                .bind(i64::from(limit));
+                fetch_all_as(&self.pool, query, alias_from_row).await
             }
 
             async fn aliases_for_key(&self, key_id: &str) -> Result<Vec<String>, StoreError> {

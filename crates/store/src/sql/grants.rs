@@ -3,40 +3,28 @@
 //! none needs an explicit transaction; the key's existence on insert is checked by the foreign
 //! key.
 
-/// The columns of `grants` in the order `grant_from_row` reads them.
-macro_rules! grant_columns {
-    () => {
-        "grant_id, key_id, grant_token, name, grantee_principal, retiring_principal, \
-         issuing_account, operations, constraints, creation_date"
+/// The columns of `grants`, which are the fields of [`GrantRow`](crate::GrantRow): calls
+/// `$then!($args, GrantRow { fields })` (see [`columns!`]).
+macro_rules! grant_row {
+    ($then:ident $(, $arg:tt)*) => {
+        $then!($($arg,)* GrantRow {
+            grant_id, key_id, grant_token, name, grantee_principal, retiring_principal,
+            issuing_account, operations, constraints, creation_date,
+        })
     };
 }
 
 macro_rules! grant_methods {
     ($rest:tt $($methods:tt)*) => {
         fn grant_from_row(row: &DbRow) -> Result<GrantRow, StoreError> {
-            Ok(GrantRow {
-                grant_id: row.try_get("grant_id")?,
-                key_id: row.try_get("key_id")?,
-                grant_token: row.try_get("grant_token")?,
-                name: row.try_get("name")?,
-                grantee_principal: row.try_get("grantee_principal")?,
-                retiring_principal: row.try_get("retiring_principal")?,
-                issuing_account: row.try_get("issuing_account")?,
-                operations: row.try_get("operations")?,
-                constraints: row.try_get("constraints")?,
-                creation_date: row.try_get("creation_date")?,
-            })
-        }
-
-        fn grants_from_rows(rows: &[DbRow]) -> Result<Vec<GrantRow>, StoreError> {
-            rows.iter().map(grant_from_row).collect()
+            grant_row!(decode, row)
         }
 
         stamp_store! { $rest $($methods)*
             async fn insert_grant(&self, grant: &GrantRow) -> Result<(), StoreError> {
                 sqlx::query(concat!(
                     "INSERT INTO grants (",
-                    grant_columns!(),
+                    grant_row!(columns),
                     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
                 ))
                 .bind(&grant.grant_id)
@@ -59,31 +47,25 @@ macro_rules! grant_methods {
                 key_id: &str,
                 grant_id: &str,
             ) -> Result<Option<GrantRow>, StoreError> {
-                let row = sqlx::query(concat!(
-                    "SELECT ",
-                    grant_columns!(),
-                    " FROM grants WHERE key_id = $1 AND grant_id = $2"
-                ))
+                let query = select!(
+                    grant_row,
+                    "FROM grants WHERE key_id = $1 AND grant_id = $2"
+                )
                 .bind(key_id)
-                .bind(grant_id)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.as_ref().map(grant_from_row).transpose()
+                .bind(grant_id);
+                fetch_optional_as(&self.pool, query, grant_from_row).await
             }
 
             async fn get_grant_by_token(
                 &self,
                 grant_token: &str,
             ) -> Result<Option<GrantRow>, StoreError> {
-                let row = sqlx::query(concat!(
-                    "SELECT ",
-                    grant_columns!(),
-                    " FROM grants WHERE grant_token = $1"
-                ))
-                .bind(grant_token)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.as_ref().map(grant_from_row).transpose()
+                let query = select!(
+                    grant_row,
+                    "FROM grants WHERE grant_token = $1"
+                )
+                .bind(grant_token);
+                fetch_optional_as(&self.pool, query, grant_from_row).await
             }
 
             async fn find_grant_by_name(
@@ -91,16 +73,13 @@ macro_rules! grant_methods {
                 key_id: &str,
                 name: &str,
             ) -> Result<Vec<GrantRow>, StoreError> {
-                let rows = sqlx::query(concat!(
-                    "SELECT ",
-                    grant_columns!(),
-                    " FROM grants WHERE key_id = $1 AND name = $2 ORDER BY grant_id"
-                ))
+                let query = select!(
+                    grant_row,
+                    "FROM grants WHERE key_id = $1 AND name = $2 ORDER BY grant_id"
+                )
                 .bind(key_id)
-                .bind(name)
-                .fetch_all(&self.pool)
-                .await?;
-                grants_from_rows(&rows)
+                .bind(name);
+                fetch_all_as(&self.pool, query, grant_from_row).await
             }
 
             async fn list_grants(
@@ -111,21 +90,18 @@ macro_rules! grant_methods {
                 after_grant_id: Option<&str>,
                 limit: u32,
             ) -> Result<Vec<GrantRow>, StoreError> {
-                let rows = sqlx::query(concat!(
-                    "SELECT ",
-                    grant_columns!(),
-                    " FROM grants WHERE key_id = $1 AND ($2 IS NULL OR grant_id = $2) \
+                let query = select!(
+                    grant_row,
+                    "FROM grants WHERE key_id = $1 AND ($2 IS NULL OR grant_id = $2) \
                      AND ($3 IS NULL OR grantee_principal = $3) \
                      AND ($4 IS NULL OR grant_id > $4) ORDER BY grant_id LIMIT $5"
-                ))
+                )
                 .bind(key_id)
                 .bind(grant_id)
                 .bind(grantee_principal)
                 .bind(after_grant_id)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
-                grants_from_rows(&rows)
+                .bind(i64::from(limit));
+                fetch_all_as(&self.pool, query, grant_from_row).await
             }
 
             async fn list_retirable_grants(
@@ -134,18 +110,15 @@ macro_rules! grant_methods {
                 after_grant_id: Option<&str>,
                 limit: u32,
             ) -> Result<Vec<GrantRow>, StoreError> {
-                let rows = sqlx::query(concat!(
-                    "SELECT ",
-                    grant_columns!(),
-                    " FROM grants WHERE retiring_principal = $1 \
+                let query = select!(
+                    grant_row,
+                    "FROM grants WHERE retiring_principal = $1 \
                      AND ($2 IS NULL OR grant_id > $2) ORDER BY grant_id LIMIT $3"
-                ))
+                )
                 .bind(retiring_principal)
                 .bind(after_grant_id)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
-                grants_from_rows(&rows)
+                .bind(i64::from(limit));
+                fetch_all_as(&self.pool, query, grant_from_row).await
             }
 
             async fn grants_for_grantee(
@@ -153,17 +126,14 @@ macro_rules! grant_methods {
                 key_id: &str,
                 grantee_principal: &str,
             ) -> Result<Vec<GrantRow>, StoreError> {
-                let rows = sqlx::query(concat!(
-                    "SELECT ",
-                    grant_columns!(),
-                    " FROM grants WHERE key_id = $1 AND grantee_principal = $2 \
+                let query = select!(
+                    grant_row,
+                    "FROM grants WHERE key_id = $1 AND grantee_principal = $2 \
                      ORDER BY grant_id"
-                ))
+                )
                 .bind(key_id)
-                .bind(grantee_principal)
-                .fetch_all(&self.pool)
-                .await?;
-                grants_from_rows(&rows)
+                .bind(grantee_principal);
+                fetch_all_as(&self.pool, query, grant_from_row).await
             }
 
             async fn delete_grant(&self, key_id: &str, grant_id: &str) -> Result<(), StoreError> {

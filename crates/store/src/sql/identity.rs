@@ -25,7 +25,7 @@ macro_rules! identity_methods {
         fn access_key_insert(key: &AccessKeyRow) -> DbQuery<'_> {
             sqlx::query(concat!(
                 "INSERT INTO access_keys (",
-                access_key_columns!(),
+                access_key_row!(columns),
                 ") VALUES ($1, $2, $3, $4, $5)"
             ))
             .bind(&key.access_key_id)

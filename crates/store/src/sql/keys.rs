@@ -1,43 +1,22 @@
 //! Keys: insertion with the first version and tags, scoped reads, the compare-and-swap update,
 //! the cross-account scans and the multi-Region family (see [`super`] for how this is stamped).
 
-/// The columns of `keys` in the order `key_from_row` reads them (a macro so that it can be
-/// `concat!`ed into static SQL).
-macro_rules! key_columns {
-    () => {
-        "key_id, account_id, region, arn, description, key_usage, key_spec, origin, state, \
-         policy, creation_date, deletion_date, pending_window_days, current_version, \
-         multi_region, multi_region_id, primary_region, row_version"
+/// The columns of `keys`, which are the fields of [`KeyRow`](crate::KeyRow): calls
+/// `$then!($args, KeyRow { fields })`, e.g. `key_row!(columns)` (see [`columns!`]).
+macro_rules! key_row {
+    ($then:ident $(, $arg:tt)*) => {
+        $then!($($arg,)* KeyRow {
+            key_id, account_id, region, arn, description, key_usage, key_spec, origin, state,
+            policy, creation_date, deletion_date, pending_window_days, current_version,
+            multi_region, multi_region_id, primary_region, row_version,
+        })
     };
 }
 
 macro_rules! key_methods {
     ($rest:tt $($methods:tt)*) => {
         fn key_from_row(row: &DbRow) -> Result<KeyRow, StoreError> {
-            Ok(KeyRow {
-                key_id: row.try_get("key_id")?,
-                account_id: row.try_get("account_id")?,
-                region: row.try_get("region")?,
-                arn: row.try_get("arn")?,
-                description: row.try_get("description")?,
-                key_usage: row.try_get("key_usage")?,
-                key_spec: row.try_get("key_spec")?,
-                origin: row.try_get("origin")?,
-                state: row.try_get("state")?,
-                policy: row.try_get("policy")?,
-                creation_date: row.try_get("creation_date")?,
-                deletion_date: row.try_get("deletion_date")?,
-                pending_window_days: row.try_get("pending_window_days")?,
-                current_version: row.try_get("current_version")?,
-                multi_region: row.try_get("multi_region")?,
-                multi_region_id: row.try_get("multi_region_id")?,
-                primary_region: row.try_get("primary_region")?,
-                row_version: row.try_get("row_version")?,
-            })
-        }
-
-        fn keys_from_rows(rows: &[DbRow]) -> Result<Vec<KeyRow>, StoreError> {
-            rows.iter().map(key_from_row).collect()
+            key_row!(decode, row)
         }
 
         /// `update_key` on one connection or inside a transaction. On PostgreSQL, one
@@ -51,7 +30,7 @@ macro_rules! key_methods {
                  row_version = row_version + 1 \
                  WHERE key_id = $8 AND account_id = $9 AND region = $10 AND row_version = $11 \
                  RETURNING ",
-                key_columns!()
+                key_row!(columns)
             ))
             .bind(&key.description)
             .bind(&key.key_usage)
@@ -101,7 +80,7 @@ macro_rules! key_methods {
                 let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
                 sqlx::query(concat!(
                     "INSERT INTO keys (",
-                    key_columns!(),
+                    key_row!(columns),
                     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
                      $15, $16, $17, 1)"
                 ))
@@ -136,17 +115,14 @@ macro_rules! key_methods {
                 region: &str,
                 key_id: &str,
             ) -> Result<Option<KeyRow>, StoreError> {
-                let row = sqlx::query(concat!(
-                    "SELECT ",
-                    key_columns!(),
-                    " FROM keys WHERE account_id = $1 AND region = $2 AND key_id = $3"
-                ))
+                let query = select!(
+                    key_row,
+                    "FROM keys WHERE account_id = $1 AND region = $2 AND key_id = $3"
+                )
                 .bind(account_id)
                 .bind(region)
-                .bind(key_id)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.as_ref().map(key_from_row).transpose()
+                .bind(key_id);
+                fetch_optional_as(&self.pool, query, key_from_row).await
             }
 
             async fn list_keys(
@@ -156,19 +132,16 @@ macro_rules! key_methods {
                 after_key_id: Option<&str>,
                 limit: u32,
             ) -> Result<Vec<KeyRow>, StoreError> {
-                let rows = sqlx::query(concat!(
-                    "SELECT ",
-                    key_columns!(),
-                    " FROM keys WHERE account_id = $1 AND region = $2 \
+                let query = select!(
+                    key_row,
+                    "FROM keys WHERE account_id = $1 AND region = $2 \
                      AND ($3 IS NULL OR key_id > $3) ORDER BY key_id LIMIT $4"
-                ))
+                )
                 .bind(account_id)
                 .bind(region)
                 .bind(after_key_id)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
-                keys_from_rows(&rows)
+                .bind(i64::from(limit));
+                fetch_all_as(&self.pool, query, key_from_row).await
             }
 
             async fn update_key(&self, key: &KeyRow) -> Result<KeyRow, StoreError> {
@@ -192,16 +165,13 @@ macro_rules! key_methods {
                 state: &str,
                 limit: u32,
             ) -> Result<Vec<KeyRow>, StoreError> {
-                let rows = sqlx::query(concat!(
-                    "SELECT ",
-                    key_columns!(),
-                    " FROM keys WHERE state = $1 ORDER BY key_id LIMIT $2"
-                ))
+                let query = select!(
+                    key_row,
+                    "FROM keys WHERE state = $1 ORDER BY key_id LIMIT $2"
+                )
                 .bind(state)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
-                keys_from_rows(&rows)
+                .bind(i64::from(limit));
+                fetch_all_as(&self.pool, query, key_from_row).await
             }
 
             async fn keys_with_policy_containing(
@@ -210,19 +180,16 @@ macro_rules! key_methods {
                 after_key_id: Option<&str>,
                 limit: u32,
             ) -> Result<Vec<KeyRow>, StoreError> {
-                let rows = sqlx::query(concat!(
-                    "SELECT ",
-                    key_columns!(),
-                    " FROM keys WHERE ",
+                let query = select!(
+                    key_row,
+                    "FROM keys WHERE ",
                     contains!("policy", "$1"),
                     " AND key_id > $2 ORDER BY key_id LIMIT $3"
-                ))
+                )
                 .bind(needle)
                 .bind(after_key_id.unwrap_or(""))
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
-                keys_from_rows(&rows)
+                .bind(i64::from(limit));
+                fetch_all_as(&self.pool, query, key_from_row).await
             }
 
             async fn multi_region_keys(
@@ -230,16 +197,13 @@ macro_rules! key_methods {
                 account_id: &str,
                 multi_region_id: &str,
             ) -> Result<Vec<KeyRow>, StoreError> {
-                let rows = sqlx::query(concat!(
-                    "SELECT ",
-                    key_columns!(),
-                    " FROM keys WHERE account_id = $1 AND multi_region_id = $2 ORDER BY region"
-                ))
+                let query = select!(
+                    key_row,
+                    "FROM keys WHERE account_id = $1 AND multi_region_id = $2 ORDER BY region"
+                )
                 .bind(account_id)
-                .bind(multi_region_id)
-                .fetch_all(&self.pool)
-                .await?;
-                keys_from_rows(&rows)
+                .bind(multi_region_id);
+                fetch_all_as(&self.pool, query, key_from_row).await
             }
 
             /// All the family's rows at once, provided every row still names

@@ -59,18 +59,15 @@ macro_rules! lifecycle_methods {
                 now_ms: i64,
                 limit: u32,
             ) -> Result<Vec<KeyRow>, StoreError> {
-                let rows = sqlx::query(concat!(
-                    "SELECT ",
-                    key_columns!(),
-                    " FROM keys WHERE state = $1 AND deletion_date <= $2 \
+                let query = select!(
+                    key_row,
+                    "FROM keys WHERE state = $1 AND deletion_date <= $2 \
                      ORDER BY deletion_date, key_id LIMIT $3"
-                ))
+                )
                 .bind(PENDING_DELETION_STATE)
                 .bind(now_ms)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
-                keys_from_rows(&rows)
+                .bind(i64::from(limit));
+                fetch_all_as(&self.pool, query, key_from_row).await
             }
 
             /// The schedule's columns are renamed in the subquery so that the key columns stay
@@ -80,22 +77,19 @@ macro_rules! lifecycle_methods {
                 now_ms: i64,
                 limit: u32,
             ) -> Result<Vec<KeyRow>, StoreError> {
-                let rows = sqlx::query(concat!(
-                    "SELECT ",
-                    key_columns!(),
-                    " FROM keys JOIN (SELECT r.key_id AS due_key_id, \
+                let query = select!(
+                    key_row,
+                    "FROM keys JOIN (SELECT r.key_id AS due_key_id, \
                      r.next_rotation_date AS due_at FROM key_rotation r WHERE ",
                     rotation_enabled!("r"),
                     " AND r.next_rotation_date <= $1) due \
                      ON due.due_key_id = keys.key_id WHERE keys.state = $2 \
                      ORDER BY due.due_at, keys.key_id LIMIT $3"
-                ))
+                )
                 .bind(now_ms)
                 .bind(ENABLED_STATE)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
-                keys_from_rows(&rows)
+                .bind(i64::from(limit));
+                fetch_all_as(&self.pool, query, key_from_row).await
             }
 
             async fn destroy_key(&self, key_id: &str) -> Result<(), StoreError> {

@@ -55,6 +55,33 @@ mod tags;
 #[macro_use]
 mod versions;
 
+/// `columns!(Row { a, b })` is `"a, b"`: the columns of a table whose row type names its
+/// fields after them, for `concat!`ing into static SQL. Used as `key_row!(columns)`, with the
+/// field list of the table's `*_row!` macro, so that SQL and decoder read one list.
+macro_rules! columns {
+    ($row:ident { $($field:ident),* $(,)? }) => {
+        stringify!($($field),*)
+    };
+}
+
+/// `select!(key_row, "FROM keys WHERE ...")`: the query that selects every column of the row
+/// type of `key_row!` (see [`columns!`]), followed by the rest of the SQL (`concat!`ed).
+macro_rules! select {
+    ($row:ident, $($sql:expr),+ $(,)?) => {
+        sqlx::query(concat!("SELECT ", $row!(columns), " ", $($sql),+))
+    };
+}
+
+/// `decode!(db_row, Row { a, b })` reads a `Row` from `db_row`, each field from the column of
+/// its name (see [`columns!`]).
+macro_rules! decode {
+    ($db_row:ident, $row:ident { $($field:ident),* $(,)? }) => {
+        Ok($row {
+            $($field: $db_row.try_get(stringify!($field))?,)*
+        })
+    };
+}
+
 /// Expands the shared body in the backend module that invokes it: a private module `stamped`
 /// that sees the module's dialect (through `use super::*`), holds the groups' helpers and
 /// implements [`Store`](crate::Store) for `Backend`.
@@ -76,6 +103,27 @@ macro_rules! stamp_store {
 
             /// A statement with its arguments bound, not yet run.
             type DbQuery<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>>;
+
+            /// A function reading one `T` from one row.
+            type Decode<T> = fn(&DbRow) -> Result<T, StoreError>;
+
+            /// Runs `query` and decodes every row it returns.
+            async fn fetch_all_as<T>(
+                pool: &sqlx::Pool<Db>,
+                query: DbQuery<'_>,
+                decode: Decode<T>,
+            ) -> Result<Vec<T>, StoreError> {
+                query.fetch_all(pool).await?.iter().map(decode).collect()
+            }
+
+            /// Runs `query` and decodes the row it returns, if any.
+            async fn fetch_optional_as<T>(
+                pool: &sqlx::Pool<Db>,
+                query: DbQuery<'_>,
+                decode: Decode<T>,
+            ) -> Result<Option<T>, StoreError> {
+                query.fetch_optional(pool).await?.as_ref().map(decode).transpose()
+            }
 
             stamp_store! {
                 [

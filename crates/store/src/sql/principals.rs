@@ -4,41 +4,34 @@
 //! changed; the counter row is always the last row such a transaction locks, so identity
 //! writers from every node queue on it without deadlock.
 
-/// The columns of `principals` in the order `principal_from_row` reads them.
-macro_rules! principal_columns {
-    () => {
-        "arn, account_id, name, created_at, assume_role_policy, unique_id"
+/// The columns of `principals`, which are the fields of [`PrincipalRow`](crate::PrincipalRow): calls
+/// `$then!($args, PrincipalRow { fields })` (see [`columns!`]).
+macro_rules! principal_row {
+    ($then:ident $(, $arg:tt)*) => {
+        $then!($($arg,)* PrincipalRow {
+            arn, account_id, name, created_at, assume_role_policy, unique_id,
+        })
     };
 }
 
-/// The columns of `access_keys` in the order `access_key_from_row` reads them.
-macro_rules! access_key_columns {
-    () => {
-        "access_key_id, principal_arn, account_id, wrapped_secret, created_at"
+/// The columns of `access_keys`, which are the fields of [`AccessKeyRow`](crate::AccessKeyRow): calls
+/// `$then!($args, AccessKeyRow { fields })` (see [`columns!`]).
+macro_rules! access_key_row {
+    ($then:ident $(, $arg:tt)*) => {
+        $then!($($arg,)* AccessKeyRow {
+            access_key_id, principal_arn, account_id, wrapped_secret, created_at,
+        })
     };
 }
 
 macro_rules! principal_methods {
     ($rest:tt $($methods:tt)*) => {
         fn principal_from_row(row: &DbRow) -> Result<PrincipalRow, StoreError> {
-            Ok(PrincipalRow {
-                arn: row.try_get("arn")?,
-                account_id: row.try_get("account_id")?,
-                name: row.try_get("name")?,
-                created_at: row.try_get("created_at")?,
-                assume_role_policy: row.try_get("assume_role_policy")?,
-                unique_id: row.try_get("unique_id")?,
-            })
+            principal_row!(decode, row)
         }
 
         fn access_key_from_row(row: &DbRow) -> Result<AccessKeyRow, StoreError> {
-            Ok(AccessKeyRow {
-                access_key_id: row.try_get("access_key_id")?,
-                principal_arn: row.try_get("principal_arn")?,
-                account_id: row.try_get("account_id")?,
-                wrapped_secret: row.try_get("wrapped_secret")?,
-                created_at: row.try_get("created_at")?,
-            })
+            access_key_row!(decode, row)
         }
 
         /// Moves the identity counter, inside the caller's transaction.
@@ -58,7 +51,7 @@ macro_rules! principal_methods {
                 let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
                 sqlx::query(concat!(
                     "INSERT INTO principals (",
-                    principal_columns!(),
+                    principal_row!(columns),
                     ") VALUES ($1, $2, $3, $4, $5, $6)"
                 ))
                 .bind(&principal.arn)
@@ -89,77 +82,62 @@ macro_rules! principal_methods {
             }
 
             async fn get_principal(&self, arn: &str) -> Result<Option<PrincipalRow>, StoreError> {
-                let row = sqlx::query(concat!(
-                    "SELECT ",
-                    principal_columns!(),
-                    " FROM principals WHERE arn = $1"
-                ))
-                .bind(arn)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.as_ref().map(principal_from_row).transpose()
+                let query = select!(
+                    principal_row,
+                    "FROM principals WHERE arn = $1"
+                )
+                .bind(arn);
+                fetch_optional_as(&self.pool, query, principal_from_row).await
             }
 
             async fn roles_with_trust_policy_containing(
                 &self,
                 needle: &str,
             ) -> Result<Vec<PrincipalRow>, StoreError> {
-                let rows = sqlx::query(concat!(
-                    "SELECT ",
-                    principal_columns!(),
-                    " FROM principals WHERE ",
+                let query = select!(
+                    principal_row,
+                    "FROM principals WHERE ",
                     contains!("assume_role_policy", "$1"),
                     " ORDER BY arn"
-                ))
-                .bind(needle)
-                .fetch_all(&self.pool)
-                .await?;
-                rows.iter().map(principal_from_row).collect()
+                )
+                .bind(needle);
+                fetch_all_as(&self.pool, query, principal_from_row).await
             }
 
             async fn list_principals(
                 &self,
                 account_id: &str,
             ) -> Result<Vec<PrincipalRow>, StoreError> {
-                let rows = sqlx::query(concat!(
-                    "SELECT ",
-                    principal_columns!(),
-                    " FROM principals WHERE account_id = $1 ORDER BY arn"
-                ))
-                .bind(account_id)
-                .fetch_all(&self.pool)
-                .await?;
-                rows.iter().map(principal_from_row).collect()
+                let query = select!(
+                    principal_row,
+                    "FROM principals WHERE account_id = $1 ORDER BY arn"
+                )
+                .bind(account_id);
+                fetch_all_as(&self.pool, query, principal_from_row).await
             }
 
             async fn get_access_key(
                 &self,
                 access_key_id: &str,
             ) -> Result<Option<AccessKeyRow>, StoreError> {
-                let row = sqlx::query(concat!(
-                    "SELECT ",
-                    access_key_columns!(),
-                    " FROM access_keys WHERE access_key_id = $1"
-                ))
-                .bind(access_key_id)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.as_ref().map(access_key_from_row).transpose()
+                let query = select!(
+                    access_key_row,
+                    "FROM access_keys WHERE access_key_id = $1"
+                )
+                .bind(access_key_id);
+                fetch_optional_as(&self.pool, query, access_key_from_row).await
             }
 
             async fn list_access_keys(
                 &self,
                 principal_arn: &str,
             ) -> Result<Vec<AccessKeyRow>, StoreError> {
-                let rows = sqlx::query(concat!(
-                    "SELECT ",
-                    access_key_columns!(),
-                    " FROM access_keys WHERE principal_arn = $1 ORDER BY access_key_id"
-                ))
-                .bind(principal_arn)
-                .fetch_all(&self.pool)
-                .await?;
-                rows.iter().map(access_key_from_row).collect()
+                let query = select!(
+                    access_key_row,
+                    "FROM access_keys WHERE principal_arn = $1 ORDER BY access_key_id"
+                )
+                .bind(principal_arn);
+                fetch_all_as(&self.pool, query, access_key_from_row).await
             }
 
             async fn identity_version(&self) -> Result<i64, StoreError> {

@@ -7,15 +7,19 @@
 //! queue (keys before children, as everywhere) and the loser of a race matches no row and gets
 //! `Conflict`.
 
+/// The columns of `key_rotation`, which are the fields of
+/// [`KeyRotationRow`](crate::KeyRotationRow): calls `$then!($args, KeyRotationRow { fields })`
+/// (see [`columns!`]).
+macro_rules! rotation_row {
+    ($then:ident $(, $arg:tt)*) => {
+        $then!($($arg,)* KeyRotationRow { key_id, enabled, period_days, next_rotation_date })
+    };
+}
+
 macro_rules! rotation_methods {
     ($rest:tt $($methods:tt)*) => {
         fn rotation_from_row(row: &DbRow) -> Result<KeyRotationRow, StoreError> {
-            Ok(KeyRotationRow {
-                key_id: row.try_get("key_id")?,
-                enabled: row.try_get("enabled")?,
-                period_days: row.try_get("period_days")?,
-                next_rotation_date: row.try_get("next_rotation_date")?,
-            })
+            rotation_row!(decode, row)
         }
 
         /// Inserts or replaces the key's schedule.
@@ -23,12 +27,13 @@ macro_rules! rotation_methods {
             conn: &mut DbConn,
             rotation: &KeyRotationRow,
         ) -> Result<(), StoreError> {
-            sqlx::query(
-                "INSERT INTO key_rotation (key_id, enabled, period_days, next_rotation_date) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (key_id) DO UPDATE SET \
+            sqlx::query(concat!(
+                "INSERT INTO key_rotation (",
+                rotation_row!(columns),
+                ") VALUES ($1, $2, $3, $4) ON CONFLICT (key_id) DO UPDATE SET \
                  enabled = excluded.enabled, period_days = excluded.period_days, \
-                 next_rotation_date = excluded.next_rotation_date",
-            )
+                 next_rotation_date = excluded.next_rotation_date"
+            ))
             .bind(&rotation.key_id)
             .bind(rotation.enabled)
             .bind(rotation.period_days)
@@ -43,14 +48,12 @@ macro_rules! rotation_methods {
                 &self,
                 key_id: &str,
             ) -> Result<Option<KeyRotationRow>, StoreError> {
-                let row = sqlx::query(
-                    "SELECT key_id, enabled, period_days, next_rotation_date FROM key_rotation \
-                     WHERE key_id = $1",
+                let query = select!(
+                    rotation_row,
+                    "FROM key_rotation WHERE key_id = $1"
                 )
-                .bind(key_id)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.as_ref().map(rotation_from_row).transpose()
+                .bind(key_id);
+                fetch_optional_as(&self.pool, query, rotation_from_row).await
             }
 
             async fn update_key_with_rotation(

@@ -2,16 +2,19 @@
 //! background work, the last use of each key, small settings, and the health check (see
 //! [`super`] for how this is stamped).
 
+/// The columns of `key_last_usage`, which are the fields of
+/// [`KeyUsageRow`](crate::KeyUsageRow): calls `$then!($args, KeyUsageRow { fields })` (see
+/// [`columns!`]).
+macro_rules! usage_row {
+    ($then:ident $(, $arg:tt)*) => {
+        $then!($($arg,)* KeyUsageRow { key_arn, operation, used_at, request_id, event_id })
+    };
+}
+
 macro_rules! service_methods {
     ($rest:tt $($methods:tt)*) => {
         fn usage_from_row(row: &DbRow) -> Result<KeyUsageRow, StoreError> {
-            Ok(KeyUsageRow {
-                key_arn: row.try_get("key_arn")?,
-                operation: row.try_get("operation")?,
-                used_at: row.try_get("used_at")?,
-                request_id: row.try_get("request_id")?,
-                event_id: row.try_get("event_id")?,
-            })
+            usage_row!(decode, row)
         }
 
         stamp_store! { $rest $($methods)*
@@ -58,15 +61,15 @@ macro_rules! service_methods {
                 }
                 let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
                 for used in uses {
-                    sqlx::query(
-                        "INSERT INTO key_last_usage \
-                         (key_arn, operation, used_at, request_id, event_id) \
-                         VALUES ($1, $2, $3, $4, $5) \
+                    sqlx::query(concat!(
+                        "INSERT INTO key_last_usage (",
+                        usage_row!(columns),
+                        ") VALUES ($1, $2, $3, $4, $5) \
                          ON CONFLICT (key_arn) DO UPDATE SET operation = excluded.operation, \
                          used_at = excluded.used_at, request_id = excluded.request_id, \
                          event_id = excluded.event_id \
-                         WHERE excluded.used_at > key_last_usage.used_at",
-                    )
+                         WHERE excluded.used_at > key_last_usage.used_at"
+                    ))
                     .bind(&used.key_arn)
                     .bind(&used.operation)
                     .bind(used.used_at)
@@ -83,14 +86,12 @@ macro_rules! service_methods {
                 &self,
                 key_arn: &str,
             ) -> Result<Option<KeyUsageRow>, StoreError> {
-                let row = sqlx::query(
-                    "SELECT key_arn, operation, used_at, request_id, event_id \
-                     FROM key_last_usage WHERE key_arn = $1",
+                let query = select!(
+                    usage_row,
+                    "FROM key_last_usage WHERE key_arn = $1"
                 )
-                .bind(key_arn)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.as_ref().map(usage_from_row).transpose()
+                .bind(key_arn);
+                fetch_optional_as(&self.pool, query, usage_from_row).await
             }
 
             async fn delete_key_usage(&self, key_arn: &str) -> Result<(), StoreError> {

@@ -3,35 +3,25 @@
 //! transaction (rotation, import and deletion of imported material), and the expiry sweep's
 //! scan (see [`super`] for how this is stamped).
 
-/// The columns of `key_versions` in the order `version_from_row` reads them.
-macro_rules! version_columns {
-    () => {
-        "key_id, version, wrapped_material, created_at, material_id, rotation_type, \
-         rotation_date, import_state, expiration_model, valid_to, material_description, \
-         material_digest"
+/// The columns of `key_versions`, which are the fields of [`KeyVersionRow`](crate::KeyVersionRow): calls
+/// `$then!($args, KeyVersionRow { fields })` (see [`columns!`]).
+macro_rules! version_row {
+    ($then:ident $(, $arg:tt)*) => {
+        $then!($($arg,)* KeyVersionRow {
+            key_id, version, wrapped_material, created_at, material_id, rotation_type,
+            rotation_date, import_state, expiration_model, valid_to, material_description,
+            material_digest,
+        })
     };
 }
 
 macro_rules! version_methods {
     ($rest:tt $($methods:tt)*) => {
         fn version_from_row(row: &DbRow) -> Result<KeyVersionRow, StoreError> {
-            Ok(KeyVersionRow {
-                key_id: row.try_get("key_id")?,
-                version: row.try_get("version")?,
-                wrapped_material: row.try_get("wrapped_material")?,
-                created_at: row.try_get("created_at")?,
-                material_id: row.try_get("material_id")?,
-                rotation_type: row.try_get("rotation_type")?,
-                rotation_date: row.try_get("rotation_date")?,
-                import_state: row.try_get("import_state")?,
-                expiration_model: row.try_get("expiration_model")?,
-                valid_to: row.try_get("valid_to")?,
-                material_description: row.try_get("material_description")?,
-                material_digest: row.try_get("material_digest")?,
-            })
+            version_row!(decode, row)
         }
 
-        /// Binds every column of `v`, in `version_columns!` order, as `$1` to `$12`.
+        /// Binds every column of `v`, in `version_row!` order, as `$1` to `$12`.
         fn bind_version<'q>(query: DbQuery<'q>, v: &'q KeyVersionRow) -> DbQuery<'q> {
             query
                 .bind(&v.key_id)
@@ -56,7 +46,7 @@ macro_rules! version_methods {
         ) -> Result<(), StoreError> {
             let insert = sqlx::query(concat!(
                 "INSERT INTO key_versions (",
-                version_columns!(),
+                version_row!(columns),
                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
             ));
             bind_version(insert, version).execute(conn).await?;
@@ -70,7 +60,7 @@ macro_rules! version_methods {
         ) -> Result<(), StoreError> {
             let upsert = sqlx::query(concat!(
                 "INSERT INTO key_versions (",
-                version_columns!(),
+                version_row!(columns),
                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
                  ON CONFLICT (key_id, version) DO UPDATE SET \
                  wrapped_material = excluded.wrapped_material, \
@@ -91,15 +81,9 @@ macro_rules! version_methods {
             pool: &sqlx::Pool<Db>,
             key_id: &str,
         ) -> Result<Option<KeyRow>, StoreError> {
-            let row = sqlx::query(concat!(
-                "SELECT ",
-                key_columns!(),
-                " FROM keys WHERE key_id = $1"
-            ))
-            .bind(key_id)
-            .fetch_optional(pool)
-            .await?;
-            row.as_ref().map(key_from_row).transpose()
+            let query = select!(key_row, "FROM keys WHERE key_id = $1")
+            .bind(key_id);
+            fetch_optional_as(pool, query, key_from_row).await
         }
 
         stamp_store! { $rest $($methods)*
@@ -108,31 +92,25 @@ macro_rules! version_methods {
                 key_id: &str,
                 version: i64,
             ) -> Result<Option<KeyVersionRow>, StoreError> {
-                let row = sqlx::query(concat!(
-                    "SELECT ",
-                    version_columns!(),
-                    " FROM key_versions WHERE key_id = $1 AND version = $2"
-                ))
+                let query = select!(
+                    version_row,
+                    "FROM key_versions WHERE key_id = $1 AND version = $2"
+                )
                 .bind(key_id)
-                .bind(version)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.as_ref().map(version_from_row).transpose()
+                .bind(version);
+                fetch_optional_as(&self.pool, query, version_from_row).await
             }
 
             async fn list_key_versions(
                 &self,
                 key_id: &str,
             ) -> Result<Vec<KeyVersionRow>, StoreError> {
-                let rows = sqlx::query(concat!(
-                    "SELECT ",
-                    version_columns!(),
-                    " FROM key_versions WHERE key_id = $1 ORDER BY version"
-                ))
-                .bind(key_id)
-                .fetch_all(&self.pool)
-                .await?;
-                rows.iter().map(version_from_row).collect()
+                let query = select!(
+                    version_row,
+                    "FROM key_versions WHERE key_id = $1 ORDER BY version"
+                )
+                .bind(key_id);
+                fetch_all_as(&self.pool, query, version_from_row).await
             }
 
             async fn insert_key_version(&self, version: &KeyVersionRow) -> Result<(), StoreError> {
@@ -164,13 +142,12 @@ macro_rules! version_methods {
                 now_ms: i64,
                 limit: u32,
             ) -> Result<Vec<(KeyRow, KeyVersionRow)>, StoreError> {
-                let rows = sqlx::query(concat!(
-                    "SELECT ",
-                    version_columns!(),
-                    " FROM key_versions WHERE valid_to IS NOT NULL AND valid_to <= $1 \
+                let rows = select!(
+                    version_row,
+                    "FROM key_versions WHERE valid_to IS NOT NULL AND valid_to <= $1 \
                      AND octet_length(wrapped_material) > 0 \
                      ORDER BY valid_to, key_id, version LIMIT $2"
-                ))
+                )
                 .bind(now_ms)
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
