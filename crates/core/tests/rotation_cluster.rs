@@ -6,7 +6,7 @@
 use ferrokms_core::clock::{ManualClock, DAY_MS};
 use ferrokms_core::{material::rotation, Caller, Kms};
 use ferrokms_crypto::RootKey;
-use ferrokms_store::conformance::databases::create_database;
+use ferrokms_store::conformance::databases::ScratchDatabase;
 use ferrokms_store::{PgStore, Store};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -43,16 +43,18 @@ async fn two_nodes_rotate_each_due_key_once() {
             return;
         }
     };
-    let url = create_database(&server, "core_rotation_cluster", "")
+    // Made anew and dropped at the end, also if the test fails.
+    let db = ScratchDatabase::create(&server, "core_rotation_cluster", "")
         .await
         .unwrap();
+    let url = db.url();
     let root = RootKey::generate().unwrap().encode();
     let clock = Arc::new(ManualClock::new(START_MS));
     let node = |store: Arc<dyn Store>| {
         Kms::new(store, RootKey::from_encoded(&root).unwrap(), clock.clone())
     };
-    let a: Arc<dyn Store> = Arc::new(PgStore::open(&url).await.unwrap());
-    let b: Arc<dyn Store> = Arc::new(PgStore::open(&url).await.unwrap());
+    let a: Arc<dyn Store> = Arc::new(PgStore::open(url).await.unwrap());
+    let b: Arc<dyn Store> = Arc::new(PgStore::open(url).await.unwrap());
     let (node_a, node_b) = (node(a.clone()), node(b));
     ferrokms_core::bootstrap::ensure_admin(&node_a, "111122223333")
         .await

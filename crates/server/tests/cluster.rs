@@ -121,9 +121,11 @@ async fn three_nodes_survive_a_kill_and_agree_within_the_bound() {
         "cluster_{}",
         hex::encode(ferrokms_crypto::random_bytes(6).unwrap().expose())
     );
-    let store = ferrokms_store::conformance::databases::create_database(&server, &name, "")
+    // Dropped (after the nodes, declared later) at the end of the test, or if it fails.
+    let db = ferrokms_store::conformance::databases::ScratchDatabase::create(&server, &name, "")
         .await
         .expect("create the cluster's database");
+    let store = db.url().to_owned();
     let root_key = ferrokms_crypto::RootKey::generate().unwrap().encode();
 
     // The first node creates the administrator; the others find it in the shared store.

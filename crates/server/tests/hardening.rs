@@ -16,8 +16,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// A server over a fresh temp dir with the given connection limits.
-async fn start_with(limits: Limits) -> (tempfile::TempDir, server::Running) {
-    let dir = tempfile::tempdir().expect("temp dir");
+async fn start_with(limits: Limits) -> (common::DataDir, server::Running) {
+    let dir = common::DataDir::new();
     let mut cfg = ServerConfig::new(dir.path().to_path_buf());
     cfg.listen = "127.0.0.1:0".parse().expect("address");
     cfg.store = common::postgres_store_for(dir.path()).await;

@@ -19,7 +19,7 @@ const THROTTLED: &str =
 
 /// A server with `quotas` (AWS's defaults if empty), as `serve --quota` would set them.
 async fn server_with(quotas: &[&str]) -> TestServer {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let dir = common::DataDir::new();
     let mut cfg = ServerConfig::new(dir.path().to_path_buf());
     cfg.listen = "127.0.0.1:0".parse().expect("address");
     cfg.store = postgres_store_for(dir.path()).await;

@@ -19,10 +19,11 @@ async fn sdk_over_tls_with_a_self_signed_certificate() {
     std::fs::write(&cert_file, &cert_pem).unwrap();
     std::fs::write(&key_file, cert.key_pair.serialize_pem()).unwrap();
 
-    let mut config = ServerConfig::new(dir.path().join("data"));
+    let data = common::DataDir::new();
+    let mut config = ServerConfig::new(data.path().to_path_buf());
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.tls = Some((cert_file, key_file));
-    config.store = common::postgres_store_for(&dir.path().join("data")).await;
+    config.store = common::postgres_store_for(data.path()).await;
     let running = start(config).await.unwrap();
     assert_eq!(running.scheme, "https");
     let creds = read_credentials_file(running.new_credentials.as_ref().unwrap());
@@ -71,7 +72,7 @@ async fn sdk_over_tls_with_a_self_signed_certificate() {
     // Plain HTTP to the TLS port is not served.
     let plain_http = common::client(
         &format!("http://127.0.0.1:{}", running.addr.port()),
-        &read_credentials_file(&dir.path().join("data").join("credentials")),
+        &read_credentials_file(&data.path().join("credentials")),
         REGION,
     );
     assert!(plain_http.list_keys().send().await.is_err());

@@ -42,8 +42,11 @@
 //!    that `row_version` too, so a due key is rotated once and never after its schedule changed.
 
 mod error;
-pub mod postgres;
 mod rows;
+// Before the backends: its macros are in scope for the modules declared after it.
+#[macro_use]
+mod sql;
+pub mod postgres;
 pub mod sqlite;
 
 #[cfg(any(test, feature = "conformance"))]

@@ -17,7 +17,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use ferrokms_store::conformance::databases::create_database;
+use ferrokms_store::conformance::databases::ScratchDatabase;
 use ferrokms_store::conformance::{run_all, CASES};
 use ferrokms_store::{
     open_store, AliasRow, KeyRow, KeyVersionRow, PgStore, Store, StoreError, Tag,
@@ -55,39 +55,15 @@ fn fresh_name(label: &str) -> String {
     format!("ferrokms_test_{label}_{nanos:x}")
 }
 
-/// A database created for one test and dropped, with its connections, when this is dropped.
-struct ScratchDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl ScratchDatabase {
-    /// Creates a database; `extra` is appended to `CREATE DATABASE name`. `None` if the server
-    /// refuses `extra` (e.g. no ICU support).
-    async fn create(server: &str, label: &str, extra: &str) -> Option<Self> {
-        let name = fresh_name(label);
-        match create_database(server, &name, extra).await {
-            Ok(url) => Some(Self {
-                admin_url: server.to_owned(),
-                url,
-                name,
-            }),
-            Err(err) => {
-                eprintln!("note: CREATE DATABASE ... {extra} refused: {err}");
-                None
-            }
+/// A scratch database named for `label`, or `None` (after a note) if the server refuses `extra`
+/// (e.g. no ICU support); it is dropped when the value is, even if the test fails.
+async fn scratch_database(server: &str, label: &str, extra: &str) -> Option<ScratchDatabase> {
+    match ScratchDatabase::create(server, &fresh_name(label), extra).await {
+        Ok(db) => Some(db),
+        Err(err) => {
+            eprintln!("note: CREATE DATABASE ... {extra} refused: {err}");
+            None
         }
-    }
-
-    async fn drop_now(self) {
-        let mut admin = PgConnection::connect(&self.admin_url)
-            .await
-            .expect("connect");
-        sqlx::query(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
-            .execute(&mut admin)
-            .await
-            .expect("drop database");
     }
 }
 
@@ -182,7 +158,7 @@ async fn conformance_all_cases_on_two_nodes_at_once() {
 #[tokio::test]
 async fn conformance_on_a_fresh_database_with_a_locale_aware_default_collation() {
     let Some(url) = server_url() else { return };
-    let Some(db) = ScratchDatabase::create(
+    let Some(db) = scratch_database(
         &url,
         "icu",
         "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'",
@@ -191,7 +167,7 @@ async fn conformance_on_a_fresh_database_with_a_locale_aware_default_collation()
     else {
         return;
     };
-    let mut conn = PgConnection::connect(&db.url).await.expect("connect");
+    let mut conn = PgConnection::connect(db.url()).await.expect("connect");
     let locale_aware: bool = sqlx::query("SELECT 'a' < 'B'")
         .fetch_one(&mut conn)
         .await
@@ -200,21 +176,21 @@ async fn conformance_on_a_fresh_database_with_a_locale_aware_default_collation()
     assert!(locale_aware, "the database should not compare bytes");
     conn.close().await.expect("close");
 
-    let store = open(&db.url).await;
+    let store = open(db.url()).await;
     run_all(&store).await;
     store.close().await;
-    db.drop_now().await;
+    drop(db);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_opening_one_fresh_database_at_once_migrate_it_once() {
     let Some(url) = server_url() else { return };
-    let Some(db) = ScratchDatabase::create(&url, "migrate", "").await else {
+    let Some(db) = scratch_database(&url, "migrate", "").await else {
         panic!("could not create a scratch database");
     };
     let opens: Vec<_> = (0..4)
         .map(|_| {
-            let url = db.url.clone();
+            let url = db.url().to_owned();
             tokio::spawn(async move { PgStore::open(&url).await })
         })
         .collect();
@@ -222,7 +198,7 @@ async fn nodes_opening_one_fresh_database_at_once_migrate_it_once() {
     for open in opens {
         stores.push(open.await.expect("join").expect("every node opens"));
     }
-    let mut conn = PgConnection::connect(&db.url).await.expect("connect");
+    let mut conn = PgConnection::connect(db.url()).await.expect("connect");
     let row = sqlx::query(
         "SELECT COUNT(*), COUNT(*) FILTER (WHERE success), MAX(version) FROM _sqlx_migrations",
     )
@@ -254,8 +230,8 @@ async fn nodes_opening_one_fresh_database_at_once_migrate_it_once() {
         store.close().await;
     }
     // Opening an up-to-date database again is a no-op.
-    open(&db.url).await.close().await;
-    db.drop_now().await;
+    open(db.url()).await.close().await;
+    drop(db);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -28,17 +28,49 @@ pub struct Creds {
     pub secret_access_key: String,
 }
 
-/// A server on an ephemeral port, its data dir and its administrator's credentials.
+/// A server on an ephemeral port, its data dir and its administrator's credentials. (Fields drop
+/// in order: the server stops before its data dir, and its database, go.)
 pub struct TestServer {
-    pub dir: tempfile::TempDir,
     pub running: Running,
+    pub dir: DataDir,
     pub admin: Creds,
+}
+
+/// A test's data dir in a fresh temp dir; when the suite runs on PostgreSQL, also the database
+/// named after it (see [`postgres_store_for`]). Dropping it removes both, also when the test
+/// fails, so that runs leave no databases behind on the test server.
+pub struct DataDir {
+    dir: tempfile::TempDir,
+}
+
+impl DataDir {
+    pub fn new() -> DataDir {
+        DataDir {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        // Not postgres_database_of: a misconfigured suite already failed when the database was
+        // made, and a second panic while that test unwinds would abort the binary.
+        let on_postgres = std::env::var("FERROKMS_TEST_BACKEND").is_ok_and(|b| b == "postgres");
+        if let (true, Ok(server)) = (on_postgres, std::env::var("FERROKMS_TEST_POSTGRES_URL")) {
+            let name = database_name(self.dir.path());
+            ferrokms_store::conformance::databases::drop_database_blocking(&server, &name);
+        }
+    }
 }
 
 impl TestServer {
     /// A fresh server in a fresh temp dir.
     pub async fn start() -> TestServer {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = DataDir::new();
         let running = start_in(dir.path()).await;
         let path = running
             .new_credentials
@@ -74,7 +106,8 @@ impl TestServer {
         create_user(&self.running, account, name).await
     }
 
-    pub async fn shutdown(self) -> tempfile::TempDir {
+    /// Stops the server and hands back its data dir (and database), e.g. to start it again.
+    pub async fn shutdown(self) -> DataDir {
         self.running.shutdown().await;
         self.dir
     }
@@ -103,7 +136,7 @@ pub async fn config_for(dir: &Path) -> ServerConfig {
 }
 
 /// The PostgreSQL database of a data dir when the suite runs on PostgreSQL (created if
-/// missing); `None` for SQLite.
+/// missing, dropped with its [`DataDir`]); `None` for SQLite.
 pub async fn postgres_store_for(dir: &Path) -> Option<String> {
     let (server, name) = postgres_database_of(dir)?;
     let url = ferrokms_store::conformance::databases::create_database(&server, &name, "")
@@ -128,8 +161,13 @@ fn postgres_database_of(dir: &Path) -> Option<(String, String)> {
     }
     let server = std::env::var("FERROKMS_TEST_POSTGRES_URL")
         .expect("FERROKMS_TEST_BACKEND=postgres needs FERROKMS_TEST_POSTGRES_URL");
+    Some((server, database_name(dir)))
+}
+
+/// The database of a data dir: named after its path, so that a restart finds it again.
+fn database_name(dir: &Path) -> String {
     let digest = ferrokms_crypto::sha256(dir.to_string_lossy().as_bytes());
-    Some((server, format!("api_{}", hex::encode(&digest[..10]))))
+    format!("api_{}", hex::encode(&digest[..10]))
 }
 
 pub async fn create_user(running: &Running, account: &str, name: &str) -> Creds {

@@ -26,6 +26,7 @@ mod races;
 mod rebinding;
 mod rotation;
 mod tags;
+mod upserts;
 mod usage;
 mod versions;
 
@@ -124,6 +125,8 @@ pub const CASES: &[Case] = &[
     case!(races::racing_put_tags_never_exceed_max_tags),
     case!(races::racing_destroy_key_if_version_destroys_once),
     case!(races::racing_identity_changes_each_move_the_version),
+    case!(upserts::put_tags_with_repeated_keys_keeps_the_last_and_counts_it_once),
+    case!(upserts::rotating_in_a_pending_version_replaces_every_column),
 ];
 
 /// Runs every case against `store`, naming each on stderr before it starts.

@@ -39,33 +39,20 @@
 //! for a minute is ended by the server, so a hung node cannot hold row locks. TLS is not compiled
 //! in: reach the database over a trusted network or a local TLS tunnel.
 //!
-//! The queries live in one file per table group; this file owns opening and the trait impl.
+//! The queries are the shared body of [`crate::sql`]; this file owns opening and the few
+//! things PostgreSQL does its own way (the dialect at the end).
 
-mod aliases;
-mod grants;
-mod identity;
-mod keys;
-mod leases;
 mod options;
-mod principals;
-mod rotation;
-mod settings;
-mod tags;
-mod usage;
-mod versions;
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 pub use options::PgOptions;
 
-use crate::{
-    AccessKeyRow, AliasRow, GrantRow, KeyRotationRow, KeyRow, KeyUsageRow, KeyVersionRow,
-    PrincipalRow, Store, StoreError, Tag,
-};
+use crate::{StoreError, Tag};
 
 /// An idle pooled connection is closed after this long.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -146,433 +133,90 @@ async fn migrate(connect: &PgConnectOptions, acquire_timeout: Duration) -> Resul
     Ok(migrated?)
 }
 
-#[async_trait]
-impl Store for PgStore {
-    async fn insert_key(
-        &self,
-        key: &KeyRow,
-        version: &KeyVersionRow,
-        tags: &[Tag],
-    ) -> Result<(), StoreError> {
-        keys::insert(&self.pool, key, version, tags).await
-    }
-
-    async fn get_key(
-        &self,
-        account_id: &str,
-        region: &str,
-        key_id: &str,
-    ) -> Result<Option<KeyRow>, StoreError> {
-        keys::get(&self.pool, account_id, region, key_id).await
-    }
-
-    async fn list_keys(
-        &self,
-        account_id: &str,
-        region: &str,
-        after_key_id: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<KeyRow>, StoreError> {
-        keys::list(&self.pool, account_id, region, after_key_id, limit).await
-    }
-
-    async fn update_key(&self, key: &KeyRow) -> Result<KeyRow, StoreError> {
-        keys::update(&self.pool, key).await
-    }
-
-    async fn get_key_version(
-        &self,
-        key_id: &str,
-        version: i64,
-    ) -> Result<Option<KeyVersionRow>, StoreError> {
-        versions::get(&self.pool, key_id, version).await
-    }
-
-    async fn list_key_versions(&self, key_id: &str) -> Result<Vec<KeyVersionRow>, StoreError> {
-        versions::list(&self.pool, key_id).await
-    }
-
-    async fn insert_key_version(&self, version: &KeyVersionRow) -> Result<(), StoreError> {
-        versions::insert(&self.pool, version).await
-    }
-
-    async fn update_key_with_version(
-        &self,
-        key: &KeyRow,
-        version: &KeyVersionRow,
-    ) -> Result<KeyRow, StoreError> {
-        versions::update_key_with_version(&self.pool, key, version).await
-    }
-
-    async fn expired_key_materials(
-        &self,
-        now_ms: i64,
-        limit: u32,
-    ) -> Result<Vec<(KeyRow, KeyVersionRow)>, StoreError> {
-        versions::expired(&self.pool, now_ms, limit).await
-    }
-
-    async fn keys_due_for_deletion(
-        &self,
-        now_ms: i64,
-        limit: u32,
-    ) -> Result<Vec<KeyRow>, StoreError> {
-        keys::due_for_deletion(&self.pool, now_ms, limit).await
-    }
-
-    async fn get_key_rotation(&self, key_id: &str) -> Result<Option<KeyRotationRow>, StoreError> {
-        rotation::get(&self.pool, key_id).await
-    }
-
-    async fn update_key_with_rotation(
-        &self,
-        key: &KeyRow,
-        rotation: &KeyRotationRow,
-    ) -> Result<KeyRow, StoreError> {
-        rotation::update_key_with_rotation(&self.pool, key, rotation).await
-    }
-
-    async fn rotate_key(
-        &self,
-        key: &KeyRow,
-        version: &KeyVersionRow,
-        rotation: Option<&KeyRotationRow>,
-    ) -> Result<KeyRow, StoreError> {
-        rotation::rotate(&self.pool, key, version, rotation).await
-    }
-
-    async fn keys_due_for_rotation(
-        &self,
-        now_ms: i64,
-        limit: u32,
-    ) -> Result<Vec<KeyRow>, StoreError> {
-        keys::due_for_rotation(&self.pool, now_ms, limit).await
-    }
-
-    async fn count_keys_by_state(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        keys::count_by_state(&self.pool).await
-    }
-
-    async fn destroy_key(&self, key_id: &str) -> Result<(), StoreError> {
-        keys::destroy(&self.pool, key_id, None).await
-    }
-
-    async fn destroy_key_if_version(
-        &self,
-        key_id: &str,
-        row_version: i64,
-    ) -> Result<(), StoreError> {
-        keys::destroy(&self.pool, key_id, Some(row_version)).await
-    }
-
-    async fn keys_in_state(&self, state: &str, limit: u32) -> Result<Vec<KeyRow>, StoreError> {
-        keys::in_state(&self.pool, state, limit).await
-    }
-
-    async fn keys_with_policy_containing(
-        &self,
-        needle: &str,
-        after_key_id: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<KeyRow>, StoreError> {
-        keys::with_policy_containing(&self.pool, needle, after_key_id, limit).await
-    }
-
-    async fn multi_region_keys(
-        &self,
-        account_id: &str,
-        multi_region_id: &str,
-    ) -> Result<Vec<KeyRow>, StoreError> {
-        keys::multi_region_keys(&self.pool, account_id, multi_region_id).await
-    }
-
-    async fn set_primary_region(
-        &self,
-        account_id: &str,
-        multi_region_id: &str,
-        expected_primary: &str,
-        new_primary: &str,
-    ) -> Result<(), StoreError> {
-        keys::set_primary_region(
-            &self.pool,
-            account_id,
-            multi_region_id,
-            expected_primary,
-            new_primary,
-        )
-        .await
-    }
-
-    async fn insert_alias(&self, alias: &AliasRow) -> Result<(), StoreError> {
-        aliases::insert(&self.pool, alias).await
-    }
-
-    async fn get_alias(
-        &self,
-        account_id: &str,
-        region: &str,
-        alias_name: &str,
-    ) -> Result<Option<AliasRow>, StoreError> {
-        aliases::get(&self.pool, account_id, region, alias_name).await
-    }
-
-    async fn update_alias(
-        &self,
-        account_id: &str,
-        region: &str,
-        alias_name: &str,
-        expected_target: &str,
-        target_key_id: &str,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        aliases::update(
-            &self.pool,
-            account_id,
-            region,
-            alias_name,
-            expected_target,
-            target_key_id,
-            now_ms,
-        )
-        .await
-    }
-
-    async fn delete_alias(
-        &self,
-        account_id: &str,
-        region: &str,
-        alias_name: &str,
-        expected_target: &str,
-    ) -> Result<(), StoreError> {
-        aliases::delete(&self.pool, account_id, region, alias_name, expected_target).await
-    }
-
-    async fn list_aliases(
-        &self,
-        account_id: &str,
-        region: &str,
-        key_id: Option<&str>,
-        after_alias_name: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<AliasRow>, StoreError> {
-        let page = aliases::Page {
-            key_id,
-            after_alias_name,
-            limit,
-        };
-        aliases::list(&self.pool, account_id, region, page).await
-    }
-
-    async fn aliases_for_key(&self, key_id: &str) -> Result<Vec<String>, StoreError> {
-        aliases::for_key(&self.pool, key_id).await
-    }
-
-    async fn put_tags(
-        &self,
-        key_id: &str,
-        tags: &[Tag],
-        max_tags: usize,
-    ) -> Result<(), StoreError> {
-        tags::put(&self.pool, key_id, tags, max_tags).await
-    }
-
-    async fn remove_tags(&self, key_id: &str, tag_keys: &[String]) -> Result<(), StoreError> {
-        tags::remove(&self.pool, key_id, tag_keys).await
-    }
-
-    async fn list_tags(
-        &self,
-        key_id: &str,
-        after_tag_key: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<Tag>, StoreError> {
-        tags::list(&self.pool, key_id, after_tag_key, limit).await
-    }
-
-    async fn insert_grant(&self, grant: &GrantRow) -> Result<(), StoreError> {
-        grants::insert(&self.pool, grant).await
-    }
-
-    async fn get_grant(
-        &self,
-        key_id: &str,
-        grant_id: &str,
-    ) -> Result<Option<GrantRow>, StoreError> {
-        grants::get(&self.pool, key_id, grant_id).await
-    }
-
-    async fn get_grant_by_token(&self, grant_token: &str) -> Result<Option<GrantRow>, StoreError> {
-        grants::get_by_token(&self.pool, grant_token).await
-    }
-
-    async fn find_grant_by_name(
-        &self,
-        key_id: &str,
-        name: &str,
-    ) -> Result<Vec<GrantRow>, StoreError> {
-        grants::find_by_name(&self.pool, key_id, name).await
-    }
-
-    async fn list_grants(
-        &self,
-        key_id: &str,
-        grant_id: Option<&str>,
-        grantee_principal: Option<&str>,
-        after_grant_id: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<GrantRow>, StoreError> {
-        let page = grants::Page {
-            grant_id,
-            grantee_principal,
-            after_grant_id,
-            limit,
-        };
-        grants::list(&self.pool, key_id, page).await
-    }
-
-    async fn list_retirable_grants(
-        &self,
-        retiring_principal: &str,
-        after_grant_id: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<GrantRow>, StoreError> {
-        grants::list_retirable(&self.pool, retiring_principal, after_grant_id, limit).await
-    }
-
-    async fn grants_for_grantee(
-        &self,
-        key_id: &str,
-        grantee_principal: &str,
-    ) -> Result<Vec<GrantRow>, StoreError> {
-        grants::for_grantee(&self.pool, key_id, grantee_principal).await
-    }
-
-    async fn delete_grant(&self, key_id: &str, grant_id: &str) -> Result<(), StoreError> {
-        grants::delete(&self.pool, key_id, grant_id).await
-    }
-
-    async fn rebind_grant_principals(&self, arn: &str, unique_id: &str) -> Result<u64, StoreError> {
-        grants::rebind_principals(&self.pool, arn, unique_id).await
-    }
-
-    async fn insert_principal(
-        &self,
-        principal: &PrincipalRow,
-        access_key: Option<&AccessKeyRow>,
-    ) -> Result<(), StoreError> {
-        principals::insert(&self.pool, principal, access_key).await
-    }
-
-    async fn update_assume_role_policy(&self, arn: &str, document: &str) -> Result<(), StoreError> {
-        principals::update_assume_role_policy(&self.pool, arn, document).await
-    }
-
-    async fn get_principal(&self, arn: &str) -> Result<Option<PrincipalRow>, StoreError> {
-        principals::get(&self.pool, arn).await
-    }
-
-    async fn roles_with_trust_policy_containing(
-        &self,
-        needle: &str,
-    ) -> Result<Vec<PrincipalRow>, StoreError> {
-        principals::roles_with_trust_policy_containing(&self.pool, needle).await
-    }
-
-    async fn list_principals(&self, account_id: &str) -> Result<Vec<PrincipalRow>, StoreError> {
-        principals::list(&self.pool, account_id).await
-    }
-
-    async fn get_access_key(
-        &self,
-        access_key_id: &str,
-    ) -> Result<Option<AccessKeyRow>, StoreError> {
-        principals::get_access_key(&self.pool, access_key_id).await
-    }
-
-    async fn delete_principal(&self, arn: &str) -> Result<(), StoreError> {
-        identity::delete_principal(&self.pool, arn).await
-    }
-
-    async fn insert_access_key(&self, access_key: &AccessKeyRow) -> Result<(), StoreError> {
-        identity::insert_access_key(&self.pool, access_key).await
-    }
-
-    async fn delete_access_key(&self, access_key_id: &str) -> Result<(), StoreError> {
-        identity::delete_access_key(&self.pool, access_key_id).await
-    }
-
-    async fn list_access_keys(&self, principal_arn: &str) -> Result<Vec<AccessKeyRow>, StoreError> {
-        identity::list_access_keys(&self.pool, principal_arn).await
-    }
-
-    async fn put_principal_policy(
-        &self,
-        principal_arn: &str,
-        policy_name: &str,
-        document: &str,
-        now_ms: i64,
-    ) -> Result<(), StoreError> {
-        identity::put_policy(&self.pool, principal_arn, policy_name, document, now_ms).await
-    }
-
-    async fn delete_principal_policy(
-        &self,
-        principal_arn: &str,
-        policy_name: &str,
-    ) -> Result<(), StoreError> {
-        identity::delete_policy(&self.pool, principal_arn, policy_name).await
-    }
-
-    async fn list_principal_policies(
-        &self,
-        principal_arn: &str,
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        identity::list_policies(&self.pool, principal_arn).await
-    }
-
-    async fn identity_version(&self) -> Result<i64, StoreError> {
-        identity::version(&self.pool).await
-    }
-
-    async fn try_acquire_lease(
-        &self,
-        name: &str,
-        holder: &str,
-        now_ms: i64,
-        ttl_ms: i64,
-    ) -> Result<bool, StoreError> {
-        leases::try_acquire(&self.pool, name, holder, now_ms, ttl_ms).await
-    }
-
-    async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
-        leases::release(&self.pool, name, holder).await
-    }
-
-    async fn record_key_usage(&self, uses: &[KeyUsageRow]) -> Result<(), StoreError> {
-        usage::record(&self.pool, uses).await
-    }
-
-    async fn get_key_usage(&self, key_arn: &str) -> Result<Option<KeyUsageRow>, StoreError> {
-        usage::get(&self.pool, key_arn).await
-    }
-
-    async fn delete_key_usage(&self, key_arn: &str) -> Result<(), StoreError> {
-        usage::delete(&self.pool, key_arn).await
-    }
-
-    async fn get_setting(&self, name: &str) -> Result<Option<String>, StoreError> {
-        settings::get(&self.pool, name).await
-    }
-
-    async fn set_setting(&self, name: &str, value: &str) -> Result<(), StoreError> {
-        settings::set(&self.pool, name, value).await
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
+impl PgStore {
+    /// What follows a committed destruction of a key: nothing, PostgreSQL has no file of its
+    /// own to clean (see the module docs on what stays in the data files and the WAL).
+    async fn after_destroy(&self) {}
 }
+
+// ---- The dialect: what the shared body (`crate::sql`) needs to know about PostgreSQL ----
+
+type Backend = PgStore;
+type Db = sqlx::Postgres;
+type DbRow = sqlx::postgres::PgRow;
+type DbConn = sqlx::PgConnection;
+
+/// Transactions start as READ COMMITTED; each locks the rows it depends on itself.
+const BEGIN_WRITE: &str = "BEGIN";
+
+/// Locks the rows read, so that the transaction's later statements see them as they are until
+/// it ends, and concurrent writers of the same key queue behind it.
+macro_rules! for_update {
+    () => {
+        " FOR UPDATE"
+    };
+}
+
+/// Like [`for_update`], but lets foreign-key checks of rows being inserted for the key
+/// (aliases, grants) through: they need only a KEY SHARE lock.
+macro_rules! for_no_key_update {
+    () => {
+        " FOR NO KEY UPDATE"
+    };
+}
+
+/// Whether the text column `$haystack` contains the text parameter `$needle`.
+macro_rules! contains {
+    ($haystack:literal, $needle:literal) => {
+        concat!("strpos(", $haystack, ", ", $needle, ") > 0")
+    };
+}
+
+/// `enabled`, the very predicate of the partial index `key_rotation_by_due_date` (a boolean).
+macro_rules! rotation_enabled {
+    ($table:literal) => {
+        concat!($table, ".enabled")
+    };
+}
+
+/// Sets `tags` (the last of duplicate keys wins) inside a caller's transaction, in one
+/// statement over bound arrays (one round trip, however many tags). One statement may not
+/// update a row twice, hence the deduplication; the keys go in sorted, so concurrent writers
+/// lock tag rows in one order.
+async fn upsert_tags(conn: &mut DbConn, key_id: &str, tags: &[Tag]) -> Result<(), StoreError> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let last: BTreeMap<&str, &str> = tags
+        .iter()
+        .map(|tag| (tag.key.as_str(), tag.value.as_str()))
+        .collect();
+    let (keys, values): (Vec<&str>, Vec<&str>) = last.into_iter().unzip();
+    sqlx::query(
+        "INSERT INTO key_tags (key_id, tag_key, tag_value) \
+         SELECT $1, t.tag_key, t.tag_value FROM UNNEST($2::text[], $3::text[]) \
+         AS t (tag_key, tag_value) \
+         ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
+    )
+    .bind(key_id)
+    .bind(&keys)
+    .bind(&values)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes the named tags in one statement over a bound array.
+async fn delete_tags(pool: &PgPool, key_id: &str, tag_keys: &[String]) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM key_tags WHERE key_id = $1 AND tag_key = ANY($2::text[])")
+        .bind(key_id)
+        .bind(tag_keys)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+stamp_store!();
 
 #[cfg(test)]
 mod tests {
