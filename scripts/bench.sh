@@ -9,7 +9,8 @@
 #
 # Usage: scripts/bench.sh            (CONNECTIONS=64 DURATION=10s ROUNDS=2
 #                                     OPERATIONS="encrypt decrypt generate-data-key generate-mac sign")
-# Other knobs: LOADGEN_THREADS (generator worker threads; default 1, leaving the rest to the
+# Other knobs: KEYS (keys used round-robin, default 1; e.g. KEYS=1000 to show what many keys cost
+# the caches), LOADGEN_THREADS (generator worker threads; default 1, leaving the rest to the
 # server; "all" for one per CPU), PLAINTEXT_SIZE (bytes, default 256), KEEP_SERVER=1 (keep the
 # data dir and logs), FERROKMS_BINARY (measure that server binary instead of this checkout's). A measurement, not a test: scripts/test.sh does not run it.
 
@@ -26,6 +27,9 @@ ROUNDS=${ROUNDS:-2}
 OPERATIONS=${OPERATIONS:-encrypt decrypt generate-data-key generate-mac sign}
 LOADGEN_THREADS=${LOADGEN_THREADS:-1}
 PLAINTEXT_SIZE=${PLAINTEXT_SIZE:-256}
+KEYS=${KEYS:-1}
+# Every key gets at least one request of the pool.
+POOL_SIZE=$((KEYS > 512 ? KEYS : 512))
 THREAD_ARGS=()
 if [ "$LOADGEN_THREADS" != all ]; then
     THREAD_ARGS=(--threads "$LOADGEN_THREADS")
@@ -70,7 +74,7 @@ done
 echo "bench: ferrokms (release) $ENDPOINT pid $SERVER_PID; ceiling $CEILING_ENDPOINT pid $CEILING_PID"
 echo "bench: $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)), shared by" \
     "both servers and loadgen ($LOADGEN_THREADS loadgen thread(s)); $CONNECTIONS connections," \
-    "$DURATION a pass, $ROUNDS rounds, ${PLAINTEXT_SIZE}-byte plaintexts"
+    "$DURATION a pass, $ROUNDS rounds, ${PLAINTEXT_SIZE}-byte plaintexts, $KEYS key(s) round-robin"
 
 TICKS=$(getconf CLK_TCK)
 # CPU seconds (user+system) used so far by process $1.
@@ -96,7 +100,7 @@ pass() {
         TIMEFORMAT='%U %S'
         time "$LOADGEN" --endpoint "$ENDPOINT" --credentials "$WORK/data/credentials" \
             --connections "$CONNECTIONS" --duration "$DURATION" --operation "$operation" \
-            --plaintext-size "$PLAINTEXT_SIZE" --json "${replay[@]}" "${THREAD_ARGS[@]}" \
+            --plaintext-size "$PLAINTEXT_SIZE" --keys "$KEYS" --pool-size "$POOL_SIZE" --json "${replay[@]}" "${THREAD_ARGS[@]}" \
             >"$out.json" 2>"$out.err"
     } 2>"$out.time" || { cat "$out.err" >&2; return 1; }
     end=$(date +%s.%N)

@@ -22,6 +22,10 @@ use crate::times::parse_rfc3339;
 use crate::writer::{Command, Counters, Writer};
 use crate::{AuditError, AuditEvent};
 
+/// Bytes reserved for an event's JSON before it is serialised: a cryptographic operation's event
+/// is about 1 KiB; larger ones grow the buffer as usual.
+const EVENT_CAPACITY: usize = 1536;
+
 /// How the log rolls its files.
 #[derive(Clone)]
 pub struct AuditOptions {
@@ -172,7 +176,9 @@ impl AuditLog {
             "audit event carries a secret field: {:?}",
             event.secret_field()
         );
-        let event_json = serde_json::to_vec(event)?;
+        // Sized for a typical event, so that serialising it does not grow the buffer step by step.
+        let mut event_json = Vec::with_capacity(EVENT_CAPACITY);
+        serde_json::to_writer(&mut event_json, event)?;
         let event_ms = parse_rfc3339(&event.event_time);
         let (ack, done) = oneshot::channel();
         self.send(Command::Append {

@@ -11,10 +11,13 @@ use ferrokms_types::shapes::multi_region::{
     MultiRegionConfiguration, MultiRegionKey, MultiRegionKeyType,
 };
 use ferrokms_types::{KmsError, Timestamp};
+use std::sync::Arc;
 
+/// Cheap to clone: the row is shared (a cached key is handed to every request that uses it), so
+/// a change builds a new row (`(*key.row).clone()`) rather than editing this one.
 #[derive(Clone, Debug)]
 pub struct Key {
-    pub row: KeyRow,
+    pub row: Arc<KeyRow>,
     pub state: KeyState,
     pub usage: KeyUsage,
     pub spec: KeySpec,
@@ -28,7 +31,7 @@ impl Key {
         let spec = KeySpec::parse(&row.key_spec).ok_or_else(|| error::corrupt("key spec"))?;
         let origin = Origin::parse(&row.origin).ok_or_else(|| error::corrupt("key origin"))?;
         Ok(Key {
-            row,
+            row: Arc::new(row),
             state,
             usage,
             spec,

@@ -264,6 +264,9 @@ async fn drive<O: Operation>(
     O::run(kms, caller, input, keys).await
 }
 
+/// Bytes reserved for an answer before it is serialised.
+const ANSWER_CAPACITY: usize = 1024;
+
 /// The JSON answer of `output`. A change's answer is also recorded in its audit event, from the
 /// typed answer (scrubbed), and a key it created is one of its resources (ReplicateKey's
 /// replica, next to the primary it copied), as CloudTrail shows them.
@@ -273,7 +276,10 @@ fn answer<O: Operation>(output: &O::Output, audit: &mut AuditFacts) -> Result<Ve
         KmsError::internal()
     };
     if O::READ_ONLY {
-        return serde_json::to_vec(output).map_err(failed);
+        // Sized for the answers of the cryptographic operations (a ciphertext in base64).
+        let mut body = Vec::with_capacity(ANSWER_CAPACITY);
+        serde_json::to_writer(&mut body, output).map_err(failed)?;
+        return Ok(body);
     }
     let value = serde_json::to_value(output).map_err(failed)?;
     let body = serde_json::to_vec(&value).map_err(failed)?;

@@ -189,7 +189,7 @@ pub fn event(parts: &Parts, exchange: &Exchange, ending: &Ending<'_>, now_ms: i6
         request_parameters: facts.and_then(|f| f.request_parameters.clone()),
         response_elements: facts.and_then(|f| f.response_elements.clone()),
         request_id: ending.request_id.to_string(),
-        event_id: uuid::Uuid::new_v4().to_string(),
+        event_id: random_uuid(),
         // A request the pipeline never reached (unauthenticated, or another service's) is
         // recorded as what the operation it named is; an unknown one changed nothing.
         read_only: facts.map_or_else(
@@ -203,6 +203,18 @@ pub fn event(parts: &Parts, exchange: &Exchange, ending: &Ending<'_>, now_ms: i6
         additional_event_data,
         ..AuditEvent::default()
     }
+}
+
+/// A random (version 4) UUID, for request and event ids, from the userspace generator: uuid's own
+/// `new_v4` makes a system call per id.
+pub fn random_uuid() -> String {
+    let mut bytes = [0u8; 16];
+    if let Ok(random) = ferrokms_crypto::random_bytes(16) {
+        bytes.copy_from_slice(random.expose());
+    }
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 /// The scheduler's work (deletion, automatic rotation, expiry of imported material) into the
@@ -234,7 +246,7 @@ pub fn service_event(event: &ServiceEvent) -> AuditEvent {
         aws_region: event.region.clone(),
         source_ip_address: KMS.into(),
         user_agent: KMS.into(),
-        event_id: uuid::Uuid::new_v4().to_string(),
+        event_id: random_uuid(),
         resources: vec![Resource::kms_key(&event.account_id, &event.key_arn)],
         event_type: ferrokms_audit::EVENT_TYPE_SERVICE_EVENT.into(),
         recipient_account_id: event.account_id.clone(),

@@ -75,7 +75,7 @@ async fn ready(State(app): State<Arc<App>>) -> Response {
 
 async fn kms_endpoint(State(app): State<Arc<App>>, request: Request<Body>) -> Response {
     let started = Instant::now();
-    let request_id = request_id();
+    let request_id = crate::audit_trail::random_uuid();
     let (parts, body) = request.into_parts();
     let mut exchange = Exchange::default();
     let (status, content_type, body, outcome) = match read_body(body).await {
@@ -194,18 +194,6 @@ async fn read_body(body: Body) -> Result<bytes::Bytes, KmsError> {
             KmsError::Validation(format!("The request body exceeds {MAX_BODY_BYTES} bytes."))
         })?
         .to_bytes())
-}
-
-/// A random UUID for `x-amzn-RequestId`, from the userspace generator (uuid's own v4 makes a
-/// system call per id).
-fn request_id() -> String {
-    let mut bytes = [0u8; 16];
-    if let Ok(random) = ferrokms_crypto::random_bytes(16) {
-        bytes.copy_from_slice(random.expose());
-    }
-    uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .to_string()
 }
 
 async fn serve(

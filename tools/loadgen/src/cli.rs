@@ -53,6 +53,10 @@ pub struct Args {
     /// Key to use (id, ARN or alias); a new key of the operation's kind is created when absent.
     #[arg(long)]
     pub key_id: Option<String>,
+    /// Keys to create and use round-robin, request i of the pool on key i mod N (without
+    /// --key-id): shows what many keys cost the server's caches against one.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub keys: u32,
     /// Plaintext bytes per Encrypt (and per ciphertext in the Decrypt pool, per message of Sign
     /// and GenerateMac).
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]

@@ -56,14 +56,28 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     ));
 
     let mut setup = client::connect(target.addr).await?;
-    let key_id = match &args.key_id {
-        Some(id) => id.clone(),
-        None => workload::create_key(&mut setup, &signer, args.operation).await?,
+    let key_ids = match &args.key_id {
+        Some(id) => vec![id.clone()],
+        None => {
+            let mut ids = Vec::with_capacity(args.keys as usize);
+            for _ in 0..args.keys {
+                ids.push(workload::create_key(&mut setup, &signer, args.operation).await?);
+            }
+            ids
+        }
     };
+    if (args.pool_size as usize) < key_ids.len() {
+        return Err(format!(
+            "--pool-size {} is smaller than --keys {}: some keys would never be used",
+            args.pool_size,
+            key_ids.len()
+        ));
+    }
+    let key_id = key_ids[0].clone();
     let templates = Arc::new(
         workload::templates(
             args.operation,
-            &key_id,
+            &key_ids,
             args.pool_size as usize,
             args.plaintext_size as usize,
             &mut setup,
@@ -166,6 +180,7 @@ fn report_json(args: &Args, key_id: &str, elapsed: Duration, total: &Outcome) ->
         "operation": args.operation.wire_name(),
         "endpoint": args.endpoint,
         "key_id": key_id,
+        "keys": args.key_id.as_ref().map_or(args.keys, |_| 1),
         "connections": args.connections,
         "seconds": elapsed.as_secs_f64(),
         "ok": total.ok,

@@ -82,10 +82,11 @@ pub fn plaintexts(count: usize, size: usize, seed: u64) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// The pool's templates. For Decrypt this encrypts every plaintext first (before the clock).
+/// The pool's templates, request n on key n mod `key_ids.len()`. For Decrypt this encrypts every
+/// plaintext first (before the clock).
 pub async fn templates(
     operation: Operation,
-    key_id: &str,
+    key_ids: &[String],
     pool_size: usize,
     plaintext_size: usize,
     sender: &mut Sender,
@@ -95,10 +96,14 @@ pub async fn templates(
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
     let mut out = Vec::with_capacity(pool_size);
+    let key = |n: usize| key_ids[n % key_ids.len()].as_str();
     match operation {
         Operation::Encrypt => {
-            for plaintext in plaintexts(pool_size, plaintext_size, seed) {
-                let body = json!({"KeyId": key_id, "Plaintext": B64.encode(plaintext)});
+            for (n, plaintext) in plaintexts(pool_size, plaintext_size, seed)
+                .into_iter()
+                .enumerate()
+            {
+                let body = json!({"KeyId": key(n), "Plaintext": B64.encode(plaintext)});
                 out.push(template(
                     "Encrypt",
                     &body,
@@ -107,26 +112,29 @@ pub async fn templates(
             }
         }
         Operation::Decrypt => {
-            for plaintext in plaintexts(pool_size, plaintext_size, seed) {
+            for (n, plaintext) in plaintexts(pool_size, plaintext_size, seed)
+                .into_iter()
+                .enumerate()
+            {
                 let plaintext = B64.encode(plaintext);
                 let encrypted = call(
                     sender,
                     signer,
                     "Encrypt",
-                    json!({"KeyId": key_id, "Plaintext": plaintext}),
+                    json!({"KeyId": key(n), "Plaintext": plaintext}),
                 )
                 .await?;
                 let blob = encrypted["CiphertextBlob"]
                     .as_str()
                     .ok_or_else(|| format!("Encrypt answer has no CiphertextBlob: {encrypted}"))?;
-                let body = json!({"KeyId": key_id, "CiphertextBlob": blob});
+                let body = json!({"KeyId": key(n), "CiphertextBlob": blob});
                 out.push(template("Decrypt", &body, Check::PlaintextIs(plaintext)));
             }
         }
         Operation::GenerateDataKey => {
             for n in 0..pool_size {
                 let body = json!({
-                    "KeyId": key_id,
+                    "KeyId": key(n),
                     "KeySpec": "AES_256",
                     "EncryptionContext": {"loadgen-request": n.to_string()},
                 });
@@ -138,9 +146,12 @@ pub async fn templates(
             }
         }
         Operation::Sign => {
-            for message in plaintexts(pool_size, plaintext_size, seed) {
+            for (n, message) in plaintexts(pool_size, plaintext_size, seed)
+                .into_iter()
+                .enumerate()
+            {
                 let body = json!({
-                    "KeyId": key_id,
+                    "KeyId": key(n),
                     "Message": B64.encode(message),
                     "SigningAlgorithm": "ECDSA_SHA_256",
                 });
@@ -148,9 +159,12 @@ pub async fn templates(
             }
         }
         Operation::GenerateMac => {
-            for message in plaintexts(pool_size, plaintext_size, seed) {
+            for (n, message) in plaintexts(pool_size, plaintext_size, seed)
+                .into_iter()
+                .enumerate()
+            {
                 let body = json!({
-                    "KeyId": key_id,
+                    "KeyId": key(n),
                     "Message": B64.encode(message),
                     "MacAlgorithm": "HMAC_SHA_256",
                 });

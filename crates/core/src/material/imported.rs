@@ -117,7 +117,7 @@ pub async fn write(
     row: &KeyVersionRow,
 ) -> Result<Key, StoreError> {
     let versions = with_row(versions, row);
-    let mut next: KeyRow = key.row.clone();
+    let mut next: KeyRow = (*key.row).clone();
     next.state = state_after(key.state, &versions).as_str().to_string();
     let stored = kms.store().update_key_with_version(&next, row).await?;
     let key = Key::from_row(stored).map_err(|_| StoreError::Backend("stored key".into()))?;

@@ -88,7 +88,7 @@ pub(crate) async fn modify_key(
     let mut current = key.clone();
     let mut stalled = 0u32;
     loop {
-        let mut row = current.row.clone();
+        let mut row = (*current.row).clone();
         change(&mut row);
         match kms.store().update_key(&row).await {
             Ok(stored) => {

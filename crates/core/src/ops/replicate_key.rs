@@ -267,7 +267,8 @@ mod tests {
     fn key(multi_region_id: Option<&str>, region: &str, primary: Option<&str>) -> Key {
         use ferrokms_types::enums::{KeySpec, KeyUsage};
         let mut row =
-            crate::testing::key_of(KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt).row;
+            (*crate::testing::key_of(KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt).row)
+                .clone();
         row.region = region.into();
         row.arn = format!("arn:aws:kms:{region}:111122223333:key/k");
         row.multi_region_id = multi_region_id.map(Into::into);
@@ -287,7 +288,7 @@ mod tests {
         let root = ferrokms_crypto::RootKey::generate().unwrap();
         let kms = Kms::new(std::sync::Arc::new(store), root, clock);
         let row = |region: &str, primary: &str| {
-            let mut r = key(Some("mrk-1"), region, Some(primary)).row;
+            let mut r = (*key(Some("mrk-1"), region, Some(primary)).row).clone();
             r.key_id = format!("mrk-1@{region}");
             r
         };

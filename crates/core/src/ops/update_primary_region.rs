@@ -182,7 +182,8 @@ mod tests {
 
     fn key(family: Option<&str>, region: &str, primary: Option<&str>) -> Key {
         let mut row =
-            crate::testing::key_of(KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt).row;
+            (*crate::testing::key_of(KeySpec::SymmetricDefault, KeyUsage::EncryptDecrypt).row)
+                .clone();
         row.region = region.into();
         row.arn = format!("arn:aws:kms:{region}:111122223333:key/k");
         row.multi_region_id = family.map(Into::into);

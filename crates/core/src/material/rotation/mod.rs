@@ -144,7 +144,7 @@ pub async fn rotate_once(
         // check_rotatable admits no other origin.
         _ => return Err(KmsError::internal()),
     };
-    let mut row = key.row.clone();
+    let mut row = (*key.row).clone();
     row.current_version = version.version;
     match kms.store().rotate_key(&row, &version, schedule).await {
         Ok(stored) => {
@@ -302,7 +302,7 @@ pub async fn schedule_owner(kms: &Kms, key: &Key) -> Result<Option<String>, KmsE
             .transpose()?;
         return Ok(primary
             .filter(|p| check_rotatable(p, true).is_ok())
-            .map(|p| p.row.key_id));
+            .map(|p| p.row.key_id.clone()));
     }
     Ok(check_rotatable(key, true)
         .is_ok()
