@@ -1,13 +1,19 @@
-//! The table of operations: adding an operation is one file under `ops/` and one line here.
+//! The tables of operations (handlers, facts, quotas, members), built from the one list of them
+//! in `ops` (`with_operations!`).
 
 use crate::audit::AuditFacts;
+use crate::ops::with_operations;
 use crate::ops::*;
 use crate::pipeline::{handle, Handled, Handler, Operation};
 use crate::{Caller, Kms};
 use ferrokms_types::KmsError;
 
+/// The registry's tables, from the list in `ops` (`with_operations!`).
 macro_rules! operations {
-    ($($op:ty),+ $(,)?) => {
+    ($($module:ident :: $type:ident),+ $(,)?) => {
+        operations!(@tables $($module::$type),+);
+    };
+    (@tables $($op:path),+) => {
         /// Every operation, by its `X-Amz-Target` name.
         pub static OPERATIONS: &[(&str, Handler)] = &[$((<$op>::NAME, handle::<$op>)),+];
 
@@ -38,58 +44,7 @@ macro_rules! operations {
     };
 }
 
-operations![
-    cancel_key_deletion::CancelKeyDeletion,
-    rotate_key_on_demand::RotateKeyOnDemand,
-    list_key_rotations::ListKeyRotations,
-    get_key_rotation_status::GetKeyRotationStatus,
-    enable_key_rotation::EnableKeyRotation,
-    disable_key_rotation::DisableKeyRotation,
-    create_alias::CreateAlias,
-    create_grant::CreateGrant,
-    create_key::CreateKey,
-    decapsulate::Decapsulate,
-    decrypt::Decrypt,
-    delete_alias::DeleteAlias,
-    delete_imported_key_material::DeleteImportedKeyMaterial,
-    derive_shared_secret::DeriveSharedSecret,
-    describe_key::DescribeKey,
-    disable_key::DisableKey,
-    enable_key::EnableKey,
-    encapsulate::Encapsulate,
-    encrypt::Encrypt,
-    generate_data_key::GenerateDataKey,
-    generate_data_key_pair::GenerateDataKeyPair,
-    generate_data_key_pair_without_plaintext::GenerateDataKeyPairWithoutPlaintext,
-    generate_data_key_without_plaintext::GenerateDataKeyWithoutPlaintext,
-    generate_mac::GenerateMac,
-    generate_random::GenerateRandom,
-    get_key_last_usage::GetKeyLastUsage,
-    get_key_policy::GetKeyPolicy,
-    get_parameters_for_import::GetParametersForImport,
-    get_public_key::GetPublicKey,
-    import_key_material::ImportKeyMaterial,
-    list_aliases::ListAliases,
-    list_grants::ListGrants,
-    list_key_policies::ListKeyPolicies,
-    list_keys::ListKeys,
-    list_resource_tags::ListResourceTags,
-    list_retirable_grants::ListRetirableGrants,
-    put_key_policy::PutKeyPolicy,
-    re_encrypt::ReEncrypt,
-    replicate_key::ReplicateKey,
-    retire_grant::RetireGrant,
-    revoke_grant::RevokeGrant,
-    schedule_key_deletion::ScheduleKeyDeletion,
-    sign::Sign,
-    tag_resource::TagResource,
-    untag_resource::UntagResource,
-    update_alias::UpdateAlias,
-    update_key_description::UpdateKeyDescription,
-    update_primary_region::UpdatePrimaryRegion,
-    verify::Verify,
-    verify_mac::VerifyMac,
-];
+with_operations!(operations);
 
 /// An operation's facts as declared on its `Operation` impl.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,56 +1,74 @@
 //! One file per operation. Each is a unit struct implementing `pipeline::Operation`; the list of
-//! them lives once, in `registry.rs`. Helpers that several operations share are below.
+//! them lives once, in `with_operations!` below, which both declares their modules and builds
+//! the registry's tables. Helpers that several operations share are below it.
 
-pub mod cancel_key_deletion;
-pub mod create_alias;
-pub mod create_grant;
-pub mod create_key;
-pub mod decapsulate;
-pub mod decrypt;
-pub mod delete_alias;
-pub mod delete_imported_key_material;
-pub mod derive_shared_secret;
-pub mod describe_key;
-pub mod disable_key;
-pub mod disable_key_rotation;
-pub mod enable_key;
-pub mod enable_key_rotation;
-pub mod encapsulate;
-pub mod encrypt;
-pub mod generate_data_key;
-pub mod generate_data_key_pair;
-pub mod generate_data_key_pair_without_plaintext;
-pub mod generate_data_key_without_plaintext;
-pub mod generate_mac;
-pub mod generate_random;
-pub mod get_key_last_usage;
-pub mod get_key_policy;
-pub mod get_key_rotation_status;
-pub mod get_parameters_for_import;
-pub mod get_public_key;
-pub mod import_key_material;
-pub mod list_aliases;
-pub mod list_grants;
-pub mod list_key_policies;
-pub mod list_key_rotations;
-pub mod list_keys;
-pub mod list_resource_tags;
-pub mod list_retirable_grants;
-pub mod put_key_policy;
-pub mod re_encrypt;
-pub mod replicate_key;
-pub mod retire_grant;
-pub mod revoke_grant;
-pub mod rotate_key_on_demand;
-pub mod schedule_key_deletion;
-pub mod sign;
-pub mod tag_resource;
-pub mod untag_resource;
-pub mod update_alias;
-pub mod update_key_description;
-pub mod update_primary_region;
-pub mod verify;
-pub mod verify_mac;
+/// The one list of operations, as `module::Type`: `with_operations!(m)` calls `m!` with all of
+/// them. It declares the modules below and builds every table of the registry, so adding an
+/// operation is its file, its shapes, its key-state row, and one line here.
+macro_rules! with_operations {
+    ($callback:ident) => {
+        $callback! {
+            cancel_key_deletion::CancelKeyDeletion,
+            create_alias::CreateAlias,
+            create_grant::CreateGrant,
+            create_key::CreateKey,
+            decapsulate::Decapsulate,
+            decrypt::Decrypt,
+            delete_alias::DeleteAlias,
+            delete_imported_key_material::DeleteImportedKeyMaterial,
+            derive_shared_secret::DeriveSharedSecret,
+            describe_key::DescribeKey,
+            disable_key::DisableKey,
+            disable_key_rotation::DisableKeyRotation,
+            enable_key::EnableKey,
+            enable_key_rotation::EnableKeyRotation,
+            encapsulate::Encapsulate,
+            encrypt::Encrypt,
+            generate_data_key::GenerateDataKey,
+            generate_data_key_pair::GenerateDataKeyPair,
+            generate_data_key_pair_without_plaintext::GenerateDataKeyPairWithoutPlaintext,
+            generate_data_key_without_plaintext::GenerateDataKeyWithoutPlaintext,
+            generate_mac::GenerateMac,
+            generate_random::GenerateRandom,
+            get_key_last_usage::GetKeyLastUsage,
+            get_key_policy::GetKeyPolicy,
+            get_key_rotation_status::GetKeyRotationStatus,
+            get_parameters_for_import::GetParametersForImport,
+            get_public_key::GetPublicKey,
+            import_key_material::ImportKeyMaterial,
+            list_aliases::ListAliases,
+            list_grants::ListGrants,
+            list_key_policies::ListKeyPolicies,
+            list_key_rotations::ListKeyRotations,
+            list_keys::ListKeys,
+            list_resource_tags::ListResourceTags,
+            list_retirable_grants::ListRetirableGrants,
+            put_key_policy::PutKeyPolicy,
+            re_encrypt::ReEncrypt,
+            replicate_key::ReplicateKey,
+            retire_grant::RetireGrant,
+            revoke_grant::RevokeGrant,
+            rotate_key_on_demand::RotateKeyOnDemand,
+            schedule_key_deletion::ScheduleKeyDeletion,
+            sign::Sign,
+            tag_resource::TagResource,
+            untag_resource::UntagResource,
+            update_alias::UpdateAlias,
+            update_key_description::UpdateKeyDescription,
+            update_primary_region::UpdatePrimaryRegion,
+            verify::Verify,
+            verify_mac::VerifyMac,
+        }
+    };
+}
+pub(crate) use with_operations;
+
+macro_rules! declare_modules {
+    ($($module:ident :: $op:ident),+ $(,)?) => {
+        $(pub mod $module;)+
+    };
+}
+with_operations!(declare_modules);
 
 use crate::access::authz::AuthorizedKey;
 use crate::key::Key;
