@@ -28,9 +28,10 @@ FERROKMS=${FERROKMS_BINARY:-$FERROKMS}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ferrokms-memory.XXXXXX")
 LOAD_PID=""
 cleanup() {
-    for pid in "$SERVER_PID" "$LOAD_PID"; do
-        [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
-    done
+    if [ -n "$LOAD_PID" ]; then
+        kill -9 "$LOAD_PID" 2>/dev/null || true
+    fi
+    stop_server >/dev/null 2>&1 || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
