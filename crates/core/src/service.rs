@@ -1,5 +1,6 @@
-//! The service object: the store, the root key (its two halves) and the clock, plus the few things every operation
-//! needs of them (resolving a key reference, unwrapping key material for an authorised key).
+//! The service object: the store, the root key (its two halves) and the clock, plus the few
+//! things every operation needs of them (resolving a key reference, unwrapping key material for
+//! an authorised key).
 
 use crate::access::authz::AuthorizedKey;
 use crate::cache::{scoped, Caches};

@@ -57,6 +57,8 @@ mod tests {
     fn shared_types_are_send_and_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<RootKey>();
+        assert_send_sync::<MaterialWrapping>();
+        assert_send_sync::<RootSecrets>();
         assert_send_sync::<SecretBytes>();
         assert_send_sync::<CryptoError>();
         assert_send_sync::<ciphertext::Header>();

@@ -4,8 +4,8 @@
 //! changed; the counter row is always the last row such a transaction locks, so identity
 //! writers from every node queue on it without deadlock.
 
-/// The columns of `principals`, which are the fields of [`PrincipalRow`](crate::PrincipalRow): calls
-/// `$then!($args, PrincipalRow { fields })` (see [`columns!`]).
+/// The columns of `principals`, which are the fields of [`PrincipalRow`](crate::PrincipalRow):
+/// calls `$then!($args, PrincipalRow { fields })` (see [`columns!`]).
 macro_rules! principal_row {
     ($then:ident $(, $arg:tt)*) => {
         $then!($($arg,)* PrincipalRow {
@@ -14,8 +14,8 @@ macro_rules! principal_row {
     };
 }
 
-/// The columns of `access_keys`, which are the fields of [`AccessKeyRow`](crate::AccessKeyRow): calls
-/// `$then!($args, AccessKeyRow { fields })` (see [`columns!`]).
+/// The columns of `access_keys`, which are the fields of [`AccessKeyRow`](crate::AccessKeyRow):
+/// calls `$then!($args, AccessKeyRow { fields })` (see [`columns!`]).
 macro_rules! access_key_row {
     ($then:ident $(, $arg:tt)*) => {
         $then!($($arg,)* AccessKeyRow {
