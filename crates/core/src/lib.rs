@@ -16,6 +16,7 @@ pub mod blocking;
 pub mod bootstrap;
 pub mod cache;
 pub mod caller;
+pub mod change_feed;
 pub mod clock;
 pub mod error;
 pub mod iam;

@@ -96,6 +96,11 @@ impl Kms {
         &self.last_usage
     }
 
+    /// The caches of this process (the change feed's follower drops what changed).
+    pub fn caches(&self) -> &Caches {
+        &self.caches
+    }
+
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()
     }
@@ -197,6 +202,7 @@ impl Kms {
         region: &str,
         stored_id: &str,
     ) -> Result<Key, KmsError> {
+        let ticket = self.caches.read_ticket();
         let row = self
             .store
             .get_key(account_id, region, stored_id)
@@ -204,7 +210,7 @@ impl Kms {
             .map_err(error::store)?
             .ok_or_else(|| not_found(region, account_id, crate::key::visible_key_id(stored_id)))?;
         let key = Key::from_row(row)?;
-        self.caches.put_key(&key);
+        self.caches.put_read_key(&key, ticket);
         Ok(key)
     }
 
@@ -217,6 +223,7 @@ impl Kms {
         if let Some(key) = self.caches.key(&scoped(account_id, region, stored_id)) {
             return Ok(Some(key));
         }
+        let ticket = self.caches.read_ticket();
         let row = self
             .store
             .get_key(account_id, region, stored_id)
@@ -224,7 +231,7 @@ impl Kms {
             .map_err(error::store)?;
         let Some(row) = row else { return Ok(None) };
         let key = Key::from_row(row)?;
-        self.caches.put_key(&key);
+        self.caches.put_read_key(&key, ticket);
         Ok(Some(key))
     }
 
@@ -266,7 +273,7 @@ impl Kms {
         Ok(policy)
     }
 
-    /// The caller's identity (IAM) policies, parsed; cached for `METADATA_TTL`.
+    /// The caller's identity (IAM) policies, parsed; cached as metadata (see [`crate::cache`]).
     pub(crate) async fn identity_policies(
         &self,
         principal_arn: &str,
@@ -274,6 +281,7 @@ impl Kms {
         if let Some(policies) = self.caches.identity_policies(principal_arn) {
             return Ok(policies);
         }
+        let ticket = self.caches.read_ticket();
         let stored = self
             .store
             .list_principal_policies(principal_arn)
@@ -286,11 +294,11 @@ impl Kms {
             .collect();
         let policies = Arc::new(parsed);
         self.caches
-            .put_identity_policies(principal_arn, policies.clone());
+            .put_identity_policies(principal_arn, policies.clone(), ticket);
         Ok(policies)
     }
 
-    /// A key's tags as (key, value), for `aws:ResourceTag/<key>`; cached for `METADATA_TTL`.
+    /// A key's tags as (key, value), for `aws:ResourceTag/<key>`; cached as metadata (see [`crate::cache`]).
     pub(crate) async fn resource_tags(
         &self,
         key_id: &str,
@@ -298,6 +306,7 @@ impl Kms {
         if let Some(tags) = self.caches.tags(key_id) {
             return Ok(tags);
         }
+        let ticket = self.caches.read_ticket();
         let max = crate::ops::create_key::MAX_TAGS as u32;
         let rows = self
             .store
@@ -309,11 +318,11 @@ impl Kms {
                 .map(|t| (t.key, t.value))
                 .collect::<Vec<_>>(),
         );
-        self.caches.put_tags(key_id, tags.clone());
+        self.caches.put_tags(key_id, tags.clone(), ticket);
         Ok(tags)
     }
 
-    /// A key's alias names, for `kms:ResourceAliases`; cached for `METADATA_TTL`.
+    /// A key's alias names, for `kms:ResourceAliases`; cached as metadata (see [`crate::cache`]).
     pub(crate) async fn resource_aliases(
         &self,
         key_id: &str,
@@ -321,13 +330,14 @@ impl Kms {
         if let Some(aliases) = self.caches.key_aliases(key_id) {
             return Ok(aliases);
         }
+        let ticket = self.caches.read_ticket();
         let aliases = Arc::new(
             self.store
                 .aliases_for_key(key_id)
                 .await
                 .map_err(error::store)?,
         );
-        self.caches.put_key_aliases(key_id, aliases.clone());
+        self.caches.put_key_aliases(key_id, aliases.clone(), ticket);
         Ok(aliases)
     }
 
@@ -388,6 +398,7 @@ impl Kms {
         let target = match self.caches.alias_target(&at) {
             Some(target) => target,
             None => {
+                let ticket = self.caches.read_ticket();
                 let row = self
                     .store
                     .get_alias(account_id, region, alias)
@@ -396,7 +407,8 @@ impl Kms {
                 let Some(alias_row) = row else {
                     return Err(alias_not_found(region, account_id, alias));
                 };
-                self.caches.put_alias_target(at, &alias_row.target_key_id);
+                self.caches
+                    .put_alias_target(at, &alias_row.target_key_id, ticket);
                 alias_row.target_key_id
             }
         };

@@ -46,15 +46,26 @@ type Scope = (String, String, String, String);
 pub struct Authenticator {
     kms: Arc<Kms>,
     cache: Mutex<HashMap<Scope, Entry>>,
-    /// When the store's identity version was last read, and its value then.
-    seen: Mutex<(Instant, i64)>,
+    /// When the identities were last checked, and what they were then.
+    seen: Mutex<(Instant, IdentityVersion)>,
     /// The Regions a credential scope may name (`serve --regions`).
     regions: Arc<[String]>,
 }
 
-/// How often the store's identity version is read: an access key or principal deleted by the
-/// admin command (another process) stops working within this bound.
+/// How often the store's identity version is read while the change feed is not followed: an
+/// access key or principal deleted by the admin command (another process) or another node stops
+/// working within this bound. While it is followed, the feed's count is checked on every request.
 pub const IDENTITY_CHECK_INTERVAL: Duration = Duration::from_millis(250);
+
+/// What the identities were when last checked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum IdentityVersion {
+    Unread,
+    /// The store's counter ([`ferrokms_store::Store::identity_version`]).
+    Store(i64),
+    /// The change feed's count ([`ferrokms_core::cache::Caches::identity_epoch`]).
+    Feed(u64),
+}
 
 impl Authenticator {
     pub fn new(kms: Arc<Kms>) -> Self {
@@ -68,7 +79,7 @@ impl Authenticator {
             kms,
             cache: Mutex::new(HashMap::new()),
             // Due at once: the first request reads the version.
-            seen: Mutex::new((Instant::now(), i64::MIN)),
+            seen: Mutex::new((Instant::now(), IdentityVersion::Unread)),
         }
     }
 
@@ -233,22 +244,32 @@ impl Authenticator {
         Ok((identity, secret))
     }
 
-    /// Reads the identity version at most every `IDENTITY_CHECK_INTERVAL` and empties the cache
-    /// when it moved.
+    /// Empties the cache when the identities moved since the last check: by the change feed's
+    /// count while it is followed (no store read), else by the store's identity version, read at
+    /// most every `IDENTITY_CHECK_INTERVAL`.
     async fn forget_if_identities_changed(&self) -> Result<(), KmsError> {
-        let due = match self.seen.lock() {
-            Ok(seen) => seen.1 == i64::MIN || seen.0.elapsed() >= IDENTITY_CHECK_INTERVAL,
-            Err(_) => true,
+        let caches = self.kms.caches();
+        let version = if caches.following() {
+            IdentityVersion::Feed(caches.identity_epoch())
+        } else {
+            let due = match self.seen.lock() {
+                Ok(seen) => {
+                    !matches!(seen.1, IdentityVersion::Store(_))
+                        || seen.0.elapsed() >= IDENTITY_CHECK_INTERVAL
+                }
+                Err(_) => true,
+            };
+            if !due {
+                return Ok(());
+            }
+            let stored = self
+                .kms
+                .store()
+                .identity_version()
+                .await
+                .map_err(ferrokms_core::error::store)?;
+            IdentityVersion::Store(stored)
         };
-        if !due {
-            return Ok(());
-        }
-        let version = self
-            .kms
-            .store()
-            .identity_version()
-            .await
-            .map_err(ferrokms_core::error::store)?;
         let changed = match self.seen.lock() {
             Ok(mut seen) => {
                 let changed = seen.1 != version;

@@ -83,6 +83,7 @@ pub struct Running {
     serving: JoinHandle<()>,
     scheduler: JoinHandle<()>,
     usage_flusher: JoinHandle<()>,
+    change_follower: JoinHandle<()>,
 }
 
 impl Running {
@@ -98,6 +99,7 @@ impl Running {
         let _ = self.serving.await;
         let _ = self.scheduler.await;
         let _ = self.usage_flusher.await;
+        let _ = self.change_follower.await;
         if let Err(e) = self.audit.close().await {
             tracing::error!(error = %e, "closing the audit trail failed");
         }
@@ -234,6 +236,7 @@ pub async fn start(config: ServerConfig) -> Result<Running, String> {
         .map_err(|e| format!("cannot record the start of key usage tracking: {e}"))?;
     let usage_flusher =
         last_usage::spawn_flusher(kms.clone(), LAST_USAGE_FLUSH_INTERVAL, stopped.clone());
+    let change_follower = ferrokms_core::change_feed::spawn_follower(kms.clone(), stopped.clone());
     let scheduler = scheduler::spawn(
         kms.clone(),
         config.deletion_interval,
@@ -251,5 +254,6 @@ pub async fn start(config: ServerConfig) -> Result<Running, String> {
         serving,
         scheduler,
         usage_flusher,
+        change_follower,
     })
 }

@@ -60,8 +60,8 @@ use async_trait::async_trait;
 pub use error::StoreError;
 pub use postgres::PgStore;
 pub use rows::{
-    AccessKeyRow, AliasRow, GrantRow, KeyRotationRow, KeyRow, KeyUsageRow, KeyVersionRow,
-    PrincipalRow, Tag,
+    AccessKeyRow, AliasRow, ChangeRow, GrantRow, KeyRotationRow, KeyRow, KeyUsageRow,
+    KeyVersionRow, PrincipalRow, Tag,
 };
 pub use sqlite::SqliteStore;
 
@@ -558,6 +558,25 @@ pub trait Store: Send + Sync + 'static {
 
     /// Inserts or overwrites a setting.
     async fn set_setting(&self, name: &str, value: &str) -> Result<(), StoreError>;
+
+    // ---- the change feed (written by triggers in the transaction of every change) ----
+
+    /// The feed's rows with `seq > after`, in `seq` order, at most `limit`. On PostgreSQL a
+    /// row with a lower `seq` than one already returned may still commit later (see
+    /// [`ChangeRow`]).
+    async fn changes_after(&self, after: i64, limit: u32) -> Result<Vec<ChangeRow>, StoreError>;
+
+    /// The highest `seq` written so far, 0 for an empty feed.
+    async fn last_change(&self) -> Result<i64, StoreError>;
+
+    /// Deletes the rows written before `before` (Unix seconds); says how many.
+    async fn prune_changes(&self, before: i64) -> Result<u64, StoreError>;
+
+    /// Waits at most `timeout` for a sign that the feed has grown: PostgreSQL's notification on
+    /// channel `ferrokms_changes`, sent when a changing transaction commits; SQLite has no such
+    /// sign and waits out `timeout`. Never fails: a lost notification connection only means the
+    /// reader sees the change at its next poll instead of at once.
+    async fn wait_for_changes(&self, timeout: std::time::Duration);
 
     // ---- health ----
 

@@ -178,6 +178,26 @@ pub struct KeyUsageRow {
     pub event_id: String,
 }
 
+/// One row of the change feed: something cached elsewhere has changed and must be read again.
+/// `seq` grows with every row; SQLite commits them in `seq` order, PostgreSQL may commit a lower
+/// `seq` after a higher one (each transaction draws its own from the sequence).
+///
+/// | `kind`       | `account_id`, `region` | `name`         | what changed                      |
+/// |--------------|------------------------|----------------|-----------------------------------|
+/// | `"key"`      | the key's              | key id         | the key row (or it was destroyed) |
+/// | `"tags"`     | empty                  | key id         | the key's tags                    |
+/// | `"alias"`    | the alias's            | alias name     | the alias (created, moved, gone)  |
+/// | `"policies"` | empty                  | principal ARN  | the principal's identity policies |
+/// | `"identity"` | empty                  | empty          | principals or access keys         |
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeRow {
+    pub seq: i64,
+    pub kind: String,
+    pub account_id: String,
+    pub region: String,
+    pub name: String,
+}
+
 /// Prints as `<N bytes>` in place of the bytes themselves.
 struct ByteCount(usize);
 

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use ferrokms_store::conformance::databases::ScratchDatabase;
 use ferrokms_store::conformance::{run_all, CASES};
 use ferrokms_store::{
-    open_store, AliasRow, KeyRow, KeyVersionRow, PgStore, Store, StoreError, Tag,
+    open_store, AliasRow, KeyRow, KeyVersionRow, PgStore, PrincipalRow, Store, StoreError, Tag,
     PENDING_DELETION_STATE,
 };
 use sqlx::{Connection, PgConnection, Row};
@@ -180,6 +180,53 @@ async fn conformance_on_a_fresh_database_with_a_locale_aware_default_collation()
     run_all(&store).await;
     store.close().await;
     drop(db);
+}
+
+#[tokio::test]
+async fn change_feed_pruning_on_a_database_of_its_own() {
+    let Some(url) = server_url() else { return };
+    let Some(db) = scratch_database(&url, "prune", "").await else {
+        panic!("could not create a scratch database");
+    };
+    let store = open(db.url()).await;
+    ferrokms_store::conformance::changes::pruning_drops_old_rows_only(&store).await;
+    store.close().await;
+    drop(db);
+}
+
+/// A node waiting for the change feed is woken by another node's commit, not by its timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_on_one_node_wakes_the_feed_waiter_on_another() {
+    let Some(url) = server_url() else { return };
+    let (waiter, writer) = (Arc::new(open(&url).await), open(&url).await);
+    // The first wait opens the listening connection; nothing commits meanwhile.
+    waiter.wait_for_changes(Duration::from_millis(50)).await;
+    let waiting = {
+        let waiter = waiter.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            waiter.wait_for_changes(Duration::from_secs(30)).await;
+            started.elapsed()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let version = writer.identity_version().await.expect("version");
+    let scope = fresh_name("feed_wake");
+    let user = PrincipalRow {
+        arn: format!("arn:aws:iam::{scope}:user/w"),
+        account_id: scope.clone(),
+        name: "w".into(),
+        created_at: 1,
+        assume_role_policy: None,
+        unique_id: None,
+    };
+    writer.insert_principal(&user, None).await.expect("insert");
+    assert!(writer.identity_version().await.expect("version") > version);
+    let waited = waiting.await.expect("join");
+    assert!(
+        waited < Duration::from_secs(10),
+        "woken after {waited:?}, not by the commit"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

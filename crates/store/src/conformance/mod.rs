@@ -15,6 +15,7 @@
 //! spawned tasks; a backend's own tests can add spawned races across several stores.)
 
 mod aliases;
+pub mod changes;
 pub mod databases;
 mod grants;
 mod identity;
@@ -127,6 +128,7 @@ pub const CASES: &[Case] = &[
     case!(races::racing_identity_changes_each_move_the_version),
     case!(upserts::put_tags_with_repeated_keys_keeps_the_last_and_counts_it_once),
     case!(upserts::rotating_in_a_pending_version_replaces_every_column),
+    case!(changes::every_cached_change_is_in_the_feed),
 ];
 
 /// Runs every case against `store`, naming each on stderr before it starts.

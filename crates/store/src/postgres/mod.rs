@@ -15,6 +15,9 @@
 //!   tag limit holds under concurrent calls; `destroy_key` locks it `FOR UPDATE`.
 //! - Identity changes bump one counter row in their own transaction; leases are one
 //!   `INSERT ... ON CONFLICT DO UPDATE ... WHERE` each, which PostgreSQL makes atomic.
+//! - The change feed's rows are written by triggers inside the changing transaction, which also
+//!   `NOTIFY ferrokms_changes`; PostgreSQL delivers the notification when (and only if) the
+//!   transaction commits. Rows may commit out of `seq` order (see migration 0011).
 //!
 //! Migrations under `migrations/postgres/` (the SQLite schema in PostgreSQL types; identifier
 //! text is `COLLATE "C"`, so order and pagination compare bytes as on SQLite, whatever the
@@ -48,7 +51,9 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::sync::Arc;
+
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 
 pub use options::PgOptions;
 
@@ -73,7 +78,23 @@ pub(crate) fn is_postgres_url(spec: &str) -> bool {
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    /// The connection listening for the change feed's notifications, opened by the first
+    /// `wait_for_changes` and again after it is lost.
+    listener: Arc<FeedListener>,
 }
+
+/// See [`PgStore::wait_for_changes`].
+#[derive(Default)]
+struct FeedListener(tokio::sync::Mutex<Option<PgListener>>);
+
+impl std::fmt::Debug for FeedListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FeedListener")
+    }
+}
+
+/// The channel the change feed's triggers notify (migration 0011).
+const FEED_CHANNEL: &str = "ferrokms_changes";
 
 impl PgStore {
     /// Connects to `url` with [`PgOptions`] taken from its query parameters (defaults
@@ -110,7 +131,10 @@ impl PgStore {
             .test_before_acquire(true)
             .connect_with(connect.options(session))
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            listener: Arc::default(),
+        })
     }
 
     /// Closes every connection; later calls fail with `Backend`.
@@ -137,6 +161,37 @@ impl PgStore {
     /// What follows a committed destruction of a key: nothing, PostgreSQL has no file of its
     /// own to clean (see the module docs on what stays in the data files and the WAL).
     async fn after_destroy(&self) {}
+
+    /// Waits for a notification on [`FEED_CHANNEL`] (or `timeout`). The listening connection
+    /// stays open between calls, so a commit between two waits still ends the next one at once.
+    /// If it cannot be opened or is lost, the rest of `timeout` is slept: the feed's table is
+    /// the record, and the reader's next poll finds whatever the notification would have
+    /// announced.
+    async fn wait_for_changes(&self, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut slot = self.listener.0.lock().await;
+        if slot.is_none() {
+            let opened = tokio::time::timeout_at(deadline, async {
+                let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
+                listener.listen(FEED_CHANNEL).await.ok()?;
+                Some(listener)
+            });
+            *slot = opened.await.ok().flatten();
+        }
+        let Some(listener) = slot.as_mut() else {
+            tokio::time::sleep_until(deadline).await;
+            return;
+        };
+        match tokio::time::timeout_at(deadline, listener.try_recv()).await {
+            // Notified; or the wait is over.
+            Ok(Ok(Some(_))) | Err(_) => {}
+            // The connection was lost (None) or failed: open a new one next time.
+            Ok(Ok(None)) | Ok(Err(_)) => {
+                *slot = None;
+                tokio::time::sleep_until(deadline).await;
+            }
+        }
+    }
 }
 
 // ---- The dialect: what the shared body (`crate::sql`) needs to know about PostgreSQL ----

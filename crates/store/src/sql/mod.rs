@@ -27,7 +27,9 @@
 //! - `upsert_tags(conn, key_id, tags)` and `delete_tags(pool, key_id, tag_keys)`: PostgreSQL
 //!   binds arrays and does each in one statement, SQLite runs one statement per tag;
 //! - `Backend::after_destroy(&self)`, what follows a committed key destruction (SQLite
-//!   checkpoints the WAL so that freed pages are zeroed on disk; PostgreSQL does nothing).
+//!   checkpoints the WAL so that freed pages are zeroed on disk; PostgreSQL does nothing);
+//! - `Backend::wait_for_changes(&self, timeout)`, the wait for the change feed to grow
+//!   (PostgreSQL listens for the triggers' notifications, SQLite sleeps).
 //!
 //! Each file below holds the [`Store`](crate::Store) methods of one table group, as a
 //! `macro_rules!` that appends them to the impl being assembled, plus the helpers they share
@@ -36,6 +38,8 @@
 
 #[macro_use]
 mod aliases;
+#[macro_use]
+mod changes;
 #[macro_use]
 mod grants;
 #[macro_use]
@@ -95,7 +99,7 @@ macro_rules! stamp_store {
         mod stamped {
             use super::*;
             use crate::{
-                AccessKeyRow, AliasRow, GrantRow, KeyRotationRow, KeyRow, KeyUsageRow,
+                AccessKeyRow, AliasRow, ChangeRow, GrantRow, KeyRotationRow, KeyRow, KeyUsageRow,
                 KeyVersionRow, PrincipalRow, StoreError, Tag, ENABLED_STATE,
                 PENDING_DELETION_STATE,
             };
@@ -129,6 +133,7 @@ macro_rules! stamp_store {
                 [
                     key_methods lifecycle_methods version_methods rotation_methods alias_methods
                     tag_methods grant_methods principal_methods identity_methods service_methods
+                    change_methods
                 ]
             }
         }

@@ -106,6 +106,14 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// SQLite cannot signal another process that it committed: the feed's reader polls, and
+    /// this is its wait between polls.
+    async fn wait_for_changes(&self, timeout: std::time::Duration) {
+        tokio::time::sleep(timeout).await
+    }
+}
+
 // ---- The dialect: what the shared body (`crate::sql`) needs to know about SQLite ----
 
 type Backend = SqliteStore;

@@ -108,6 +108,12 @@ async fn conformance_each_case_on_a_fresh_in_memory_store() {
 }
 
 #[tokio::test]
+async fn change_feed_pruning_on_a_store_of_its_own() {
+    let store = SqliteStore::open_in_memory().await.expect("open");
+    crate::conformance::changes::pruning_drops_old_rows_only(&store).await;
+}
+
+#[tokio::test]
 async fn conformance_all_cases_twice_on_one_shared_file_store() {
     let dir = TempDir::new().expect("tempdir");
     let store = open(&db_path(&dir)).await;
