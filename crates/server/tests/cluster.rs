@@ -279,6 +279,23 @@ async fn encrypts(kms: &Client, key_id: &str, wait: Duration) -> Option<bool> {
     }
 }
 
+/// EnableKey or DisableKey through `kms`.
+async fn set_enabled(kms: &Client, key_id: &str, enabled: bool) {
+    if enabled {
+        kms.enable_key()
+            .key_id(key_id)
+            .send()
+            .await
+            .expect("enable");
+    } else {
+        kms.disable_key()
+            .key_id(key_id)
+            .send()
+            .await
+            .expect("disable");
+    }
+}
+
 /// The value below which `share` of `sorted` lies (nearest rank).
 fn percentile(sorted: &[Duration], share: f64) -> Duration {
     let rank = (sorted.len() as f64 * share).ceil() as usize;
@@ -311,21 +328,7 @@ async fn a_flip_on_one_node_is_seen_on_another_within_milliseconds() {
     let mut seen_after = Vec::with_capacity(FLIPS);
     for flip in 0..FLIPS {
         let enabled = flip % 2 == 1;
-        if enabled {
-            kms[0]
-                .enable_key()
-                .key_id(&key)
-                .send()
-                .await
-                .expect("enable");
-        } else {
-            kms[0]
-                .disable_key()
-                .key_id(&key)
-                .send()
-                .await
-                .expect("disable");
-        }
+        set_enabled(&kms[0], &key, enabled).await;
         let acknowledged = Instant::now();
         loop {
             let answer = encrypts(&kms[1], &key, Duration::from_secs(5)).await;
@@ -369,12 +372,7 @@ async fn a_node_cut_off_from_its_database_serves_nothing_stale_past_the_bound() 
     );
 
     relay.freeze();
-    kms[0]
-        .disable_key()
-        .key_id(&key)
-        .send()
-        .await
-        .expect("disable");
+    set_enabled(&kms[0], &key, false).await;
     let disabled_at = Instant::now();
     let mut last_served = None;
     while disabled_at.elapsed() < PARTITION_BOUND + Duration::from_secs(2) {

@@ -1,6 +1,7 @@
 -- The change feed: see migrations/sqlite/0011_change_feed.sql for what the rows mean. Here the
 -- triggers also notify channel `ferrokms_changes` (one notification per transaction: PostgreSQL
--- folds identical ones), so listening nodes read the feed at once instead of at their next poll.
+-- folds identical ones, and delivers them when, and only if, the transaction commits), so
+-- listening nodes read the feed at once instead of at their next poll.
 --
 -- Unlike SQLite, concurrent transactions take `seq` values in one order and may commit in
 -- another: a reader can see seq 12 before seq 11 commits. Readers therefore keep the gaps they
@@ -8,78 +9,43 @@
 CREATE TABLE change_feed (
     seq        BIGSERIAL PRIMARY KEY,
     kind       TEXT   NOT NULL,
-    account_id TEXT   NOT NULL,
-    region     TEXT   NOT NULL,
-    name       TEXT   NOT NULL,
-    at         BIGINT NOT NULL
+    account_id TEXT   NOT NULL DEFAULT '',
+    region     TEXT   NOT NULL DEFAULT '',
+    name       TEXT   NOT NULL DEFAULT '',
+    at         BIGINT NOT NULL DEFAULT extract(epoch FROM now())::BIGINT
 );
 
-CREATE FUNCTION change_feed_note(kind TEXT, account_id TEXT, region TEXT, name TEXT)
-RETURNS void LANGUAGE plpgsql AS $$
+-- One body for every trigger: TG_ARGV is (kind, then the names of the changed row's columns
+-- that hold account_id, region and name; an absent column leaves the field empty).
+CREATE FUNCTION change_feed_note() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    changed JSONB;
 BEGIN
-    INSERT INTO change_feed (kind, account_id, region, name, at)
-    VALUES (kind, account_id, region, name, extract(epoch FROM now())::BIGINT);
+    IF TG_OP = 'DELETE' THEN
+        changed := to_jsonb(OLD);
+    ELSE
+        changed := to_jsonb(NEW);
+    END IF;
+    INSERT INTO change_feed (kind, account_id, region, name)
+    VALUES (TG_ARGV[0],
+            COALESCE(changed ->> TG_ARGV[1], ''),
+            COALESCE(changed ->> TG_ARGV[2], ''),
+            COALESCE(changed ->> TG_ARGV[3], ''));
     PERFORM pg_notify('ferrokms_changes', '');
-END
-$$;
-
-CREATE FUNCTION keys_feed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        PERFORM change_feed_note('key', OLD.account_id, OLD.region, OLD.key_id);
-    ELSE
-        PERFORM change_feed_note('key', NEW.account_id, NEW.region, NEW.key_id);
-    END IF;
     RETURN NULL;
 END
 $$;
+
 -- A new key is no change: nothing can have cached it.
-CREATE TRIGGER keys_feed AFTER UPDATE OR DELETE ON keys FOR EACH ROW EXECUTE FUNCTION keys_feed();
-
-CREATE FUNCTION key_tags_feed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        PERFORM change_feed_note('tags', '', '', OLD.key_id);
-    ELSE
-        PERFORM change_feed_note('tags', '', '', NEW.key_id);
-    END IF;
-    RETURN NULL;
-END
-$$;
-CREATE TRIGGER key_tags_feed AFTER INSERT OR UPDATE OR DELETE ON key_tags
-    FOR EACH ROW EXECUTE FUNCTION key_tags_feed();
-
-CREATE FUNCTION aliases_feed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        PERFORM change_feed_note('alias', OLD.account_id, OLD.region, OLD.alias_name);
-    ELSE
-        PERFORM change_feed_note('alias', NEW.account_id, NEW.region, NEW.alias_name);
-    END IF;
-    RETURN NULL;
-END
-$$;
-CREATE TRIGGER aliases_feed AFTER INSERT OR UPDATE OR DELETE ON aliases
-    FOR EACH ROW EXECUTE FUNCTION aliases_feed();
-
-CREATE FUNCTION principal_policies_feed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        PERFORM change_feed_note('policies', '', '', OLD.principal_arn);
-    ELSE
-        PERFORM change_feed_note('policies', '', '', NEW.principal_arn);
-    END IF;
-    RETURN NULL;
-END
-$$;
+CREATE TRIGGER keys_feed AFTER UPDATE OR DELETE ON keys FOR EACH ROW
+    EXECUTE FUNCTION change_feed_note('key', 'account_id', 'region', 'key_id');
+CREATE TRIGGER key_tags_feed AFTER INSERT OR UPDATE OR DELETE ON key_tags FOR EACH ROW
+    EXECUTE FUNCTION change_feed_note('tags', '-', '-', 'key_id');
+CREATE TRIGGER aliases_feed AFTER INSERT OR UPDATE OR DELETE ON aliases FOR EACH ROW
+    EXECUTE FUNCTION change_feed_note('alias', 'account_id', 'region', 'alias_name');
 CREATE TRIGGER principal_policies_feed AFTER INSERT OR UPDATE OR DELETE ON principal_policies
-    FOR EACH ROW EXECUTE FUNCTION principal_policies_feed();
-
-CREATE FUNCTION identity_feed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM change_feed_note('identity', '', '', '');
-    RETURN NULL;
-END
-$$;
-CREATE TRIGGER identity_feed AFTER UPDATE ON counters
-    FOR EACH ROW WHEN (NEW.name = 'identity') EXECUTE FUNCTION identity_feed();
+    FOR EACH ROW EXECUTE FUNCTION change_feed_note('policies', '-', '-', 'principal_arn');
+-- Every write to principals and access keys bumps the 'identity' counter in its transaction.
+CREATE TRIGGER identity_feed AFTER UPDATE ON counters FOR EACH ROW
+    WHEN (NEW.name = 'identity')
+    EXECUTE FUNCTION change_feed_note('identity', '-', '-', '-');
