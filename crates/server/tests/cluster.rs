@@ -43,7 +43,7 @@ struct Node {
 
 impl Node {
     fn start(store: &str, root_key: &str) -> Node {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = node_dir();
         let mut child = Command::new(env!("CARGO_BIN_EXE_ferrokms"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir.path())
@@ -92,6 +92,20 @@ impl Drop for Node {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A node's data dir, in memory (/dev/shm) where there is one: the tests measure how soon a
+/// change is seen, and each answer waits for the audit trail's fdatasync, which on a disk shared
+/// with the rest of a test run can take hundreds of milliseconds (measured under `dd` load: the
+/// slow flips were all single answers that long, seen by the first poll). In memory the sync
+/// still runs, it just does not wait for a disk.
+fn node_dir() -> tempfile::TempDir {
+    let shm = std::path::Path::new("/dev/shm");
+    let in_memory = shm
+        .is_dir()
+        .then(|| tempfile::tempdir_in(shm).ok())
+        .flatten();
+    in_memory.unwrap_or_else(|| tempfile::tempdir().expect("temp dir"))
 }
 
 /// An acknowledged write: the key, and a ciphertext of `plaintext` under it.
@@ -330,10 +344,13 @@ async fn a_flip_on_one_node_is_seen_on_another_within_milliseconds() {
         let enabled = flip % 2 == 1;
         set_enabled(&kms[0], &key, enabled).await;
         let acknowledged = Instant::now();
-        loop {
+        let mut polls = 0;
+        let (sent, took) = loop {
+            let asked = Instant::now();
             let answer = encrypts(&kms[1], &key, Duration::from_secs(5)).await;
+            polls += 1;
             if answer == Some(enabled) {
-                break;
+                break (asked - acknowledged, asked.elapsed());
             }
             assert!(answer.is_some(), "node 1 did not answer");
             assert!(
@@ -341,14 +358,22 @@ async fn a_flip_on_one_node_is_seen_on_another_within_milliseconds() {
                 "flip {flip} unseen on node 1 after {:?}",
                 acknowledged.elapsed()
             );
+        };
+        if sent + took > PROPAGATION_P99 {
+            eprintln!(
+                "propagation: flip {flip} slow: seen by poll {polls}, sent {sent:?} after the \
+                 acknowledgement and answered in {took:?}"
+            );
         }
-        seen_after.push(acknowledged.elapsed());
+        // Visible on node 1 by the time this poll was answered (an upper bound: almost always
+        // the first poll, sent at once, already sees it).
+        seen_after.push(sent + took);
     }
     seen_after.sort();
     let (p50, p99) = (percentile(&seen_after, 0.5), percentile(&seen_after, 0.99));
     eprintln!(
         "propagation: {FLIPS} flips of a key's state on node 0, seen on node 1 after \
-         p50 {p50:?}, p99 {p99:?}, max {:?} (one Encrypt on node 1: p50 {:?})",
+         p50 {p50:?}, p99 {p99:?}, max {:?} (one Encrypt on node 1 alone: p50 {:?})",
         seen_after[FLIPS - 1],
         percentile(&round_trips, 0.5)
     );

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ferrokms_store::conformance::databases::ScratchDatabase;
-use ferrokms_store::conformance::{run_all, CASES};
+use ferrokms_store::conformance::{self, run_all, CASES};
 use ferrokms_store::{
     open_store, AliasRow, KeyRow, KeyVersionRow, PgStore, PrincipalRow, Store, StoreError, Tag,
     PENDING_DELETION_STATE,
@@ -68,36 +68,11 @@ async fn scratch_database(server: &str, label: &str, extra: &str) -> Option<Scra
 }
 
 fn key(account: &str, key_id: &str) -> KeyRow {
-    KeyRow {
-        key_id: key_id.into(),
-        account_id: account.into(),
-        region: "us-east-1".into(),
-        arn: format!("arn:aws:kms:us-east-1:{account}:key/{key_id}"),
-        description: String::new(),
-        key_usage: "ENCRYPT_DECRYPT".into(),
-        key_spec: "SYMMETRIC_DEFAULT".into(),
-        origin: "AWS_KMS".into(),
-        state: "Enabled".into(),
-        policy: "{}".into(),
-        creation_date: 1,
-        deletion_date: None,
-        pending_window_days: None,
-        current_version: 1,
-        multi_region: false,
-        multi_region_id: None,
-        primary_region: None,
-        row_version: 1,
-    }
+    conformance::key_row(account, "us-east-1", key_id)
 }
 
 fn version(key_id: &str, material: &[u8]) -> KeyVersionRow {
-    KeyVersionRow {
-        key_id: key_id.into(),
-        version: 1,
-        wrapped_material: material.to_vec(),
-        created_at: 1,
-        ..KeyVersionRow::default()
-    }
+    conformance::version(key_id, 1, material)
 }
 
 /// Runs `call(store, i)` for i in 0..n, each in its own spawned task, on the stores in turn;

@@ -8,35 +8,20 @@ pub(super) async fn lease_is_granted_renewed_refused_and_taken_over_on_expiry(st
     let name = unique("lease-cycle");
     let acquire = |holder: &'static str, now: i64| store.try_acquire_lease(&name, holder, now, 100);
 
-    assert!(
-        acquire("a", 1_000).await.expect("free lease"),
-        "free: granted"
-    );
-    assert!(
-        !acquire("b", 1_050).await.expect("held"),
-        "held by a: refused"
-    );
-    assert!(
-        acquire("a", 1_090).await.expect("renew"),
-        "renewal: granted"
-    );
-    // The renewal moved the expiry to 1_190: b is refused where it would have won before.
-    assert!(
-        !acquire("b", 1_150).await.expect("renewed"),
-        "renewed: refused"
-    );
-    assert!(
-        !acquire("b", 1_189).await.expect("renewed"),
-        "just before expiry"
-    );
-    assert!(
-        acquire("b", 1_190).await.expect("expired"),
-        "at expiry: taken over"
-    );
-    assert!(
-        !acquire("a", 1_200).await.expect("lost"),
-        "the old holder lost it"
-    );
+    // (holder, now, granted, why); the lease's ttl is 100.
+    let steps = [
+        ("a", 1_000, true, "free: granted"),
+        ("b", 1_050, false, "held by a: refused"),
+        ("a", 1_090, true, "renewal: granted"),
+        // The renewal moved the expiry to 1_190: b is refused where it would have won before.
+        ("b", 1_150, false, "renewed: refused"),
+        ("b", 1_189, false, "just before expiry"),
+        ("b", 1_190, true, "at expiry: taken over"),
+        ("a", 1_200, false, "the old holder lost it"),
+    ];
+    for (holder, now, granted, why) in steps {
+        assert_eq!(acquire(holder, now).await.expect(why), granted, "{why}");
+    }
 
     // Renewal is granted to the holder even after its own expiry, if nobody took the lease.
     assert!(acquire("b", 5_000).await.expect("late renewal"));

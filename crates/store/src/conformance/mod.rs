@@ -213,27 +213,7 @@ impl Scope {
     }
 
     fn key(&self, suffix: &str) -> KeyRow {
-        let key_id = self.key_id(suffix);
-        KeyRow {
-            arn: format!("arn:aws:kms:{}:{}:key/{key_id}", self.region, self.account),
-            key_id,
-            account_id: self.account.clone(),
-            region: self.region.clone(),
-            description: "a key".into(),
-            key_usage: "ENCRYPT_DECRYPT".into(),
-            key_spec: "SYMMETRIC_DEFAULT".into(),
-            origin: "AWS_KMS".into(),
-            state: "Enabled".into(),
-            policy: r#"{"Version":"2012-10-17","Statement":[]}"#.into(),
-            creation_date: 1_700_000_000_000,
-            deletion_date: None,
-            pending_window_days: None,
-            current_version: 1,
-            multi_region: false,
-            multi_region_id: None,
-            primary_region: None,
-            row_version: 1,
-        }
+        key_row(&self.account, &self.region, &self.key_id(suffix))
     }
 
     fn alias(&self, name: &str, target_key_id: &str) -> AliasRow {
@@ -258,7 +238,34 @@ impl Scope {
     }
 }
 
-fn version(key_id: &str, version: i64, material: &[u8]) -> KeyVersionRow {
+/// An enabled SYMMETRIC_DEFAULT key of `account` in `region`, at row version 1 (for the
+/// backends' own tests too).
+pub fn key_row(account: &str, region: &str, key_id: &str) -> KeyRow {
+    KeyRow {
+        arn: format!("arn:aws:kms:{region}:{account}:key/{key_id}"),
+        key_id: key_id.into(),
+        account_id: account.into(),
+        region: region.into(),
+        description: "a key".into(),
+        key_usage: "ENCRYPT_DECRYPT".into(),
+        key_spec: "SYMMETRIC_DEFAULT".into(),
+        origin: "AWS_KMS".into(),
+        state: "Enabled".into(),
+        policy: r#"{"Version":"2012-10-17","Statement":[]}"#.into(),
+        creation_date: 1_700_000_000_000,
+        deletion_date: None,
+        pending_window_days: None,
+        current_version: 1,
+        multi_region: false,
+        multi_region_id: None,
+        primary_region: None,
+        row_version: 1,
+    }
+}
+
+/// Version `version` of `key_id` with `material` as its wrapped bytes (for the backends' own
+/// tests too).
+pub fn version(key_id: &str, version: i64, material: &[u8]) -> KeyVersionRow {
     KeyVersionRow {
         key_id: key_id.into(),
         version,

@@ -8,7 +8,7 @@ use sqlx::Row;
 use tempfile::TempDir;
 
 use super::SqliteStore;
-use crate::conformance::{run_all, CASES};
+use crate::conformance::{self, run_all, CASES};
 use crate::{AccessKeyRow, AliasRow, KeyRow, KeyVersionRow, PrincipalRow, Store, StoreError, Tag};
 
 fn db_path(dir: &TempDir) -> PathBuf {
@@ -20,36 +20,11 @@ async fn open(path: &Path) -> SqliteStore {
 }
 
 fn key(key_id: &str) -> KeyRow {
-    KeyRow {
-        key_id: key_id.into(),
-        account_id: "111122223333".into(),
-        region: "us-east-1".into(),
-        arn: format!("arn:aws:kms:us-east-1:111122223333:key/{key_id}"),
-        description: String::new(),
-        key_usage: "ENCRYPT_DECRYPT".into(),
-        key_spec: "SYMMETRIC_DEFAULT".into(),
-        origin: "AWS_KMS".into(),
-        state: "Enabled".into(),
-        policy: "{}".into(),
-        creation_date: 1,
-        deletion_date: None,
-        pending_window_days: None,
-        current_version: 1,
-        multi_region: false,
-        multi_region_id: None,
-        primary_region: None,
-        row_version: 1,
-    }
+    conformance::key_row("111122223333", "us-east-1", key_id)
 }
 
 fn version(key_id: &str, material: &[u8]) -> KeyVersionRow {
-    KeyVersionRow {
-        key_id: key_id.into(),
-        version: 1,
-        wrapped_material: material.to_vec(),
-        created_at: 1,
-        ..KeyVersionRow::default()
-    }
+    conformance::version(key_id, 1, material)
 }
 
 fn alias(name: &str, key_id: &str) -> AliasRow {
