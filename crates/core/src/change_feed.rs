@@ -114,7 +114,10 @@ pub fn spawn_follower(
                 }
                 Err(e) => {
                     if kms.caches().following() {
-                        tracing::warn!(error = %e, "cannot read the change feed; caches fall back to their short expiry");
+                        tracing::warn!(
+                            error = %e,
+                            "cannot read the change feed; caches fall back to their short expiry"
+                        );
                         kms.caches().stop_following();
                     }
                 }

@@ -298,7 +298,8 @@ impl Kms {
         Ok(policies)
     }
 
-    /// A key's tags as (key, value), for `aws:ResourceTag/<key>`; cached as metadata (see [`crate::cache`]).
+    /// A key's tags as (key, value), for `aws:ResourceTag/<key>`; cached as metadata (see
+    /// [`crate::cache`]).
     pub(crate) async fn resource_tags(
         &self,
         key_id: &str,

@@ -141,6 +141,9 @@ impl Authenticator {
         token: Option<&str>,
     ) -> Result<(Arc<Identity>, Arc<SigningKey>), KmsError> {
         self.forget_if_identities_changed().await?;
+        // Compared again before caching: an identity change seen while the store was read
+        // (another request emptied the cache meanwhile) must not be undone by this entry.
+        let read_under = self.identities_now();
         let digest = token.map(|t| ferrokms_crypto::sha256(t.as_bytes()));
         if let Some((identity, signing)) = self.cached(&scope) {
             let same_token = identity.session.as_ref().map(|(_, d)| *d) == digest;
@@ -182,6 +185,9 @@ impl Authenticator {
         let signing = Arc::new(SigningKey::derive(secret, &scope.1, &scope.2, service));
         let key = Arc::new(identity);
         if let Ok(mut cache) = self.cache.lock() {
+            if self.identities_now() != read_under {
+                return Ok((key, signing));
+            }
             if cache.len() >= CACHE_MAX {
                 cache.clear();
             }
@@ -284,6 +290,16 @@ impl Authenticator {
             }
         }
         Ok(())
+    }
+
+    /// The identities as far as this process knows now: the change feed's count while it is
+    /// followed, else the store's version as last read.
+    fn identities_now(&self) -> Option<IdentityVersion> {
+        let caches = self.kms.caches();
+        if caches.following() {
+            return Some(IdentityVersion::Feed(caches.identity_epoch()));
+        }
+        self.seen.lock().ok().map(|seen| seen.1)
     }
 
     fn cached(&self, scope: &Scope) -> Option<(Arc<Identity>, Arc<SigningKey>)> {

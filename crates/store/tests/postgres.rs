@@ -169,6 +169,24 @@ async fn change_feed_pruning_on_a_database_of_its_own() {
     drop(db);
 }
 
+/// The feed's listening connection is not taken from the node's pool: with a pool of one, the
+/// node still has its one connection for requests while it listens.
+#[tokio::test]
+async fn listening_for_the_feed_leaves_the_pool_alone() {
+    let Some(url) = server_url() else { return };
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let store = open(&format!(
+        "{url}{sep}max_connections=1&acquire_timeout_ms=1000"
+    ))
+    .await;
+    store.wait_for_changes(Duration::from_millis(50)).await;
+    store
+        .identity_version()
+        .await
+        .expect("a request while the listener holds its connection");
+    store.close().await;
+}
+
 /// A node waiting for the change feed is woken by another node's commit, not by its timeout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_commit_on_one_node_wakes_the_feed_waiter_on_another() {

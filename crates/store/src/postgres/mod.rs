@@ -83,9 +83,13 @@ pub struct PgStore {
     listener: Arc<FeedListener>,
 }
 
-/// See [`PgStore::wait_for_changes`].
-#[derive(Default)]
-struct FeedListener(tokio::sync::Mutex<Option<PgListener>>);
+/// See [`PgStore::wait_for_changes`]. The listening connection comes from a one-connection pool
+/// of its own, never from the node's pool: it is held for as long as it lives, and a node
+/// configured with `max_connections=1` would otherwise have none left for its requests.
+struct FeedListener {
+    pool: PgPool,
+    listener: tokio::sync::Mutex<Option<PgListener>>,
+}
 
 impl std::fmt::Debug for FeedListener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -122,6 +126,17 @@ impl PgStore {
         if !options.statement_timeout.is_zero() {
             session.push(("statement_timeout", options.statement_timeout.as_millis()));
         }
+        // Opened at the first wait, and again whenever the connection is lost.
+        let listener = FeedListener {
+            pool: PgPoolOptions::new()
+                .max_connections(1)
+                .min_connections(0)
+                .acquire_timeout(options.acquire_timeout)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_lazy_with(connect.clone()),
+            listener: tokio::sync::Mutex::new(None),
+        };
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .min_connections(0)
@@ -133,13 +148,17 @@ impl PgStore {
             .await?;
         Ok(Self {
             pool,
-            listener: Arc::default(),
+            listener: Arc::new(listener),
         })
     }
 
     /// Closes every connection; later calls fail with `Backend`.
     pub async fn close(&self) {
         self.pool.close().await;
+        // The listener holds its pool's connection: dropped first, or the close would wait for
+        // it (a wait in progress ends within its timeout).
+        drop(self.listener.listener.lock().await.take());
+        self.listener.pool.close().await;
     }
 }
 
@@ -169,10 +188,10 @@ impl PgStore {
     /// announced.
     async fn wait_for_changes(&self, timeout: Duration) {
         let deadline = tokio::time::Instant::now() + timeout;
-        let mut slot = self.listener.0.lock().await;
+        let mut slot = self.listener.listener.lock().await;
         if slot.is_none() {
             let opened = tokio::time::timeout_at(deadline, async {
-                let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
+                let mut listener = PgListener::connect_with(&self.listener.pool).await.ok()?;
                 listener.listen(FEED_CHANNEL).await.ok()?;
                 Some(listener)
             });

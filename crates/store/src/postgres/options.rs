@@ -14,8 +14,9 @@ use crate::StoreError;
 /// (e.g. `postgres://kms@db.internal/ferrokms?max_connections=32`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PgOptions {
-    /// Connections this node keeps open at most. Size it so that every node's maximum together
-    /// stays below the server's `max_connections`. Default 16.
+    /// Connections this node keeps open at most for its requests; it holds one more, to listen
+    /// for the change feed's notifications. Size it so that every node's maximum plus one,
+    /// together, stays below the server's `max_connections`. Default 16.
     pub max_connections: u32,
     /// How long a call waits for a free connection (or a new one) before failing with
     /// `Backend`, so that an overloaded or unreachable database fails requests instead of
