@@ -14,69 +14,28 @@ macro_rules! alias_row {
 
 macro_rules! alias_methods {
     ($rest:tt $($methods:tt)*) => {
-        fn alias_from_row(row: &DbRow) -> Result<AliasRow, StoreError> {
-            alias_row!(decode, row)
-        }
-
-        /// Why a conditional alias write changed nothing: the alias is gone (`NotFound`) or
-        /// points at another key than the caller was authorised for (`Conflict`).
-        async fn alias_missed(
+        /// Runs a write conditional on the alias's target; when it changed nothing, says why:
+        /// the alias is gone (`NotFound`) or points at another key than the caller was
+        /// authorised for (`Conflict`).
+        async fn write_alias(
             store: &Backend,
-            account_id: &str,
-            region: &str,
-            alias_name: &str,
-        ) -> StoreError {
-            match crate::Store::get_alias(store, account_id, region, alias_name).await {
-                Ok(Some(_)) => StoreError::Conflict,
-                Ok(None) => StoreError::NotFound,
-                Err(e) => e,
+            query: DbQuery<'_>,
+            (account_id, region, alias_name): (&str, &str, &str),
+        ) -> Result<(), StoreError> {
+            if query.execute(&store.pool).await?.rows_affected() > 0 {
+                return Ok(());
+            }
+            match crate::Store::get_alias(store, account_id, region, alias_name).await? {
+                Some(_) => Err(StoreError::Conflict),
+                None => Err(StoreError::NotFound),
             }
         }
 
-        stamp_store! { $rest $($methods)*
-            async fn insert_alias(&self, alias: &AliasRow) -> Result<(), StoreError> {
-                sqlx::query(concat!(
-                    "INSERT INTO aliases (",
-                    alias_row!(columns),
-                    ") VALUES ($1, $2, $3, $4, $5, $6)"
-                ))
-                .bind(&alias.account_id)
-                .bind(&alias.region)
-                .bind(&alias.alias_name)
-                .bind(&alias.target_key_id)
-                .bind(alias.creation_date)
-                .bind(alias.last_updated_date)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
-            }
-
-            async fn get_alias(
-                &self,
-                account_id: &str,
-                region: &str,
-                alias_name: &str,
-            ) -> Result<Option<AliasRow>, StoreError> {
-                let query = select!(
-                    alias_row,
-                    "FROM aliases WHERE account_id = $1 AND region = $2 AND alias_name = $3"
-                )
-                .bind(account_id)
-                .bind(region)
-                .bind(alias_name);
-                fetch_optional_as(&self.pool, query, alias_from_row).await
-            }
-
-            async fn update_alias(
-                &self,
-                account_id: &str,
-                region: &str,
-                alias_name: &str,
-                expected_target: &str,
-                target_key_id: &str,
-                now_ms: i64,
-            ) -> Result<(), StoreError> {
-                let updated = sqlx::query(
+        queries! { [$rest $($methods)*
+            async fn update_alias(&self, account_id: &str, region: &str, alias_name: &str,
+                expected_target: &str, target_key_id: &str, now_ms: i64)
+                -> Result<(), StoreError> {
+                let update = sqlx::query(
                     "UPDATE aliases SET target_key_id = $1, last_updated_date = $2 \
                      WHERE account_id = $3 AND region = $4 AND alias_name = $5 \
                      AND target_key_id = $6",
@@ -86,58 +45,21 @@ macro_rules! alias_methods {
                 .bind(account_id)
                 .bind(region)
                 .bind(alias_name)
-                .bind(expected_target)
-                .execute(&self.pool)
-                .await?;
-                if updated.rows_affected() == 0 {
-                    return Err(alias_missed(self, account_id, region, alias_name).await);
-                }
-                Ok(())
+                .bind(expected_target);
+                write_alias(self, update, (account_id, region, alias_name)).await
             }
 
-            async fn delete_alias(
-                &self,
-                account_id: &str,
-                region: &str,
-                alias_name: &str,
-                expected_target: &str,
-            ) -> Result<(), StoreError> {
-                let deleted = sqlx::query(
+            async fn delete_alias(&self, account_id: &str, region: &str, alias_name: &str,
+                expected_target: &str) -> Result<(), StoreError> {
+                let delete = sqlx::query(
                     "DELETE FROM aliases WHERE account_id = $1 AND region = $2 \
                      AND alias_name = $3 AND target_key_id = $4",
                 )
                 .bind(account_id)
                 .bind(region)
                 .bind(alias_name)
-                .bind(expected_target)
-                .execute(&self.pool)
-                .await?;
-                if deleted.rows_affected() == 0 {
-                    return Err(alias_missed(self, account_id, region, alias_name).await);
-                }
-                Ok(())
-            }
-
-            async fn list_aliases(
-                &self,
-                account_id: &str,
-                region: &str,
-                key_id: Option<&str>,
-                after_alias_name: Option<&str>,
-                limit: u32,
-            ) -> Result<Vec<AliasRow>, StoreError> {
-                let query = select!(
-                    alias_row,
-                    "FROM aliases WHERE account_id = $1 AND region = $2 \
-                     AND ($3 IS NULL OR target_key_id = $3) \
-                     AND ($4 IS NULL OR alias_name > $4) ORDER BY alias_name LIMIT $5"
-                )
-                .bind(account_id)
-                .bind(region)
-                .bind(key_id)
-                .bind(after_alias_name)
-                .bind(i64::from(limit));
-                fetch_all_as(&self.pool, query, alias_from_row).await
+                .bind(expected_target);
+                write_alias(self, delete, (account_id, region, alias_name)).await
             }
 
             async fn aliases_for_key(&self, key_id: &str) -> Result<Vec<String>, StoreError> {
@@ -152,6 +74,22 @@ macro_rules! alias_methods {
                     .map(|row| Ok(row.try_get("alias_name")?))
                     .collect()
             }
+        ]
+            insert_alias(alias: &AliasRow) -> ()
+                = insert alias_row "aliases" "VALUES ($1, $2, $3, $4, $5, $6)";
+            get_alias(account_id: &str, region: &str, alias_name: &str) -> Option<AliasRow>
+                = alias_row "FROM aliases \
+                    WHERE account_id = $1 AND region = $2 AND alias_name = $3";
+            list_aliases(
+                account_id: &str,
+                region: &str,
+                key_id: Option<&str>,
+                after_alias_name: Option<&str>,
+                limit: u32 => i64::from(limit)
+            ) -> Vec<AliasRow>
+                = alias_row "FROM aliases WHERE account_id = $1 AND region = $2 \
+                    AND ($3 IS NULL OR target_key_id = $3) \
+                    AND ($4 IS NULL OR alias_name > $4) ORDER BY alias_name LIMIT $5";
         }
     };
 }

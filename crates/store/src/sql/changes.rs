@@ -13,25 +13,7 @@ macro_rules! change_row {
 
 macro_rules! change_methods {
     ($rest:tt $($methods:tt)*) => {
-        fn change_from_row(row: &DbRow) -> Result<ChangeRow, StoreError> {
-            change_row!(decode, row)
-        }
-
-        stamp_store! { $rest $($methods)*
-            async fn changes_after(
-                &self,
-                after: i64,
-                limit: u32,
-            ) -> Result<Vec<ChangeRow>, StoreError> {
-                let query = select!(
-                    change_row,
-                    "FROM change_feed WHERE seq > $1 ORDER BY seq LIMIT $2"
-                )
-                .bind(after)
-                .bind(i64::from(limit));
-                fetch_all_as(&self.pool, query, change_from_row).await
-            }
-
+        queries! { [$rest $($methods)*
             async fn last_change(&self) -> Result<i64, StoreError> {
                 let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS seq FROM change_feed")
                     .fetch_one(&self.pool)
@@ -50,6 +32,9 @@ macro_rules! change_methods {
             async fn wait_for_changes(&self, timeout: std::time::Duration) {
                 Backend::wait_for_changes(self, timeout).await
             }
+        ]
+            changes_after(after: i64, limit: u32 => i64::from(limit)) -> Vec<ChangeRow>
+                = change_row "FROM change_feed WHERE seq > $1 ORDER BY seq LIMIT $2";
         }
     };
 }

@@ -23,16 +23,12 @@ macro_rules! identity_methods {
         /// The insertion of `key`; `NotFound` (the foreign key) if its principal does not
         /// exist, `AlreadyExists` if its id does.
         fn access_key_insert(key: &AccessKeyRow) -> DbQuery<'_> {
-            sqlx::query(concat!(
+            let insert = sqlx::query(concat!(
                 "INSERT INTO access_keys (",
                 access_key_row!(columns),
                 ") VALUES ($1, $2, $3, $4, $5)"
-            ))
-            .bind(&key.access_key_id)
-            .bind(&key.principal_arn)
-            .bind(&key.account_id)
-            .bind(&key.wrapped_secret)
-            .bind(key.created_at)
+            ));
+            access_key_row!(binds, insert, key)
         }
 
         stamp_store! { $rest $($methods)*
@@ -51,13 +47,8 @@ macro_rules! identity_methods {
                 write_identity(&self.pool, delete).await
             }
 
-            async fn put_principal_policy(
-                &self,
-                principal_arn: &str,
-                policy_name: &str,
-                document: &str,
-                now_ms: i64,
-            ) -> Result<(), StoreError> {
+            async fn put_principal_policy(&self, principal_arn: &str, policy_name: &str,
+                document: &str, now_ms: i64) -> Result<(), StoreError> {
                 let upsert = sqlx::query(
                     "INSERT INTO principal_policies \
                      (principal_arn, policy_name, document, updated_at) VALUES ($1, $2, $3, $4) \

@@ -65,7 +65,7 @@ macro_rules! key_methods {
             Ok(row.is_some())
         }
 
-        stamp_store! { $rest $($methods)*
+        queries! { [$rest $($methods)*
             async fn insert_key(
                 &self,
                 key: &KeyRow,
@@ -78,70 +78,19 @@ macro_rules! key_methods {
                     ));
                 }
                 let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-                sqlx::query(concat!(
+                // A key's row version starts at 1, whatever the caller's row says.
+                let key = KeyRow { row_version: 1, ..key.clone() };
+                let insert = sqlx::query(concat!(
                     "INSERT INTO keys (",
                     key_row!(columns),
                     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-                     $15, $16, $17, 1)"
-                ))
-                .bind(&key.key_id)
-                .bind(&key.account_id)
-                .bind(&key.region)
-                .bind(&key.arn)
-                .bind(&key.description)
-                .bind(&key.key_usage)
-                .bind(&key.key_spec)
-                .bind(&key.origin)
-                .bind(&key.state)
-                .bind(&key.policy)
-                .bind(key.creation_date)
-                .bind(key.deletion_date)
-                .bind(key.pending_window_days)
-                .bind(key.current_version)
-                .bind(key.multi_region)
-                .bind(&key.multi_region_id)
-                .bind(&key.primary_region)
-                .execute(&mut *tx)
-                .await?;
-                insert_version_on(&mut tx, version).await?;
+                     $15, $16, $17, $18)"
+                ));
+                key_row!(binds, insert, key).execute(&mut *tx).await?;
+                write_version_on(&mut tx, version, Write::Insert).await?;
                 upsert_tags(&mut tx, &key.key_id, tags).await?;
                 tx.commit().await?;
                 Ok(())
-            }
-
-            async fn get_key(
-                &self,
-                account_id: &str,
-                region: &str,
-                key_id: &str,
-            ) -> Result<Option<KeyRow>, StoreError> {
-                let query = select!(
-                    key_row,
-                    "FROM keys WHERE account_id = $1 AND region = $2 AND key_id = $3"
-                )
-                .bind(account_id)
-                .bind(region)
-                .bind(key_id);
-                fetch_optional_as(&self.pool, query, key_from_row).await
-            }
-
-            async fn list_keys(
-                &self,
-                account_id: &str,
-                region: &str,
-                after_key_id: Option<&str>,
-                limit: u32,
-            ) -> Result<Vec<KeyRow>, StoreError> {
-                let query = select!(
-                    key_row,
-                    "FROM keys WHERE account_id = $1 AND region = $2 \
-                     AND ($3 IS NULL OR key_id > $3) ORDER BY key_id LIMIT $4"
-                )
-                .bind(account_id)
-                .bind(region)
-                .bind(after_key_id)
-                .bind(i64::from(limit));
-                fetch_all_as(&self.pool, query, key_from_row).await
             }
 
             async fn update_key(&self, key: &KeyRow) -> Result<KeyRow, StoreError> {
@@ -160,62 +109,11 @@ macro_rules! key_methods {
                     .collect()
             }
 
-            async fn keys_in_state(
-                &self,
-                state: &str,
-                limit: u32,
-            ) -> Result<Vec<KeyRow>, StoreError> {
-                let query = select!(
-                    key_row,
-                    "FROM keys WHERE state = $1 ORDER BY key_id LIMIT $2"
-                )
-                .bind(state)
-                .bind(i64::from(limit));
-                fetch_all_as(&self.pool, query, key_from_row).await
-            }
-
-            async fn keys_with_policy_containing(
-                &self,
-                needle: &str,
-                after_key_id: Option<&str>,
-                limit: u32,
-            ) -> Result<Vec<KeyRow>, StoreError> {
-                let query = select!(
-                    key_row,
-                    "FROM keys WHERE ",
-                    contains!("policy", "$1"),
-                    " AND key_id > $2 ORDER BY key_id LIMIT $3"
-                )
-                .bind(needle)
-                .bind(after_key_id.unwrap_or(""))
-                .bind(i64::from(limit));
-                fetch_all_as(&self.pool, query, key_from_row).await
-            }
-
-            async fn multi_region_keys(
-                &self,
-                account_id: &str,
-                multi_region_id: &str,
-            ) -> Result<Vec<KeyRow>, StoreError> {
-                let query = select!(
-                    key_row,
-                    "FROM keys WHERE account_id = $1 AND multi_region_id = $2 ORDER BY region"
-                )
-                .bind(account_id)
-                .bind(multi_region_id);
-                fetch_all_as(&self.pool, query, key_from_row).await
-            }
-
             /// All the family's rows at once, provided every row still names
             /// `expected_primary` and one of them lives in `new_primary`; the rows are locked
             /// (PostgreSQL) or the database is (SQLite) between the check and the update.
-            async fn set_primary_region(
-                &self,
-                account_id: &str,
-                multi_region_id: &str,
-                expected_primary: &str,
-                new_primary: &str,
-            ) -> Result<(), StoreError> {
+            async fn set_primary_region(&self, account_id: &str, multi_region_id: &str,
+                expected_primary: &str, new_primary: &str) -> Result<(), StoreError> {
                 let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
                 let rows = sqlx::query(concat!(
                     "SELECT region, primary_region FROM keys \
@@ -250,6 +148,29 @@ macro_rules! key_methods {
                 tx.commit().await?;
                 Ok(())
             }
+        ]
+            get_key(account_id: &str, region: &str, key_id: &str) -> Option<KeyRow>
+                = key_row "FROM keys WHERE account_id = $1 AND region = $2 AND key_id = $3";
+            list_keys(
+                account_id: &str,
+                region: &str,
+                after_key_id: Option<&str>,
+                limit: u32 => i64::from(limit)
+            ) -> Vec<KeyRow>
+                = key_row "FROM keys WHERE account_id = $1 AND region = $2 \
+                    AND ($3 IS NULL OR key_id > $3) ORDER BY key_id LIMIT $4";
+            keys_in_state(state: &str, limit: u32 => i64::from(limit)) -> Vec<KeyRow>
+                = key_row "FROM keys WHERE state = $1 ORDER BY key_id LIMIT $2";
+            keys_with_policy_containing(
+                needle: &str,
+                after_key_id: Option<&str> => after_key_id.unwrap_or(""),
+                limit: u32 => i64::from(limit)
+            ) -> Vec<KeyRow>
+                = key_row "FROM keys WHERE ", contains!("policy", "$1"),
+                    " AND key_id > $2 ORDER BY key_id LIMIT $3";
+            multi_region_keys(account_id: &str, multi_region_id: &str) -> Vec<KeyRow>
+                = key_row "FROM keys WHERE account_id = $1 AND multi_region_id = $2 \
+                    ORDER BY region";
         }
     };
 }

@@ -86,6 +86,107 @@ macro_rules! decode {
     };
 }
 
+/// `bound!(arg)` is `arg`; `bound!(arg, expr)` is `expr`: what [`queries!`] binds for an
+/// argument written `arg: Type` or `arg: Type => expr`.
+macro_rules! bound {
+    ($arg:ident) => {
+        $arg
+    };
+    ($arg:ident, $bind:expr) => {
+        $bind
+    };
+}
+
+/// `binds!(query, value, Row { a, b })` is `query.bind(&value.a).bind(&value.b)`: every field
+/// of a row, in the order of its `*_row!` macro, for `$1, $2, ...`. Used as
+/// `grant_row!(binds, query, grant)`.
+macro_rules! binds {
+    ($query:expr, $value:ident, $row:ident { $($field:ident),* $(,)? }) => {
+        $query $(.bind(&$value.$field))*
+    };
+}
+
+/// The store methods that are one statement on the pool, one entry each, appended to the
+/// methods being assembled (`[groups methods]`, see [`stamp_store!`]) before handing on:
+///
+/// - `name(arg: Type, ...) -> Option<Row> = row_macro "FROM ...";` selects every column of the
+///   row type (see [`select!`]) and decodes the row found, if any; `-> Vec<Row>` every row;
+/// - `name(arg: Type, ...) -> () = "SQL";` runs a statement; `-> () or NotFound` answers
+///   that error when it touched no row;
+/// - `name(row: &Row) -> () = insert row_macro "table" "VALUES ...";` inserts every column of
+///   `row` (see [`binds!`]).
+///
+/// The arguments are bound in order as `$1, $2, ...`; `arg: Type => expr` binds `expr`.
+macro_rules! queries {
+    ([$($done:tt)*]) => {
+        stamp_store! { $($done)* }
+    };
+    (
+        [$($done:tt)*]
+        $(#[$meta:meta])*
+        $name:ident($($arg:ident: $ty:ty $(=> $bind:expr)?),*) -> $found:ident<$row:ident>
+            = $columns:ident $($sql:expr),+;
+        $($more:tt)*
+    ) => {
+        queries! { [$($done)*
+            $(#[$meta])*
+            async fn $name(&self, $($arg: $ty),*) -> Result<$found<$row>, StoreError> {
+                let query = select!($columns, $($sql),+) $(.bind(bound!($arg $(, $bind)?)))*;
+                let decode = |row: &DbRow| -> Result<$row, StoreError> { $columns!(decode, row) };
+                fetch_as!($found)(&self.pool, query, decode).await
+            }
+        ] $($more)* }
+    };
+    (
+        [$($done:tt)*]
+        $(#[$meta:meta])*
+        $name:ident($value:ident: &$row:ident) -> ()
+            = insert $columns:ident $table:literal $($sql:expr),+;
+        $($more:tt)*
+    ) => {
+        queries! { [$($done)*
+            $(#[$meta])*
+            async fn $name(&self, $value: &$row) -> Result<(), StoreError> {
+                let query = sqlx::query(concat!(
+                    "INSERT INTO ", $table, " (", $columns!(columns), ") ", $($sql),+
+                ));
+                $columns!(binds, query, $value).execute(&self.pool).await?;
+                Ok(())
+            }
+        ] $($more)* }
+    };
+    (
+        [$($done:tt)*]
+        $(#[$meta:meta])*
+        $name:ident($($arg:ident: $ty:ty $(=> $bind:expr)?),*) -> () $(or $missing:ident)?
+            = $($sql:expr),+;
+        $($more:tt)*
+    ) => {
+        queries! { [$($done)*
+            $(#[$meta])*
+            async fn $name(&self, $($arg: $ty),*) -> Result<(), StoreError> {
+                let query = sqlx::query(concat!($($sql),+)) $(.bind(bound!($arg $(, $bind)?)))*;
+                let _done = query.execute(&self.pool).await?;
+                $(if _done.rows_affected() == 0 {
+                    return Err(StoreError::$missing);
+                })?
+                Ok(())
+            }
+        ] $($more)* }
+    };
+}
+
+/// `fetch_as!(Option)` is [`fetch_optional_as`], `fetch_as!(Vec)` [`fetch_all_as`]: what
+/// [`queries!`] runs for an entry answering `Option<Row>` or `Vec<Row>`.
+macro_rules! fetch_as {
+    (Option) => {
+        fetch_optional_as
+    };
+    (Vec) => {
+        fetch_all_as
+    };
+}
+
 /// Expands the shared body in the backend module that invokes it: a private module `stamped`
 /// that sees the module's dialect (through `use super::*`), holds the groups' helpers and
 /// implements [`Store`](crate::Store) for `Backend`.

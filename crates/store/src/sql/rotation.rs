@@ -18,88 +18,67 @@ macro_rules! rotation_row {
 
 macro_rules! rotation_methods {
     ($rest:tt $($methods:tt)*) => {
-        fn rotation_from_row(row: &DbRow) -> Result<KeyRotationRow, StoreError> {
-            rotation_row!(decode, row)
-        }
-
         /// Inserts or replaces the key's schedule.
         async fn upsert_rotation_on(
             conn: &mut DbConn,
             rotation: &KeyRotationRow,
         ) -> Result<(), StoreError> {
-            sqlx::query(concat!(
+            let upsert = sqlx::query(concat!(
                 "INSERT INTO key_rotation (",
                 rotation_row!(columns),
                 ") VALUES ($1, $2, $3, $4) ON CONFLICT (key_id) DO UPDATE SET \
                  enabled = excluded.enabled, period_days = excluded.period_days, \
                  next_rotation_date = excluded.next_rotation_date"
-            ))
-            .bind(&rotation.key_id)
-            .bind(rotation.enabled)
-            .bind(rotation.period_days)
-            .bind(rotation.next_rotation_date)
-            .execute(conn)
-            .await?;
+            ));
+            rotation_row!(binds, upsert, rotation).execute(conn).await?;
             Ok(())
         }
 
-        stamp_store! { $rest $($methods)*
-            async fn get_key_rotation(
-                &self,
-                key_id: &str,
-            ) -> Result<Option<KeyRotationRow>, StoreError> {
-                let query = select!(
-                    rotation_row,
-                    "FROM key_rotation WHERE key_id = $1"
-                )
-                .bind(key_id);
-                fetch_optional_as(&self.pool, query, rotation_from_row).await
+        /// `update_key_on` with `version` and `rotation` written in the same transaction,
+        /// after checking that they are the key's.
+        async fn update_key_and(
+            pool: &sqlx::Pool<Db>,
+            key: &KeyRow,
+            version: Option<&KeyVersionRow>,
+            rotation: Option<&KeyRotationRow>,
+        ) -> Result<KeyRow, StoreError> {
+            if version.is_some_and(|v| v.key_id != key.key_id)
+                || rotation.is_some_and(|r| r.key_id != key.key_id)
+            {
+                return Err(StoreError::Backend(
+                    "the version or rotation row belongs to another key".into(),
+                ));
             }
-
-            async fn update_key_with_rotation(
-                &self,
-                key: &KeyRow,
-                rotation: &KeyRotationRow,
-            ) -> Result<KeyRow, StoreError> {
-                if rotation.key_id != key.key_id {
-                    return Err(StoreError::Backend(
-                        "update_key_with_rotation: the rotation row belongs to another key".into(),
-                    ));
-                }
-                let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-                let updated = update_key_on(&mut tx, key).await?;
+            let mut tx = pool.begin_with(BEGIN_WRITE).await?;
+            let updated = update_key_on(&mut tx, key).await?;
+            if let Some(version) = version {
+                write_version_on(&mut tx, version, Write::Upsert).await?;
+            }
+            if let Some(rotation) = rotation {
                 upsert_rotation_on(&mut tx, rotation).await?;
-                tx.commit().await?;
-                Ok(updated)
+            }
+            tx.commit().await?;
+            Ok(updated)
+        }
+
+        queries! { [$rest $($methods)*
+            async fn update_key_with_rotation(&self, key: &KeyRow, rotation: &KeyRotationRow)
+                -> Result<KeyRow, StoreError> {
+                update_key_and(&self.pool, key, None, Some(rotation)).await
             }
 
-            async fn rotate_key(
-                &self,
-                key: &KeyRow,
-                version: &KeyVersionRow,
-                rotation: Option<&KeyRotationRow>,
-            ) -> Result<KeyRow, StoreError> {
-                if version.key_id != key.key_id
-                    || rotation.is_some_and(|r| r.key_id != key.key_id)
-                {
-                    return Err(StoreError::Backend(
-                        "rotate_key: the version or rotation row belongs to another key".into(),
-                    ));
-                }
+            async fn rotate_key(&self, key: &KeyRow, version: &KeyVersionRow,
+                rotation: Option<&KeyRotationRow>) -> Result<KeyRow, StoreError> {
                 if key.current_version != version.version {
                     return Err(StoreError::Backend(
                         "rotate_key: the key must make the written version current".into(),
                     ));
                 }
-                let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-                let updated = update_key_on(&mut tx, key).await?;
-                upsert_version_on(&mut tx, version).await?;
-                if let Some(rotation) = rotation {
-                    upsert_rotation_on(&mut tx, rotation).await?;
-                }
-                tx.commit().await?;
-                Ok(updated)
+                update_key_and(&self.pool, key, Some(version), rotation).await
             }
+        ]
+            get_key_rotation(key_id: &str) -> Option<KeyRotationRow>
+                = rotation_row "FROM key_rotation WHERE key_id = $1";
         }
     };
 }

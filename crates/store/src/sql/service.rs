@@ -13,23 +13,14 @@ macro_rules! usage_row {
 
 macro_rules! service_methods {
     ($rest:tt $($methods:tt)*) => {
-        fn usage_from_row(row: &DbRow) -> Result<KeyUsageRow, StoreError> {
-            usage_row!(decode, row)
-        }
-
-        stamp_store! { $rest $($methods)*
+        queries! { [$rest $($methods)*
             /// One upsert whose update arm runs only for the same holder or an expired lease;
             /// the returned row says whether it was granted. SQLite runs one writer at a time;
             /// PostgreSQL guarantees that `INSERT ... ON CONFLICT DO UPDATE` inserts or locks
             /// the existing row and evaluates the `WHERE` on its latest version. Either way, of
             /// callers racing for a free or expired lease exactly one matches.
-            async fn try_acquire_lease(
-                &self,
-                name: &str,
-                holder: &str,
-                now_ms: i64,
-                ttl_ms: i64,
-            ) -> Result<bool, StoreError> {
+            async fn try_acquire_lease(&self, name: &str, holder: &str, now_ms: i64, ttl_ms: i64)
+                -> Result<bool, StoreError> {
                 let granted = sqlx::query(
                     "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3) \
                      ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
@@ -46,22 +37,13 @@ macro_rules! service_methods {
                 Ok(granted.is_some())
             }
 
-            async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
-                sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
-                    .bind(name)
-                    .bind(holder)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(())
-            }
-
             async fn record_key_usage(&self, uses: &[KeyUsageRow]) -> Result<(), StoreError> {
                 if uses.is_empty() {
                     return Ok(());
                 }
                 let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
                 for used in uses {
-                    sqlx::query(concat!(
+                    let upsert = sqlx::query(concat!(
                         "INSERT INTO key_last_usage (",
                         usage_row!(columns),
                         ") VALUES ($1, $2, $3, $4, $5) \
@@ -69,36 +51,10 @@ macro_rules! service_methods {
                          used_at = excluded.used_at, request_id = excluded.request_id, \
                          event_id = excluded.event_id \
                          WHERE excluded.used_at > key_last_usage.used_at"
-                    ))
-                    .bind(&used.key_arn)
-                    .bind(&used.operation)
-                    .bind(used.used_at)
-                    .bind(&used.request_id)
-                    .bind(&used.event_id)
-                    .execute(&mut *tx)
-                    .await?;
+                    ));
+                    usage_row!(binds, upsert, used).execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
-                Ok(())
-            }
-
-            async fn get_key_usage(
-                &self,
-                key_arn: &str,
-            ) -> Result<Option<KeyUsageRow>, StoreError> {
-                let query = select!(
-                    usage_row,
-                    "FROM key_last_usage WHERE key_arn = $1"
-                )
-                .bind(key_arn);
-                fetch_optional_as(&self.pool, query, usage_from_row).await
-            }
-
-            async fn delete_key_usage(&self, key_arn: &str) -> Result<(), StoreError> {
-                sqlx::query("DELETE FROM key_last_usage WHERE key_arn = $1")
-                    .bind(key_arn)
-                    .execute(&self.pool)
-                    .await?;
                 Ok(())
             }
 
@@ -110,22 +66,20 @@ macro_rules! service_methods {
                 Ok(row.map(|row| row.try_get("value")).transpose()?)
             }
 
-            async fn set_setting(&self, name: &str, value: &str) -> Result<(), StoreError> {
-                sqlx::query(
-                    "INSERT INTO settings (name, value) VALUES ($1, $2) \
-                     ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                )
-                .bind(name)
-                .bind(value)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
-            }
-
             async fn ping(&self) -> Result<(), StoreError> {
                 sqlx::query("SELECT 1").execute(&self.pool).await?;
                 Ok(())
             }
+        ]
+            release_lease(name: &str, holder: &str) -> ()
+                = "DELETE FROM leases WHERE name = $1 AND holder = $2";
+            get_key_usage(key_arn: &str) -> Option<KeyUsageRow>
+                = usage_row "FROM key_last_usage WHERE key_arn = $1";
+            delete_key_usage(key_arn: &str) -> ()
+                = "DELETE FROM key_last_usage WHERE key_arn = $1";
+            set_setting(name: &str, value: &str) -> ()
+                = "INSERT INTO settings (name, value) VALUES ($1, $2) \
+                    ON CONFLICT (name) DO UPDATE SET value = excluded.value";
         }
     };
 }

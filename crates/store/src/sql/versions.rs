@@ -21,44 +21,27 @@ macro_rules! version_methods {
             version_row!(decode, row)
         }
 
-        /// Binds every column of `v`, in `version_row!` order, as `$1` to `$12`.
-        fn bind_version<'q>(query: DbQuery<'q>, v: &'q KeyVersionRow) -> DbQuery<'q> {
-            query
-                .bind(&v.key_id)
-                .bind(v.version)
-                .bind(&v.wrapped_material)
-                .bind(v.created_at)
-                .bind(&v.material_id)
-                .bind(&v.rotation_type)
-                .bind(v.rotation_date)
-                .bind(&v.import_state)
-                .bind(&v.expiration_model)
-                .bind(v.valid_to)
-                .bind(&v.material_description)
-                .bind(&v.material_digest)
+        /// How [`write_version_on`] treats a version the key already has.
+        #[derive(Clone, Copy)]
+        enum Write {
+            /// Refuse it: `AlreadyExists`.
+            Insert,
+            /// Replace every column of the stored row.
+            Upsert,
         }
 
-        /// Inserts `version`; `AlreadyExists` if the key has that version, `NotFound` if the
-        /// key does not exist (the foreign key).
-        async fn insert_version_on(
+        /// Writes `version`; `NotFound` if the key does not exist (the foreign key).
+        async fn write_version_on(
             conn: &mut DbConn,
             version: &KeyVersionRow,
+            write: Write,
         ) -> Result<(), StoreError> {
-            let insert = sqlx::query(concat!(
+            const INSERT: &str = concat!(
                 "INSERT INTO key_versions (",
                 version_row!(columns),
                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-            ));
-            bind_version(insert, version).execute(conn).await?;
-            Ok(())
-        }
-
-        /// Writes `version`, inserting it or replacing every column of the stored row.
-        async fn upsert_version_on(
-            conn: &mut DbConn,
-            version: &KeyVersionRow,
-        ) -> Result<(), StoreError> {
-            let upsert = sqlx::query(concat!(
+            );
+            const UPSERT: &str = concat!(
                 "INSERT INTO key_versions (",
                 version_row!(columns),
                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
@@ -70,8 +53,13 @@ macro_rules! version_methods {
                  expiration_model = excluded.expiration_model, valid_to = excluded.valid_to, \
                  material_description = excluded.material_description, \
                  material_digest = excluded.material_digest"
-            ));
-            bind_version(upsert, version).execute(conn).await?;
+            );
+            let sql = match write {
+                Write::Insert => INSERT,
+                Write::Upsert => UPSERT,
+            };
+            let query = sqlx::query(sql);
+            version_row!(binds, query, version).execute(conn).await?;
             Ok(())
         }
 
@@ -86,53 +74,15 @@ macro_rules! version_methods {
             fetch_optional_as(pool, query, key_from_row).await
         }
 
-        stamp_store! { $rest $($methods)*
-            async fn get_key_version(
-                &self,
-                key_id: &str,
-                version: i64,
-            ) -> Result<Option<KeyVersionRow>, StoreError> {
-                let query = select!(
-                    version_row,
-                    "FROM key_versions WHERE key_id = $1 AND version = $2"
-                )
-                .bind(key_id)
-                .bind(version);
-                fetch_optional_as(&self.pool, query, version_from_row).await
-            }
-
-            async fn list_key_versions(
-                &self,
-                key_id: &str,
-            ) -> Result<Vec<KeyVersionRow>, StoreError> {
-                let query = select!(
-                    version_row,
-                    "FROM key_versions WHERE key_id = $1 ORDER BY version"
-                )
-                .bind(key_id);
-                fetch_all_as(&self.pool, query, version_from_row).await
-            }
-
+        queries! { [$rest $($methods)*
             async fn insert_key_version(&self, version: &KeyVersionRow) -> Result<(), StoreError> {
                 let mut conn = self.pool.acquire().await?;
-                insert_version_on(&mut conn, version).await
+                write_version_on(&mut conn, version, Write::Insert).await
             }
 
-            async fn update_key_with_version(
-                &self,
-                key: &KeyRow,
-                version: &KeyVersionRow,
-            ) -> Result<KeyRow, StoreError> {
-                if version.key_id != key.key_id {
-                    return Err(StoreError::Backend(
-                        "update_key_with_version: the version row belongs to another key".into(),
-                    ));
-                }
-                let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
-                let updated = update_key_on(&mut tx, key).await?;
-                upsert_version_on(&mut tx, version).await?;
-                tx.commit().await?;
-                Ok(updated)
+            async fn update_key_with_version(&self, key: &KeyRow, version: &KeyVersionRow)
+                -> Result<KeyRow, StoreError> {
+                update_key_and(&self.pool, key, Some(version), None).await
             }
 
             /// A version whose key vanished in between (destroyed by the deletion sweep) is
@@ -161,6 +111,11 @@ macro_rules! version_methods {
                 }
                 Ok(out)
             }
+        ]
+            get_key_version(key_id: &str, version: i64) -> Option<KeyVersionRow>
+                = version_row "FROM key_versions WHERE key_id = $1 AND version = $2";
+            list_key_versions(key_id: &str) -> Vec<KeyVersionRow>
+                = version_row "FROM key_versions WHERE key_id = $1 ORDER BY version";
         }
     };
 }
