@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use ferrokms_store::conformance::databases::ScratchDatabase;
 use ferrokms_store::conformance::{self, run_all, CASES};
 use ferrokms_store::{
-    open_store, AliasRow, KeyRow, KeyVersionRow, PgStore, PrincipalRow, Store, StoreError, Tag,
+    open_store, AliasRow, KeyRow, PgStore, PrincipalRow, Store, StoreError, Tag,
     PENDING_DELETION_STATE,
 };
 use sqlx::{Connection, PgConnection, Row};
@@ -71,8 +71,17 @@ fn key(account: &str, key_id: &str) -> KeyRow {
     conformance::key_row(account, "us-east-1", key_id)
 }
 
-fn version(key_id: &str, material: &[u8]) -> KeyVersionRow {
-    conformance::version(key_id, 1, material)
+/// Inserts an enabled key whose first material is `material` in a fresh account named for
+/// `label`; returns the account and the key id.
+async fn insert_fresh_key(store: &PgStore, label: &str, material: &[u8]) -> (String, String) {
+    let account = fresh_name(label);
+    let key_id = format!("{account}-key");
+    let first = conformance::version(&key_id, 1, material);
+    store
+        .insert_key(&key(&account, &key_id), &first, &[])
+        .await
+        .expect("insert_key");
+    (account, key_id)
 }
 
 /// Runs `call(store, i)` for i in 0..n, each in its own spawned task, on the stores in turn;
@@ -278,12 +287,7 @@ async fn nodes_opening_one_fresh_database_at_once_migrate_it_once() {
 async fn two_nodes_racing_from_spawned_tasks_get_exactly_one_winner() {
     let Some(url) = server_url() else { return };
     let nodes = [Arc::new(open(&url).await), Arc::new(open(&url).await)];
-    let account = fresh_name("race");
-    let key_id = format!("{account}-key");
-    nodes[0]
-        .insert_key(&key(&account, &key_id), &version(&key_id, b"m"), &[])
-        .await
-        .expect("insert");
+    let (account, key_id) = insert_fresh_key(&nodes[0], "race", b"m").await;
 
     let alias = AliasRow {
         account_id: account.clone(),
@@ -365,12 +369,7 @@ async fn a_held_row_lock_fails_calls_after_the_statement_timeout_instead_of_hang
     let Some(url) = server_url() else { return };
     let separator = if url.contains('?') { '&' } else { '?' };
     let store = open(&format!("{url}{separator}statement_timeout_ms=300")).await;
-    let account = fresh_name("timeout");
-    let key_id = format!("{account}-key");
-    store
-        .insert_key(&key(&account, &key_id), &version(&key_id, b"m"), &[])
-        .await
-        .expect("insert");
+    let (_, key_id) = insert_fresh_key(&store, "timeout", b"m").await;
 
     // A "hung node": a transaction holding the key row's lock and doing nothing.
     let mut hung = PgConnection::connect(&url).await.expect("connect");
@@ -479,12 +478,7 @@ async fn open_store_takes_either_scheme_and_pool_parameters() {
 async fn destroyed_material_is_unreachable_and_its_tables_are_vacuumed_eagerly() {
     let Some(url) = server_url() else { return };
     let store = open(&url).await;
-    let account = fresh_name("destroy");
-    let key_id = format!("{account}-key");
-    store
-        .insert_key(&key(&account, &key_id), &version(&key_id, b"secret"), &[])
-        .await
-        .expect("insert");
+    let (_, key_id) = insert_fresh_key(&store, "destroy", b"secret").await;
     store.destroy_key(&key_id).await.expect("destroy");
 
     let mut conn = PgConnection::connect(&url).await.expect("connect");

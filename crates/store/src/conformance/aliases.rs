@@ -1,7 +1,7 @@
 //! Conformance cases for aliases: uniqueness per account and region, retargeting, deletion,
 //! filtered pagination.
 
-use super::{assert_store_err, Scope};
+use super::{assert_store_err, every_page, Scope, PAGE};
 use crate::{Store, StoreError};
 
 pub(super) async fn insert_get_and_duplicate(store: &dyn Store) {
@@ -199,18 +199,11 @@ pub(super) async fn list_aliases_filters_and_paginates(store: &dyn Store) {
     }
     let (account, region) = (&scope.account, &scope.region);
 
-    let mut seen = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = store
-            .list_aliases(account, region, None, after.as_deref(), 2)
-            .await
-            .expect("list_aliases");
-        assert!(page.len() <= 2);
-        let Some(last) = page.last() else { break };
-        after = Some(last.alias_name.clone());
-        seen.extend(page.into_iter().map(|alias| alias.alias_name));
-    }
+    let pages = every_page!(
+        |after| store.list_aliases(account, region, None, after, PAGE),
+        alias_name
+    );
+    let seen: Vec<_> = pages.into_iter().map(|row| row.alias_name).collect();
     assert_eq!(
         seen,
         ["alias/a", "alias/b", "alias/c", "alias/d", "alias/e"]

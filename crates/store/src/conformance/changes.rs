@@ -1,7 +1,6 @@
 //! Conformance cases for the change feed: every change a cache depends on is a row, in the
 //! changing transaction, and rows can be read after a point and pruned.
 
-use super::principals::principal;
 use super::{tag, Scope};
 use crate::{ChangeRow, Store};
 
@@ -47,11 +46,7 @@ pub(super) async fn every_cached_change_is_in_the_feed(store: &dyn Store) {
         .expect("tags");
     let alias = scope.alias("feed", id);
     store.insert_alias(&alias).await.expect("alias");
-    let (user, access_key) = principal(&scope, "feeder");
-    store
-        .insert_principal(&user, Some(&access_key))
-        .await
-        .expect("principal");
+    let (user, _) = scope.insert_user(store, "feeder").await;
     store
         .put_principal_policy(&user.arn, "p", "{}", 1)
         .await

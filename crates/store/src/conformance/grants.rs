@@ -1,7 +1,7 @@
 //! Conformance cases for grants: round trips, duplicates, the key's foreign key, the listing
 //! and lookup queries, deletion, and removal with the key.
 
-use super::{assert_store_err, unique, Scope};
+use super::{assert_store_err, every_page, unique, Scope, PAGE};
 use crate::{GrantRow, Store, StoreError};
 
 /// Grant ids (and tokens) of one case: unique across cases and runs, sorting by suffix.
@@ -123,18 +123,10 @@ pub(super) async fn list_grants_filters_and_paginates(store: &dyn Store) {
     let foreign = ids.grant(&neighbour.key_id, "0", alice);
     insert_all(store, &[&g4, &g2, &foreign, &g5, &g1, &g3]).await;
 
-    let mut seen = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = store
-            .list_grants(&key.key_id, None, None, after.as_deref(), 2)
-            .await
-            .expect("list_grants");
-        assert!(page.len() <= 2, "page over the limit: {page:?}");
-        let Some(last) = page.last() else { break };
-        after = Some(last.grant_id.clone());
-        seen.extend(page);
-    }
+    let seen = every_page!(
+        |after| store.list_grants(&key.key_id, None, None, after, PAGE),
+        grant_id
+    );
     assert_eq!(
         seen,
         vec![g1.clone(), g2.clone(), g3.clone(), g4.clone(), g5.clone()]

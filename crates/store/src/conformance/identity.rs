@@ -1,17 +1,12 @@
 //! Conformance cases for identity changes after creation: access keys, deletion, policies, and
 //! the identity version that tells caches something changed.
 
-use super::principals::principal;
 use super::{assert_store_err, unique, Scope};
 use crate::{Store, StoreError};
 
 pub(super) async fn access_keys_added_listed_and_deleted(store: &dyn Store) {
     let scope = Scope::new("identity-keys");
-    let (alice, first) = principal(&scope, "alice");
-    store
-        .insert_principal(&alice, Some(&first))
-        .await
-        .expect("insert");
+    let (alice, first) = scope.insert_user(store, "alice").await;
     let mut second = first.clone();
     second.access_key_id = unique("AKIA");
     store.insert_access_key(&second).await.expect("second key");
@@ -54,11 +49,7 @@ pub(super) async fn access_keys_added_listed_and_deleted(store: &dyn Store) {
 
 pub(super) async fn deleting_a_principal_removes_its_keys_and_policies(store: &dyn Store) {
     let scope = Scope::new("identity-delete");
-    let (bob, key) = principal(&scope, "bob");
-    store
-        .insert_principal(&bob, Some(&key))
-        .await
-        .expect("insert");
+    let (bob, key) = scope.insert_user(store, "bob").await;
     store
         .put_principal_policy(&bob.arn, "p", "{}", 1)
         .await
@@ -79,23 +70,16 @@ pub(super) async fn deleting_a_principal_removes_its_keys_and_policies(store: &d
 
 pub(super) async fn policies_put_replace_list_and_delete(store: &dyn Store) {
     let scope = Scope::new("identity-policies");
-    let (carol, key) = principal(&scope, "carol");
-    store
-        .insert_principal(&carol, Some(&key))
-        .await
-        .expect("insert");
-    store
-        .put_principal_policy(&carol.arn, "zeta", "{\"z\":1}", 1)
-        .await
-        .expect("put");
-    store
-        .put_principal_policy(&carol.arn, "alpha", "{\"a\":1}", 1)
-        .await
-        .expect("put");
-    store
-        .put_principal_policy(&carol.arn, "alpha", "{\"a\":2}", 2)
-        .await
-        .expect("replace");
+    let (carol, _) = scope.insert_user(store, "carol").await;
+    // The last put of a name replaces the ones before.
+    for (name, document, at) in [
+        ("zeta", "{\"z\":1}", 1),
+        ("alpha", "{\"a\":1}", 1),
+        ("alpha", "{\"a\":2}", 2),
+    ] {
+        let put = store.put_principal_policy(&carol.arn, name, document, at);
+        put.await.expect("put_principal_policy");
+    }
     let listed = store
         .list_principal_policies(&carol.arn)
         .await
@@ -129,11 +113,7 @@ pub(super) async fn every_identity_change_moves_the_version(store: &dyn Store) {
         assert!(now > last, "{what} did not move the identity version");
         last = now;
     };
-    let (dan, key) = principal(&scope, "dan");
-    store
-        .insert_principal(&dan, Some(&key))
-        .await
-        .expect("insert");
+    let (dan, key) = scope.insert_user(store, "dan").await;
     moved(
         store.identity_version().await.expect("v"),
         "insert_principal",

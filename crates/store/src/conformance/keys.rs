@@ -1,8 +1,8 @@
 //! Conformance cases for keys: insertion, scoping, pagination, compare-and-swap updates, the
 //! deletion sweep and destruction.
 
-use super::{assert_store_err, tag, version, Scope};
-use crate::{Store, StoreError, PENDING_DELETION_STATE};
+use super::{assert_store_err, every_page, insert_key_row, tag, version, Scope, PAGE};
+use crate::{KeyRow, Store, StoreError, Tag, PENDING_DELETION_STATE};
 
 pub(super) async fn insert_then_get_round_trips(store: &dyn Store) {
     let scope = Scope::new("keys-roundtrip");
@@ -117,18 +117,11 @@ pub(super) async fn list_keys_paginates_in_key_id_order(store: &dyn Store) {
     }
     ids.sort();
 
-    let mut seen = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = store
-            .list_keys(&scope.account, &scope.region, after.as_deref(), 2)
-            .await
-            .expect("list_keys");
-        assert!(page.len() <= 2);
-        let Some(last) = page.last() else { break };
-        after = Some(last.key_id.clone());
-        seen.extend(page.into_iter().map(|row| row.key_id));
-    }
+    let pages = every_page!(
+        |after| store.list_keys(&scope.account, &scope.region, after, PAGE),
+        key_id
+    );
+    let seen: Vec<_> = pages.into_iter().map(|row| row.key_id).collect();
     assert_eq!(seen, ids);
 
     let page = store
@@ -249,11 +242,7 @@ pub(super) async fn keys_due_for_deletion_respects_time_and_state(store: &dyn St
         key.state = state.into();
         key.deletion_date = deletion_date;
         key.pending_window_days = deletion_date.map(|_| 7);
-        store
-            .insert_key(&key, &version(&key.key_id, 1, b"m"), &[])
-            .await
-            .expect("insert");
-        ids.push(key.key_id);
+        ids.push(insert_key_row(store, key, &[]).await.key_id);
     }
 
     let due = store.keys_due_for_deletion(NOW, 10_000).await.expect("due");
@@ -284,15 +273,7 @@ pub(super) async fn keys_due_for_deletion_respects_time_and_state(store: &dyn St
 
 pub(super) async fn destroy_key_removes_everything_it_owns(store: &dyn Store) {
     let scope = Scope::new("keys-destroy");
-    let doomed = scope.key("a");
-    store
-        .insert_key(
-            &doomed,
-            &version(&doomed.key_id, 1, b"doomed"),
-            &[tag("t", "1")],
-        )
-        .await
-        .expect("insert");
+    let doomed = insert_key_row(store, scope.key("a"), &[tag("t", "1")]).await;
     let kept = scope.insert_key(store, "b").await;
     store
         .put_tags(&kept.key_id, &[tag("t", "2")], 50)
@@ -338,22 +319,7 @@ pub(super) async fn destroy_key_removes_everything_it_owns(store: &dyn Store) {
         StoreError::NotFound
     );
 
-    assert_eq!(
-        store
-            .get_key(account, region, &kept.key_id)
-            .await
-            .expect("get"),
-        Some(kept.clone())
-    );
-    assert!(store
-        .get_key_version(&kept.key_id, 1)
-        .await
-        .expect("get")
-        .is_some());
-    assert_eq!(
-        store.list_tags(&kept.key_id, None, 10).await.expect("tags"),
-        vec![tag("t", "2")]
-    );
+    assert_key_intact(store, &kept, &[tag("t", "2")]).await;
     let alias = store
         .get_alias(account, region, &kept_alias.alias_name)
         .await;
@@ -362,18 +328,7 @@ pub(super) async fn destroy_key_removes_everything_it_owns(store: &dyn Store) {
 
 pub(super) async fn destroy_key_if_version_checks_the_row_version(store: &dyn Store) {
     let scope = Scope::new("keys-destroy-if");
-    let mut key = scope.key("a");
-    key.state = PENDING_DELETION_STATE.into();
-    key.deletion_date = Some(1_000);
-    key.pending_window_days = Some(7);
-    store
-        .insert_key(
-            &key,
-            &version(&key.key_id, 1, b"material"),
-            &[tag("t", "1")],
-        )
-        .await
-        .expect("insert");
+    let key = insert_key_row(store, scope.key_pending_deletion("a"), &[tag("t", "1")]).await;
     let due = store
         .keys_due_for_deletion(1_000, 10_000)
         .await
@@ -395,23 +350,8 @@ pub(super) async fn destroy_key_if_version_checks_the_row_version(store: &dyn St
             .await,
         StoreError::Conflict
     );
+    assert_key_intact(store, &cancelled, &[tag("t", "1")]).await;
     let (account, region) = (&scope.account, &scope.region);
-    assert_eq!(
-        store
-            .get_key(account, region, &key.key_id)
-            .await
-            .expect("get"),
-        Some(cancelled.clone())
-    );
-    assert!(store
-        .get_key_version(&key.key_id, 1)
-        .await
-        .expect("version")
-        .is_some());
-    assert_eq!(
-        store.list_tags(&key.key_id, None, 10).await.expect("tags"),
-        vec![tag("t", "1")]
-    );
 
     store
         .destroy_key_if_version(&key.key_id, cancelled.row_version)
@@ -464,4 +404,16 @@ pub(super) async fn keys_are_counted_by_state(store: &dyn Store) {
     let mut sorted = states.clone();
     sorted.sort();
     assert_eq!(states, sorted, "ordered by state");
+}
+
+/// Asserts that `key` is stored as it is, with its first material and exactly `tags`.
+async fn assert_key_intact(store: &dyn Store, key: &KeyRow, tags: &[Tag]) {
+    let stored = store
+        .get_key(&key.account_id, &key.region, &key.key_id)
+        .await;
+    assert_eq!(stored.expect("get_key").as_ref(), Some(key));
+    let material = store.get_key_version(&key.key_id, 1).await;
+    assert!(material.expect("get_key_version").is_some());
+    let stored_tags = store.list_tags(&key.key_id, None, 10).await;
+    assert_eq!(stored_tags.expect("list_tags"), tags);
 }

@@ -68,19 +68,11 @@ pub(super) async fn release_lease_frees_only_the_holders_lease(store: &dyn Store
 
 pub(super) async fn racing_acquirers_of_a_free_lease_get_exactly_one(store: &dyn Store) {
     let name = unique("lease-race-free");
-    let holders: Vec<String> = (0..12).map(|i| format!("node-{i}")).collect();
-    let results = join_all(
-        holders
-            .iter()
-            .map(|holder| store.try_acquire_lease(&name, holder, 1_000, 60_000))
-            .collect(),
-    )
-    .await;
+    let (holders, results) = race_for(store, &name).await;
     let winners: Vec<&String> = holders
         .iter()
         .zip(&results)
-        .filter(|(_, result)| *result.as_ref().expect("acquire"))
-        .map(|(holder, _)| holder)
+        .filter_map(|(holder, granted)| granted.then_some(holder))
         .collect();
     assert_eq!(winners.len(), 1, "{results:?}");
     // The winner holds it: it renews, everyone else is refused.
@@ -102,21 +94,22 @@ pub(super) async fn racing_acquirers_of_an_expired_lease_get_exactly_one(store: 
         .try_acquire_lease(&name, "dead-node", 0, 10)
         .await
         .expect("acquire"));
-    let holders: Vec<String> = (0..12).map(|i| format!("node-{i}")).collect();
-    let results = join_all(
-        holders
-            .iter()
-            .map(|holder| store.try_acquire_lease(&name, holder, 1_000, 60_000))
-            .collect(),
-    )
-    .await;
-    let granted = results
-        .iter()
-        .filter(|result| *result.as_ref().expect("acquire"))
-        .count();
-    assert_eq!(granted, 1, "{results:?}");
+    let (_, results) = race_for(store, &name).await;
+    assert_eq!(results.iter().filter(|granted| **granted).count(), 1);
     assert!(!store
         .try_acquire_lease(&name, "dead-node", 1_001, 10)
         .await
         .expect("taken over"));
+}
+
+/// Twelve holders racing at 1,000 ms for the lease `name` (for 60 s): the holders and whether
+/// each was granted it.
+async fn race_for(store: &dyn Store, name: &str) -> (Vec<String>, Vec<bool>) {
+    let holders: Vec<String> = (0..12).map(|i| format!("node-{i}")).collect();
+    let calls = holders
+        .iter()
+        .map(|holder| store.try_acquire_lease(name, holder, 1_000, 60_000));
+    let results = join_all(calls.collect()).await;
+    let granted = results.into_iter().map(|r| r.expect("acquire")).collect();
+    (holders, granted)
 }

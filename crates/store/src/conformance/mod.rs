@@ -37,7 +37,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::{AliasRow, KeyRow, KeyVersionRow, Store, Tag};
+use crate::{
+    AccessKeyRow, AliasRow, KeyRow, KeyVersionRow, PrincipalRow, Store, Tag, PENDING_DELETION_STATE,
+};
 use races::RACERS;
 
 /// The future of one running case.
@@ -150,6 +152,30 @@ macro_rules! assert_store_err {
 }
 use assert_store_err;
 
+/// The page size of the cases that read a listing page by page.
+const PAGE: u32 = 2;
+
+/// Every row of a paged listing: evaluates `$list` (an expression naming `$after`, the marker
+/// of the page before as `Option<&str>`) until it answers an empty page, asserting that no
+/// page holds more than [`PAGE`] rows; `$marker` is the field of a row that names it as a
+/// marker.
+macro_rules! every_page {
+    (|$after:ident| $list:expr, $marker:ident) => {{
+        let mut rows = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let $after = next.as_deref();
+            let page = $list.await.expect("a page of the listing");
+            assert!(page.len() <= super::PAGE as usize, "a page over the limit");
+            let Some(last) = page.last() else { break };
+            next = Some(last.$marker.clone());
+            rows.extend(page);
+        }
+        rows
+    }};
+}
+use every_page;
+
 /// Runs `futures` concurrently within the calling task and returns their outputs in order.
 pub async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
     let mut futures: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
@@ -227,15 +253,41 @@ impl Scope {
         }
     }
 
+    /// Inserts the user `name` of this scope with one access key (see [`principals::principal`]);
+    /// returns both rows.
+    async fn insert_user(&self, store: &dyn Store, name: &str) -> (PrincipalRow, AccessKeyRow) {
+        let (user, access_key) = principals::principal(self, name);
+        store
+            .insert_principal(&user, Some(&access_key))
+            .await
+            .expect("insert_principal");
+        (user, access_key)
+    }
+
+    /// `self.key(suffix)`, scheduled for deletion at 1,000 ms after a 7-day window.
+    fn key_pending_deletion(&self, suffix: &str) -> KeyRow {
+        KeyRow {
+            state: PENDING_DELETION_STATE.into(),
+            deletion_date: Some(1_000),
+            pending_window_days: Some(7),
+            ..self.key(suffix)
+        }
+    }
+
     /// Inserts `self.key(suffix)` with a version-1 material and no tags; returns the row.
     async fn insert_key(&self, store: &dyn Store, suffix: &str) -> KeyRow {
-        let key = self.key(suffix);
-        store
-            .insert_key(&key, &version(&key.key_id, 1, b"wrapped"), &[])
-            .await
-            .expect("insert_key");
-        key
+        insert_key_row(store, self.key(suffix), &[]).await
     }
+}
+
+/// Inserts `key` with the version-1 material `wrapped` and `tags`; returns the row.
+async fn insert_key_row(store: &dyn Store, key: KeyRow, tags: &[Tag]) -> KeyRow {
+    let first = version(&key.key_id, 1, b"wrapped");
+    store
+        .insert_key(&key, &first, tags)
+        .await
+        .expect("insert_key");
+    key
 }
 
 /// An enabled SYMMETRIC_DEFAULT key of `account` in `region`, at row version 1 (for the

@@ -25,11 +25,7 @@ pub(super) fn principal(scope: &Scope, name: &str) -> (PrincipalRow, AccessKeyRo
 
 pub(super) async fn insert_and_get_principal(store: &dyn Store) {
     let scope = Scope::new("principals-get");
-    let (principal, access_key) = principal(&scope, "alice");
-    store
-        .insert_principal(&principal, Some(&access_key))
-        .await
-        .expect("insert");
+    let (principal, access_key) = scope.insert_user(store, "alice").await;
 
     let stored = store
         .get_principal(&principal.arn)
@@ -51,11 +47,7 @@ pub(super) async fn insert_and_get_principal(store: &dyn Store) {
 
 pub(super) async fn duplicate_principal_is_already_exists_and_atomic(store: &dyn Store) {
     let scope = Scope::new("principals-dup");
-    let (principal, access_key) = principal(&scope, "alice");
-    store
-        .insert_principal(&principal, Some(&access_key))
-        .await
-        .expect("insert");
+    let (principal, access_key) = scope.insert_user(store, "alice").await;
 
     // Same ARN, fresh access key: refused, and the fresh access key is not stored.
     let (_, fresh_key) = principal_with_arn(&scope, &principal.arn);
@@ -118,11 +110,7 @@ pub(super) async fn list_principals_by_account(store: &dyn Store) {
     let other = Scope::new("principals-list-other");
     let mut expected = Vec::new();
     for name in ["carol", "alice", "bob"] {
-        let (principal, access_key) = principal(&scope, name);
-        store
-            .insert_principal(&principal, Some(&access_key))
-            .await
-            .expect("insert");
+        let (principal, _) = scope.insert_user(store, name).await;
         expected.push(principal);
     }
     let (foreign, foreign_key) = principal(&other, "dave");

@@ -2,9 +2,8 @@
 //! connection, so the backend sees them at once) must leave exactly the outcome the contract
 //! promises, as they would from several processes or nodes.
 
-use super::principals::principal;
-use super::{assert_store_err, join_all, tag, Scope};
-use crate::{Store, StoreError, PENDING_DELETION_STATE};
+use super::{assert_store_err, insert_key_row, join_all, tag, Scope};
+use crate::{Store, StoreError};
 
 /// How many callers each race has.
 pub(super) const RACERS: usize = 12;
@@ -107,14 +106,7 @@ pub(super) async fn racing_put_tags_never_exceed_max_tags(store: &dyn Store) {
 
 pub(super) async fn racing_destroy_key_if_version_destroys_once(store: &dyn Store) {
     let scope = Scope::new("races-destroy");
-    let mut key = scope.key("a");
-    key.state = PENDING_DELETION_STATE.into();
-    key.deletion_date = Some(1_000);
-    key.pending_window_days = Some(7);
-    store
-        .insert_key(&key, &super::version(&key.key_id, 1, b"doomed"), &[])
-        .await
-        .expect("insert");
+    let key = insert_key_row(store, scope.key_pending_deletion("a"), &[]).await;
     let results = join_all(
         (0..RACERS)
             .map(|_| store.destroy_key_if_version(&key.key_id, 1))
@@ -128,11 +120,7 @@ pub(super) async fn racing_destroy_key_if_version_destroys_once(store: &dyn Stor
 
 pub(super) async fn racing_identity_changes_each_move_the_version(store: &dyn Store) {
     let scope = Scope::new("races-identity");
-    let (erin, access_key) = principal(&scope, "erin");
-    store
-        .insert_principal(&erin, Some(&access_key))
-        .await
-        .expect("insert");
+    let (erin, _) = scope.insert_user(store, "erin").await;
     let before = store.identity_version().await.expect("version");
     let names: Vec<String> = (0..RACERS).map(|i| format!("policy-{i}")).collect();
     let results = join_all(

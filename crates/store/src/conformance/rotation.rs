@@ -1,7 +1,7 @@
 //! Conformance cases for key rotation: the schedule changes only with the key's compare-and-swap,
 //! the rotation step is all or nothing, and the due list holds exactly the enabled, due keys.
 
-use super::{assert_store_err, join_all, version, Scope, RACERS};
+use super::{assert_store_err, insert_key_row, join_all, version, Scope, RACERS};
 use crate::{KeyRotationRow, KeyRow, KeyVersionRow, Store, StoreError};
 
 fn schedule(key_id: &str, enabled: bool, next: Option<i64>) -> KeyRotationRow {
@@ -11,6 +11,17 @@ fn schedule(key_id: &str, enabled: bool, next: Option<i64>) -> KeyRotationRow {
         period_days: 365,
         next_rotation_date: next,
     }
+}
+
+/// Inserts the key `a` of `scope` with an enabled schedule due at `next`; returns the key row
+/// the schedule's compare-and-swap left.
+async fn insert_rotating_key(store: &dyn Store, scope: &Scope, next: i64) -> KeyRow {
+    let key = scope.insert_key(store, "a").await;
+    let due = schedule(&key.key_id, true, Some(next));
+    store
+        .update_key_with_rotation(&key, &due)
+        .await
+        .expect("enable rotation")
 }
 
 /// The version a rotation of `key` to `number` writes, and the key row that makes it current.
@@ -76,11 +87,7 @@ pub(super) async fn rotation_schedule_changes_with_the_keys_compare_and_swap(sto
 
 pub(super) async fn rotate_key_is_all_or_nothing(store: &dyn Store) {
     let scope = Scope::new("rotation-step");
-    let key = scope.insert_key(store, "a").await;
-    let key = store
-        .update_key_with_rotation(&key, &schedule(&key.key_id, true, Some(5_000)))
-        .await
-        .expect("enable");
+    let key = insert_rotating_key(store, &scope, 5_000).await;
 
     let (row, second) = rotated(&key, 2, b"second");
     let moved = schedule(&key.key_id, true, Some(9_000));
@@ -159,12 +166,11 @@ pub(super) async fn keys_due_for_rotation_are_enabled_keys_with_a_due_enabled_sc
     ];
     let mut ids = Vec::new();
     for (suffix, state, enabled, next) in plan {
-        let mut key = scope.key(suffix);
-        key.state = state.into();
-        store
-            .insert_key(&key, &version(&key.key_id, 1, b"m"), &[])
-            .await
-            .expect("insert");
+        let key = KeyRow {
+            state: state.into(),
+            ..scope.key(suffix)
+        };
+        let key = insert_key_row(store, key, &[]).await;
         store
             .update_key_with_rotation(&key, &schedule(&key.key_id, enabled, next))
             .await
@@ -205,11 +211,7 @@ pub(super) async fn keys_due_for_rotation_are_enabled_keys_with_a_due_enabled_sc
 /// wins, and the key has exactly one new version, the winner's, and the winner's schedule.
 pub(super) async fn racing_rotations_of_one_due_key_rotate_once(store: &dyn Store) {
     let scope = Scope::new("rotation-race");
-    let key = scope.insert_key(store, "a").await;
-    let key = store
-        .update_key_with_rotation(&key, &schedule(&key.key_id, true, Some(1_000)))
-        .await
-        .expect("enable");
+    let key = insert_rotating_key(store, &scope, 1_000).await;
     let attempts: Vec<_> = (0..RACERS)
         .map(|i| {
             let (row, new) = rotated(&key, 2, format!("material {i}").as_bytes());

@@ -1,6 +1,6 @@
 //! Conformance cases for tags: upsert, removal, the per-key limit and pagination.
 
-use super::{assert_store_err, tag, Scope};
+use super::{assert_store_err, every_page, tag, Scope, PAGE};
 use crate::{Store, StoreError};
 
 pub(super) async fn put_tags_upserts_and_remove_tags_ignores_missing(store: &dyn Store) {
@@ -89,18 +89,7 @@ pub(super) async fn list_tags_paginates_in_key_order(store: &dyn Store) {
     ];
     store.put_tags(id, &put, 50).await.expect("put");
 
-    let mut seen = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = store
-            .list_tags(id, after.as_deref(), 2)
-            .await
-            .expect("list");
-        assert!(page.len() <= 2);
-        let Some(last) = page.last() else { break };
-        after = Some(last.key.clone());
-        seen.extend(page);
-    }
+    let seen = every_page!(|after| store.list_tags(id, after, PAGE), key);
     let expected = vec![
         tag("a", "1"),
         tag("b", "2"),

@@ -26,23 +26,18 @@ pub(super) async fn newest_use_wins_and_delete_forgets(store: &dyn Store) {
         .record_key_usage(&[used(&arn, "Encrypt", 200), used(&other, "Sign", 5)])
         .await
         .expect("record");
-    // An older use, e.g. flushed late by another node, does not overwrite a newer one.
-    store
-        .record_key_usage(&[used(&arn, "Decrypt", 100)])
-        .await
-        .expect("record older");
-    assert_eq!(
-        store.get_key_usage(&arn).await.expect("get"),
-        Some(used(&arn, "Encrypt", 200))
-    );
-    store
-        .record_key_usage(&[used(&arn, "GenerateDataKey", 300)])
-        .await
-        .expect("record newer");
-    assert_eq!(
-        store.get_key_usage(&arn).await.expect("get"),
-        Some(used(&arn, "GenerateDataKey", 300))
-    );
+    // An older use, e.g. flushed late by another node, does not overwrite a newer one; a
+    // newer one does.
+    for (recorded, newest) in [
+        (used(&arn, "Decrypt", 100), used(&arn, "Encrypt", 200)),
+        (
+            used(&arn, "GenerateDataKey", 300),
+            used(&arn, "GenerateDataKey", 300),
+        ),
+    ] {
+        store.record_key_usage(&[recorded]).await.expect("record");
+        assert_eq!(store.get_key_usage(&arn).await.expect("get"), Some(newest));
+    }
 
     store.delete_key_usage(&arn).await.expect("delete");
     store.delete_key_usage(&arn).await.expect("delete again");

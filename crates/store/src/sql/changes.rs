@@ -2,12 +2,14 @@
 //! pruning it, and waiting for it to grow, which is the dialect's (`Backend::wait_for_changes`;
 //! see [`super`] for how this is stamped).
 
-/// The columns of `change_feed` a reader needs, which are the fields of
-/// [`ChangeRow`](crate::ChangeRow): calls `$then!($args, ChangeRow { fields })` (see
-/// [`columns!`]).
+/// The columns of `change_feed` a reader needs (not `at`, the time it was written, which only
+/// pruning reads), which are the fields of [`ChangeRow`](crate::ChangeRow): calls
+/// `$then!($args, ChangeRow { fields })` (see [`columns!`]).
 macro_rules! change_row {
     ($then:ident $(, $arg:tt)*) => {
-        $then!($($arg,)* ChangeRow { seq, kind, account_id, region, name })
+        $then!($($arg,)* ChangeRow {
+            seq, kind, account_id, region, name,
+        })
     };
 }
 

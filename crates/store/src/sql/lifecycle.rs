@@ -54,11 +54,8 @@ macro_rules! lifecycle_methods {
         }
 
         stamp_store! { $rest $($methods)*
-            async fn keys_due_for_deletion(
-                &self,
-                now_ms: i64,
-                limit: u32,
-            ) -> Result<Vec<KeyRow>, StoreError> {
+            async fn keys_due_for_deletion(&self, now_ms: i64, limit: u32)
+                -> Result<Vec<KeyRow>, StoreError> {
                 let query = select!(
                     key_row,
                     "FROM keys WHERE state = $1 AND deletion_date <= $2 \
@@ -72,11 +69,8 @@ macro_rules! lifecycle_methods {
 
             /// The schedule's columns are renamed in the subquery so that the key columns stay
             /// unqualified (and unambiguous) in the select list.
-            async fn keys_due_for_rotation(
-                &self,
-                now_ms: i64,
-                limit: u32,
-            ) -> Result<Vec<KeyRow>, StoreError> {
+            async fn keys_due_for_rotation(&self, now_ms: i64, limit: u32)
+                -> Result<Vec<KeyRow>, StoreError> {
                 let query = select!(
                     key_row,
                     "FROM keys JOIN (SELECT r.key_id AS due_key_id, \

@@ -212,21 +212,14 @@ macro_rules! stamp_store {
             /// A function reading one `T` from one row.
             type Decode<T> = fn(&DbRow) -> Result<T, StoreError>;
 
-            /// Runs `query` and decodes every row it returns.
-            async fn fetch_all_as<T>(
-                pool: &sqlx::Pool<Db>,
-                query: DbQuery<'_>,
-                decode: Decode<T>,
-            ) -> Result<Vec<T>, StoreError> {
+            /// Runs `query` and decodes every row it returns ([`fetch_all_as`]) or the one
+            /// it returns, if any ([`fetch_optional_as`]).
+            async fn fetch_all_as<T>(pool: &sqlx::Pool<Db>, query: DbQuery<'_>, decode: Decode<T>)
+                -> Result<Vec<T>, StoreError> {
                 query.fetch_all(pool).await?.iter().map(decode).collect()
             }
-
-            /// Runs `query` and decodes the row it returns, if any.
-            async fn fetch_optional_as<T>(
-                pool: &sqlx::Pool<Db>,
-                query: DbQuery<'_>,
-                decode: Decode<T>,
-            ) -> Result<Option<T>, StoreError> {
+            async fn fetch_optional_as<T>(pool: &sqlx::Pool<Db>, query: DbQuery<'_>,
+                decode: Decode<T>) -> Result<Option<T>, StoreError> {
                 query.fetch_optional(pool).await?.as_ref().map(decode).transpose()
             }
 
