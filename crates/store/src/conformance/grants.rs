@@ -2,7 +2,10 @@
 //! and lookup queries, deletion, and removal with the key.
 
 use super::{assert_store_err, every_page, unique, Scope, PAGE};
-use crate::{GrantRow, Store, StoreError};
+use crate::{GrantRow, KeyRow, Store, StoreError};
+
+const ALICE: &str = "arn:aws:iam::1:user/alice";
+const BOB: &str = "arn:aws:iam::1:user/bob";
 
 /// Grant ids (and tokens) of one case: unique across cases and runs, sorting by suffix.
 struct Ids(String);
@@ -33,6 +36,14 @@ impl Ids {
     }
 }
 
+/// The grant ids of case `label` and two keys of its scope, `a` and `b`.
+async fn two_keys(store: &dyn Store, label: &str) -> (Ids, KeyRow, KeyRow) {
+    let scope = Scope::new(label);
+    let a = scope.insert_key(store, "a").await;
+    let b = scope.insert_key(store, "b").await;
+    (Ids::new(label), a, b)
+}
+
 async fn insert_all(store: &dyn Store, grants: &[&GrantRow]) {
     for grant in grants {
         store.insert_grant(grant).await.expect("insert_grant");
@@ -43,12 +54,12 @@ pub(super) async fn insert_get_and_get_by_token_round_trip(store: &dyn Store) {
     let scope = Scope::new("grants-roundtrip");
     let key = scope.insert_key(store, "a").await;
     let ids = Ids::new("grants-roundtrip");
-    let full = ids.grant(&key.key_id, "full", "arn:aws:iam::1:user/alice");
+    let full = ids.grant(&key.key_id, "full", ALICE);
     let bare = GrantRow {
         name: None,
         retiring_principal: None,
         constraints: None,
-        ..ids.grant(&key.key_id, "bare", "arn:aws:iam::1:user/bob")
+        ..ids.grant(&key.key_id, "bare", BOB)
     };
     insert_all(store, &[&full, &bare]).await;
 
@@ -72,7 +83,7 @@ pub(super) async fn duplicate_grant_id_or_token_is_already_exists(store: &dyn St
     let scope = Scope::new("grants-duplicate");
     let key = scope.insert_key(store, "a").await;
     let ids = Ids::new("grants-duplicate");
-    let grant = ids.grant(&key.key_id, "a", "arn:aws:iam::1:user/alice");
+    let grant = ids.grant(&key.key_id, "a", ALICE);
     insert_all(store, &[&grant]).await;
 
     let same_id = GrantRow {
@@ -103,24 +114,20 @@ pub(super) async fn grant_on_missing_key_is_not_found(store: &dyn Store) {
     let scope = Scope::new("grants-orphan");
     let ids = Ids::new("grants-orphan");
     let missing_key = scope.key_id("missing");
-    let grant = ids.grant(&missing_key, "a", "arn:aws:iam::1:user/alice");
+    let grant = ids.grant(&missing_key, "a", ALICE);
     assert_store_err!(store.insert_grant(&grant).await, StoreError::NotFound);
     let stored = store.get_grant_by_token(&grant.grant_token).await;
     assert_eq!(stored.expect("get_grant_by_token"), None);
 }
 
 pub(super) async fn list_grants_filters_and_paginates(store: &dyn Store) {
-    let scope = Scope::new("grants-list");
-    let key = scope.insert_key(store, "a").await;
-    let neighbour = scope.insert_key(store, "b").await;
-    let ids = Ids::new("grants-list");
-    let (alice, bob) = ("arn:aws:iam::1:user/alice", "arn:aws:iam::1:user/bob");
-    let g1 = ids.grant(&key.key_id, "1", alice);
-    let g2 = ids.grant(&key.key_id, "2", bob);
-    let g3 = ids.grant(&key.key_id, "3", alice);
-    let g4 = ids.grant(&key.key_id, "4", alice);
-    let g5 = ids.grant(&key.key_id, "5", bob);
-    let foreign = ids.grant(&neighbour.key_id, "0", alice);
+    let (ids, key, neighbour) = two_keys(store, "grants-list").await;
+    let g1 = ids.grant(&key.key_id, "1", ALICE);
+    let g2 = ids.grant(&key.key_id, "2", BOB);
+    let g3 = ids.grant(&key.key_id, "3", ALICE);
+    let g4 = ids.grant(&key.key_id, "4", ALICE);
+    let g5 = ids.grant(&key.key_id, "5", BOB);
+    let foreign = ids.grant(&neighbour.key_id, "0", ALICE);
     insert_all(store, &[&g4, &g2, &foreign, &g5, &g1, &g3]).await;
 
     let seen = every_page!(
@@ -133,14 +140,14 @@ pub(super) async fn list_grants_filters_and_paginates(store: &dyn Store) {
     );
 
     let by_grantee = store
-        .list_grants(&key.key_id, None, Some(alice), None, 100)
+        .list_grants(&key.key_id, None, Some(ALICE), None, 100)
         .await;
     assert_eq!(
         by_grantee.expect("list_grants"),
         vec![g1.clone(), g3.clone(), g4.clone()]
     );
     let paged = store
-        .list_grants(&key.key_id, None, Some(alice), Some(&g1.grant_id), 1)
+        .list_grants(&key.key_id, None, Some(ALICE), Some(&g1.grant_id), 1)
         .await;
     assert_eq!(paged.expect("list_grants"), vec![g3.clone()]);
     let by_id = store
@@ -148,7 +155,7 @@ pub(super) async fn list_grants_filters_and_paginates(store: &dyn Store) {
         .await;
     assert_eq!(by_id.expect("list_grants"), vec![g2.clone()]);
     let both_disagree = store
-        .list_grants(&key.key_id, Some(&g2.grant_id), Some(alice), None, 100)
+        .list_grants(&key.key_id, Some(&g2.grant_id), Some(ALICE), None, 100)
         .await;
     assert_eq!(both_disagree.expect("list_grants"), vec![]);
     let other_key_id = store
@@ -164,7 +171,7 @@ pub(super) async fn list_retirable_grants_spans_keys(store: &dyn Store) {
     let first = scope.insert_key(store, "a").await;
     let second = scope.in_region("eu-west-1").insert_key(store, "b").await;
     let ids = Ids::new("grants-retirable");
-    let grantee = "arn:aws:iam::1:user/alice";
+    let grantee = ALICE;
     let retiree = format!("{}-retiree", ids.0);
     let g1 = ids.grant(&second.key_id, "1", grantee);
     let g2 = ids.grant(&first.key_id, "2", grantee);
@@ -200,13 +207,10 @@ pub(super) async fn list_retirable_grants_spans_keys(store: &dyn Store) {
 }
 
 pub(super) async fn find_grant_by_name_matches_key_and_name(store: &dyn Store) {
-    let scope = Scope::new("grants-by-name");
-    let key = scope.insert_key(store, "a").await;
-    let other = scope.insert_key(store, "b").await;
-    let ids = Ids::new("grants-by-name");
+    let (ids, key, other) = two_keys(store, "grants-by-name").await;
     let named = |suffix: &str, key_id: &str, name: Option<&str>| GrantRow {
         name: name.map(Into::into),
-        ..ids.grant(key_id, suffix, "arn:aws:iam::1:user/alice")
+        ..ids.grant(key_id, suffix, ALICE)
     };
     let twin_b = named("b", &key.key_id, Some("shared"));
     let twin_a = named("a", &key.key_id, Some("shared"));
@@ -224,32 +228,25 @@ pub(super) async fn find_grant_by_name_matches_key_and_name(store: &dyn Store) {
 }
 
 pub(super) async fn grants_for_grantee_matches_key_and_grantee(store: &dyn Store) {
-    let scope = Scope::new("grants-grantee");
-    let key = scope.insert_key(store, "a").await;
-    let other = scope.insert_key(store, "b").await;
-    let ids = Ids::new("grants-grantee");
-    let (alice, bob) = ("arn:aws:iam::1:user/alice", "arn:aws:iam::1:user/bob");
-    let a2 = ids.grant(&key.key_id, "2", alice);
-    let a1 = ids.grant(&key.key_id, "1", alice);
-    let b3 = ids.grant(&key.key_id, "3", bob);
-    let a_elsewhere = ids.grant(&other.key_id, "4", alice);
+    let (ids, key, other) = two_keys(store, "grants-grantee").await;
+    let a2 = ids.grant(&key.key_id, "2", ALICE);
+    let a1 = ids.grant(&key.key_id, "1", ALICE);
+    let b3 = ids.grant(&key.key_id, "3", BOB);
+    let a_elsewhere = ids.grant(&other.key_id, "4", ALICE);
     insert_all(store, &[&a2, &b3, &a_elsewhere, &a1]).await;
 
-    let found = store.grants_for_grantee(&key.key_id, alice).await;
+    let found = store.grants_for_grantee(&key.key_id, ALICE).await;
     assert_eq!(found.expect("grants_for_grantee"), vec![a1, a2]);
-    let found = store.grants_for_grantee(&key.key_id, bob).await;
+    let found = store.grants_for_grantee(&key.key_id, BOB).await;
     assert_eq!(found.expect("grants_for_grantee"), vec![b3]);
-    let found = store.grants_for_grantee(&other.key_id, bob).await;
+    let found = store.grants_for_grantee(&other.key_id, BOB).await;
     assert_eq!(found.expect("grants_for_grantee"), vec![]);
 }
 
 pub(super) async fn delete_grant_then_not_found(store: &dyn Store) {
-    let scope = Scope::new("grants-delete");
-    let key = scope.insert_key(store, "a").await;
-    let other = scope.insert_key(store, "b").await;
-    let ids = Ids::new("grants-delete");
-    let doomed = ids.grant(&key.key_id, "a", "arn:aws:iam::1:user/alice");
-    let kept = ids.grant(&key.key_id, "b", "arn:aws:iam::1:user/alice");
+    let (ids, key, other) = two_keys(store, "grants-delete").await;
+    let doomed = ids.grant(&key.key_id, "a", ALICE);
+    let kept = ids.grant(&key.key_id, "b", ALICE);
     insert_all(store, &[&doomed, &kept]).await;
 
     assert_store_err!(
@@ -273,13 +270,10 @@ pub(super) async fn delete_grant_then_not_found(store: &dyn Store) {
 }
 
 pub(super) async fn destroy_key_removes_its_grants(store: &dyn Store) {
-    let scope = Scope::new("grants-destroy");
-    let doomed = scope.insert_key(store, "a").await;
-    let kept = scope.insert_key(store, "b").await;
-    let ids = Ids::new("grants-destroy");
+    let (ids, doomed, kept) = two_keys(store, "grants-destroy").await;
     let retiree = format!("{}-retiree", ids.0);
-    let doomed_grant = ids.grant(&doomed.key_id, "a", "arn:aws:iam::1:user/alice");
-    let kept_grant = ids.grant(&kept.key_id, "b", "arn:aws:iam::1:user/alice");
+    let doomed_grant = ids.grant(&doomed.key_id, "a", ALICE);
+    let kept_grant = ids.grant(&kept.key_id, "b", ALICE);
     insert_all(store, &[&doomed_grant, &kept_grant]).await;
 
     store.destroy_key(&doomed.key_id).await.expect("destroy");

@@ -108,52 +108,41 @@ pub(super) async fn policies_put_replace_list_and_delete(store: &dyn Store) {
 
 pub(super) async fn every_identity_change_moves_the_version(store: &dyn Store) {
     let scope = Scope::new("identity-version");
-    let mut last = store.identity_version().await.expect("version");
-    let mut moved = |now: i64, what: &str| {
-        assert!(now > last, "{what} did not move the identity version");
-        last = now;
-    };
+    // The version last seen: each change must move it past the one before.
+    let last = std::cell::Cell::new(store.identity_version().await.expect("version"));
+    macro_rules! moved {
+        ($what:literal) => {{
+            let now = store.identity_version().await.expect("identity_version");
+            assert!(
+                now > last.replace(now),
+                "{} did not move the identity version",
+                $what
+            );
+        }};
+    }
     let (dan, key) = scope.insert_user(store, "dan").await;
-    moved(
-        store.identity_version().await.expect("v"),
-        "insert_principal",
-    );
+    moved!("insert_principal");
     let mut extra = key.clone();
     extra.access_key_id = unique("AKIA");
     store.insert_access_key(&extra).await.expect("key");
-    moved(
-        store.identity_version().await.expect("v"),
-        "insert_access_key",
-    );
+    moved!("insert_access_key");
     store
         .put_principal_policy(&dan.arn, "p", "{}", 1)
         .await
         .expect("put");
-    moved(
-        store.identity_version().await.expect("v"),
-        "put_principal_policy",
-    );
+    moved!("put_principal_policy");
     store
         .delete_principal_policy(&dan.arn, "p")
         .await
         .expect("del");
-    moved(
-        store.identity_version().await.expect("v"),
-        "delete_principal_policy",
-    );
+    moved!("delete_principal_policy");
     store
         .delete_access_key(&extra.access_key_id)
         .await
         .expect("del");
-    moved(
-        store.identity_version().await.expect("v"),
-        "delete_access_key",
-    );
+    moved!("delete_access_key");
     store.delete_principal(&dan.arn).await.expect("del");
-    moved(
-        store.identity_version().await.expect("v"),
-        "delete_principal",
-    );
+    moved!("delete_principal");
 }
 
 pub(super) async fn roles_have_no_access_keys_and_a_replaceable_trust_policy(store: &dyn Store) {

@@ -286,30 +286,8 @@ pub(super) async fn destroy_key_removes_everything_it_owns(store: &dyn Store) {
 
     store.destroy_key(&doomed.key_id).await.expect("destroy");
 
+    assert_key_gone(store, &doomed).await;
     let (account, region) = (&scope.account, &scope.region);
-    assert_eq!(
-        store
-            .get_key(account, region, &doomed.key_id)
-            .await
-            .expect("get"),
-        None
-    );
-    assert_eq!(
-        store.get_key_version(&doomed.key_id, 1).await.expect("get"),
-        None
-    );
-    assert_eq!(
-        store
-            .list_tags(&doomed.key_id, None, 10)
-            .await
-            .expect("tags"),
-        vec![]
-    );
-    assert!(store
-        .aliases_for_key(&doomed.key_id)
-        .await
-        .expect("aliases")
-        .is_empty());
     let alias = store
         .get_alias(account, region, &doomed_alias.alias_name)
         .await;
@@ -351,27 +329,12 @@ pub(super) async fn destroy_key_if_version_checks_the_row_version(store: &dyn St
         StoreError::Conflict
     );
     assert_key_intact(store, &cancelled, &[tag("t", "1")]).await;
-    let (account, region) = (&scope.account, &scope.region);
 
     store
         .destroy_key_if_version(&key.key_id, cancelled.row_version)
         .await
         .expect("destroy at the current version");
-    assert_eq!(
-        store
-            .get_key(account, region, &key.key_id)
-            .await
-            .expect("get"),
-        None
-    );
-    assert_eq!(
-        store.get_key_version(&key.key_id, 1).await.expect("get"),
-        None
-    );
-    assert_eq!(
-        store.list_tags(&key.key_id, None, 10).await.expect("tags"),
-        vec![]
-    );
+    assert_key_gone(store, &key).await;
     assert_store_err!(
         store
             .destroy_key_if_version(&key.key_id, cancelled.row_version)
@@ -407,6 +370,20 @@ pub(super) async fn keys_are_counted_by_state(store: &dyn Store) {
 }
 
 /// Asserts that `key` is stored as it is, with its first material and exactly `tags`.
+/// Asserts that nothing of `key` is left: its row, its first version, its tags and its aliases.
+async fn assert_key_gone(store: &dyn Store, key: &KeyRow) {
+    let stored = store
+        .get_key(&key.account_id, &key.region, &key.key_id)
+        .await;
+    assert_eq!(stored.expect("get_key"), None);
+    let material = store.get_key_version(&key.key_id, 1).await;
+    assert_eq!(material.expect("get_key_version"), None);
+    let tags = store.list_tags(&key.key_id, None, 10).await;
+    assert_eq!(tags.expect("list_tags"), vec![]);
+    let aliases = store.aliases_for_key(&key.key_id).await;
+    assert!(aliases.expect("aliases_for_key").is_empty());
+}
+
 async fn assert_key_intact(store: &dyn Store, key: &KeyRow, tags: &[Tag]) {
     let stored = store
         .get_key(&key.account_id, &key.region, &key.key_id)

@@ -26,36 +26,24 @@ pub(super) async fn lease_is_granted_renewed_refused_and_taken_over_on_expiry(st
     // Renewal is granted to the holder even after its own expiry, if nobody took the lease.
     assert!(acquire("b", 5_000).await.expect("late renewal"));
     // A huge ttl saturates instead of overflowing.
-    assert!(store
-        .try_acquire_lease(&name, "b", 5_001, i64::MAX)
-        .await
-        .expect("saturating"));
+    assert!(granted(store, &name, "b", 5_001, i64::MAX).await);
     assert!(!acquire("a", i64::MAX - 1).await.expect("still held"));
 }
 
 pub(super) async fn release_lease_frees_only_the_holders_lease(store: &dyn Store) {
     let name = unique("lease-release");
-    assert!(store
-        .try_acquire_lease(&name, "a", 0, 1_000)
-        .await
-        .expect("acquire"));
+    assert!(granted(store, &name, "a", 0, 1_000).await);
     store
         .release_lease(&name, "b")
         .await
         .expect("not the holder");
     assert!(
-        !store
-            .try_acquire_lease(&name, "b", 1, 1_000)
-            .await
-            .expect("still a's"),
+        !granted(store, &name, "b", 1, 1_000).await,
         "a release by a non-holder must not free the lease"
     );
     store.release_lease(&name, "a").await.expect("release");
     assert!(
-        store
-            .try_acquire_lease(&name, "b", 2, 1_000)
-            .await
-            .expect("free"),
+        granted(store, &name, "b", 2, 1_000).await,
         "a released lease is free at once"
     );
     store.release_lease(&name, "b").await.expect("release");
@@ -76,30 +64,24 @@ pub(super) async fn racing_acquirers_of_a_free_lease_get_exactly_one(store: &dyn
         .collect();
     assert_eq!(winners.len(), 1, "{results:?}");
     // The winner holds it: it renews, everyone else is refused.
-    assert!(store
-        .try_acquire_lease(&name, winners[0], 2_000, 60_000)
-        .await
-        .expect("renew"));
+    assert!(granted(store, &name, winners[0], 2_000, 60_000).await);
     for holder in holders.iter().filter(|h| *h != winners[0]) {
-        assert!(!store
-            .try_acquire_lease(&name, holder, 2_000, 60_000)
-            .await
-            .expect("refused"));
+        assert!(!granted(store, &name, holder, 2_000, 60_000).await);
     }
 }
 
 pub(super) async fn racing_acquirers_of_an_expired_lease_get_exactly_one(store: &dyn Store) {
     let name = unique("lease-race-expired");
-    assert!(store
-        .try_acquire_lease(&name, "dead-node", 0, 10)
-        .await
-        .expect("acquire"));
+    assert!(granted(store, &name, "dead-node", 0, 10).await);
     let (_, results) = race_for(store, &name).await;
     assert_eq!(results.iter().filter(|granted| **granted).count(), 1);
-    assert!(!store
-        .try_acquire_lease(&name, "dead-node", 1_001, 10)
-        .await
-        .expect("taken over"));
+    assert!(!granted(store, &name, "dead-node", 1_001, 10).await);
+}
+
+/// Whether `holder` is granted the lease `name` at `now` for `ttl` ms.
+async fn granted(store: &dyn Store, name: &str, holder: &str, now: i64, ttl: i64) -> bool {
+    let acquired = store.try_acquire_lease(name, holder, now, ttl).await;
+    acquired.unwrap_or_else(|e| panic!("try_acquire_lease by {holder} at {now}: {e}"))
 }
 
 /// Twelve holders racing at 1,000 ms for the lease `name` (for 60 s): the holders and whether

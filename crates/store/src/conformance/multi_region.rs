@@ -75,14 +75,12 @@ pub(super) async fn set_primary_region_moves_every_row_or_none(store: &dyn Store
         .set_primary_region(&east.account, &family, "us-east-1", "eu-west-1")
         .await
         .expect("set_primary_region");
+    let moved = vec![
+        ("eu-west-1".to_string(), Some("eu-west-1".to_string()), 2),
+        ("us-east-1".to_string(), Some("eu-west-1".to_string()), 2),
+    ];
     let after = store.multi_region_keys(&east.account, &family).await;
-    assert_eq!(
-        primaries(after.expect("list")),
-        vec![
-            ("eu-west-1".to_string(), Some("eu-west-1".to_string()), 2),
-            ("us-east-1".to_string(), Some("eu-west-1".to_string()), 2),
-        ]
-    );
+    assert_eq!(primaries(after.expect("list")), moved);
 
     // A stale expectation changes nothing.
     let stale = store
@@ -99,13 +97,7 @@ pub(super) async fn set_primary_region_moves_every_row_or_none(store: &dyn Store
         .await;
     assert_store_err!(unknown, StoreError::NotFound);
     let unchanged = store.multi_region_keys(&east.account, &family).await;
-    assert_eq!(
-        primaries(unchanged.expect("list")),
-        vec![
-            ("eu-west-1".to_string(), Some("eu-west-1".to_string()), 2),
-            ("us-east-1".to_string(), Some("eu-west-1".to_string()), 2),
-        ]
-    );
+    assert_eq!(primaries(unchanged.expect("list")), moved);
 }
 
 pub(super) async fn keys_in_state_finds_every_account_and_region(store: &dyn Store) {

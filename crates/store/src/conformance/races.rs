@@ -8,6 +8,17 @@ use crate::{Store, StoreError};
 /// How many callers each race has.
 pub(super) const RACERS: usize = 12;
 
+/// `RACERS` copies of `base`, the `i`th changed by `change(row, i)`.
+fn variants<T: Clone>(base: &T, change: impl Fn(&mut T, usize)) -> Vec<T> {
+    (0..RACERS)
+        .map(|i| {
+            let mut row = base.clone();
+            change(&mut row, i);
+            row
+        })
+        .collect()
+}
+
 /// Counts `Ok`s and the errors matching `loser`; panics on any other outcome.
 fn tally<T: std::fmt::Debug>(
     results: &[Result<T, StoreError>],
@@ -27,13 +38,9 @@ fn tally<T: std::fmt::Debug>(
 pub(super) async fn racing_insert_alias_of_one_name_admits_exactly_one(store: &dyn Store) {
     let scope = Scope::new("races-alias");
     let key = scope.insert_key(store, "a").await;
-    let rows: Vec<_> = (0..RACERS)
-        .map(|i| {
-            let mut row = scope.alias("contended", &key.key_id);
-            row.creation_date = i64::try_from(i).expect("small");
-            row
-        })
-        .collect();
+    let rows = variants(&scope.alias("contended", &key.key_id), |row, i| {
+        row.creation_date = i64::try_from(i).expect("small");
+    });
     let results = join_all(rows.iter().map(|row| store.insert_alias(row)).collect()).await;
     let ok = tally(&results, |err| matches!(err, StoreError::AlreadyExists));
     assert_eq!(ok, 1, "{results:?}");
@@ -50,13 +57,7 @@ pub(super) async fn racing_insert_alias_of_one_name_admits_exactly_one(store: &d
 pub(super) async fn racing_update_key_on_one_row_version_admits_exactly_one(store: &dyn Store) {
     let scope = Scope::new("races-cas");
     let key = scope.insert_key(store, "a").await;
-    let rows: Vec<_> = (0..RACERS)
-        .map(|i| {
-            let mut row = key.clone();
-            row.description = format!("writer {i}");
-            row
-        })
-        .collect();
+    let rows = variants(&key, |row, i| row.description = format!("writer {i}"));
     let results = join_all(rows.iter().map(|row| store.update_key(row)).collect()).await;
     let ok = tally(&results, |err| matches!(err, StoreError::Conflict));
     assert_eq!(ok, 1, "{results:?}");
