@@ -3,7 +3,8 @@
 #
 #   1. a Python venv at .venv with the AWS CLI (v1), boto3 and pytest pinned in
 #      scripts/requirements-test.txt (reinstalled only when that file changes)
-#   2. a throwaway PostgreSQL 15 (scripts/pg.sh) on a free loopback port, stopped at exit
+#   2. a throwaway PostgreSQL 15 (scripts/pg.sh) on a free loopback port, stopped at exit, and
+#      SoftHSM2 (scripts/softhsm.sh, installed with apt-get when missing) for the HSM key stores
 #   3. cargo test --workspace (with the venv first on PATH, so the botocore tests run): the store
 #      conformance suite on SQLite and PostgreSQL, the 3-node cluster test, everything else on
 #      SQLite; then the server's API suite again with PostgreSQL as the store
@@ -12,7 +13,8 @@
 #      port with a temporary data dir, restarts and kill -9, a loadgen smoke run, the secrets check
 #
 # Needs only what a new machine has: the Rust toolchain, python3 (3.11) with venv and pip, gcc,
-# PostgreSQL 15's server binaries (initdb, pg_ctl), and the package registries. Ends with the e2e line "e2e: N passed, M failed, K skipped"; exits non-zero
+# PostgreSQL 15's server binaries (initdb, pg_ctl), the package registries and Debian's (for
+# SoftHSM2). Ends with the e2e line "e2e: N passed, M failed, K skipped"; exits non-zero
 # if anything failed.
 
 set -euo pipefail
@@ -46,6 +48,9 @@ trap stop_postgres EXIT
 echo "== PostgreSQL (scripts/pg.sh)"
 FERROKMS_TEST_POSTGRES_URL=$(bash "$ROOT/scripts/pg.sh" start "$PG_DIR")
 export FERROKMS_TEST_POSTGRES_URL
+echo "== SoftHSM2 (scripts/softhsm.sh)"
+FERROKMS_TEST_SOFTHSM_MODULE=$(bash "$ROOT/scripts/softhsm.sh" module)
+export FERROKMS_TEST_SOFTHSM_MODULE
 
 # --- 3. Rust tests -------------------------------------------------------------------------------
 echo "== cargo test --workspace"

@@ -61,8 +61,10 @@ def client(endpoint, keys=None, config=None):
 class Server:
     """A real `ferrokms serve` on a free loopback port over one data dir, restartable."""
 
-    def __init__(self, binary, data_dir, log_dir):
+    def __init__(self, binary, data_dir, log_dir, args=(), env=None):
         self.binary = binary
+        self.args = list(args)
+        self.env = env
         self.data_dir = Path(data_dir)
         self.log_dir = Path(log_dir)
         self.process = None
@@ -78,7 +80,8 @@ class Server:
         self.process = subprocess.Popen(
             [self.binary, "serve", "--data-dir", str(self.data_dir), "--listen", "127.0.0.1:0",
              # Quotas off, as in lib.sh: the write-load tests call faster than AWS allows.
-             "--quota", "off"],
+             "--quota", "off", *self.args],
+            env=None if self.env is None else {**os.environ, **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -150,9 +153,10 @@ def new_server(binary):
     """Starts servers on fresh data dirs under E2E_WORK; all are stopped at teardown."""
     started = []
 
-    def make(name):
+    def make(name, args=(), env=None):
         work = Path(os.environ["E2E_WORK"])
-        server = Server(binary, work / f"data-{name}-{uuid.uuid4().hex[:8]}", work / "logs")
+        data = work / f"data-{name}-{uuid.uuid4().hex[:8]}"
+        server = Server(binary, data, work / "logs", args, env)
         started.append(server)
         return server.start()
 

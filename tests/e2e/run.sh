@@ -5,7 +5,7 @@
 # Needs `aws`, `python3` with boto3 and pytest on PATH (scripts/test.sh provides them in .venv).
 #
 #   1. cli_flows.sh      the issue's AWS CLI flows against a shared server
-#   2. pytest            test_boto3.py, test_asymmetric.py, test_import.py, test_multi_region.py, test_rotation.py, test_principals.py, test_sts.py, test_roles.py
+#   2. pytest            test_boto3.py, test_asymmetric.py, test_import.py, test_multi_region.py, test_rotation.py, test_principals.py, test_sts.py, test_roles.py, test_durability.py, test_custom_key_stores.py
 #                        (shared server), test_durability.py
 #                        (its own servers: SIGTERM restart, kill -9 during writes)
 #   3. loadgen smoke     a 2-second run of tools/loadgen, when its binary is given
@@ -87,7 +87,7 @@ check_that "cli_flows.sh ran to its end" "$status"
 echo "== boto3 (pytest)"
 status=0
 (cd "$HERE" && python3 -m pytest -p no:cacheprovider -q -rfEsxX \
-    --junitxml="$E2E_WORK/pytest.xml" test_boto3.py test_asymmetric.py test_import.py test_multi_region.py test_rotation.py test_principals.py test_sts.py test_roles.py test_durability.py) ||
+    --junitxml="$E2E_WORK/pytest.xml" test_boto3.py test_asymmetric.py test_import.py test_multi_region.py test_rotation.py test_principals.py test_sts.py test_roles.py test_durability.py test_custom_key_stores.py) ||
     status=$?
 if [ -s "$E2E_WORK/pytest.xml" ]; then
     read -r passed failed skipped < <(python3 - "$E2E_WORK/pytest.xml" <<'EOF'

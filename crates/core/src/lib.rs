@@ -22,6 +22,7 @@ pub mod error;
 pub mod iam;
 pub mod key;
 pub mod key_state;
+pub mod key_stores;
 pub mod last_usage;
 pub mod material;
 pub mod ops;

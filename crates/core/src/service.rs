@@ -32,6 +32,8 @@ pub struct Kms {
     service_events: std::sync::OnceLock<Arc<dyn ServiceEvents>>,
     /// The request quotas of this process; off unless `with_quotas` turns them on.
     quotas: crate::quotas::Limiter,
+    /// The HSM clusters the operator declared and this node's sessions to custom key stores.
+    key_stores: crate::key_stores::KeyStores,
 }
 
 const WRITE_LOCK_STRIPES: usize = 64;
@@ -53,6 +55,7 @@ impl Kms {
             last_usage: LastUsage::default(),
             service_events: std::sync::OnceLock::new(),
             quotas: crate::quotas::Limiter::off(),
+            key_stores: crate::key_stores::KeyStores::default(),
         }
     }
 
@@ -60,6 +63,17 @@ impl Kms {
     pub fn with_quotas(mut self, config: crate::quotas::QuotaConfig) -> Self {
         self.quotas = crate::quotas::Limiter::with_config(config);
         self
+    }
+
+    /// Lets custom key stores use the HSM clusters `clusters` (`serve --hsm-cluster`).
+    pub fn with_hsm_clusters(mut self, clusters: Vec<crate::key_stores::HsmCluster>) -> Self {
+        self.key_stores = crate::key_stores::KeyStores::new(clusters);
+        self
+    }
+
+    /// The declared HSM clusters and this node's sessions to custom key stores.
+    pub(crate) fn key_stores(&self) -> &crate::key_stores::KeyStores {
+        &self.key_stores
     }
 
     /// The request quotas (and how many requests they throttled).

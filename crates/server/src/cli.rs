@@ -151,6 +151,18 @@ pub struct ServeArgs {
         value_name = "NAME=RATE|off"
     )]
     pub quotas: Vec<String>,
+    /// An HSM cluster custom key stores may use (repeatable; in the environment, separated by
+    /// `;`): `id=cluster-<11 to 16 of a-z, A-Z, 2-7>,module=<PKCS#11 module .so>,token=<token
+    /// label>,trust-anchor=<PEM certificate file>`. CreateCustomKeyStore names the id and must
+    /// present that certificate; KeyStorePassword is the token user's PIN.
+    #[arg(
+        long = "hsm-cluster",
+        env = "FERROKMS_HSM_CLUSTERS",
+        value_delimiter = ';',
+        value_name = "id=..,module=..,token=..,trust-anchor=..",
+        value_parser = ferrokms_core::key_stores::HsmCluster::from_flag
+    )]
+    pub hsm_clusters: Vec<ferrokms_core::key_stores::HsmCluster>,
     /// Start even if the audit trail lost acknowledged records or its checkpoint (records cut
     /// from its end, files deleted). Refused otherwise; run `ferrokms audit verify` first to see
     /// what is gone. The trail then goes on from what is left and the loss is logged.

@@ -86,6 +86,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     config.quotas = quotas(&args.quotas)?;
     config.accept_audit_tail_loss = args.accept_audit_tail_loss;
+    config.hsm_clusters = args.hsm_clusters.clone();
     config.listen = args.listen;
     config.account_id = args.account_id;
     config.root_key = args.store.root_key_source();

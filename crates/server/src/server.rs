@@ -46,6 +46,8 @@ pub struct ServerConfig {
     pub quotas: QuotaConfig,
     /// Start even if the audit trail lost acknowledged records (`--accept-audit-tail-loss`).
     pub accept_audit_tail_loss: bool,
+    /// The HSM clusters custom key stores may use (`--hsm-cluster`).
+    pub hsm_clusters: Vec<ferrokms_core::key_stores::HsmCluster>,
 }
 
 impl ServerConfig {
@@ -63,6 +65,7 @@ impl ServerConfig {
             regions: crate::auth::default_regions(),
             quotas: QuotaConfig::default(),
             accept_audit_tail_loss: false,
+            hsm_clusters: Vec::new(),
         }
     }
 }
@@ -187,7 +190,8 @@ pub async fn start(config: ServerConfig) -> Result<Running, String> {
             Arc::new(SystemClock),
         )
         .await?
-        .with_quotas(config.quotas.clone()),
+        .with_quotas(config.quotas.clone())
+        .with_hsm_clusters(config.hsm_clusters.clone()),
     );
     let new_credentials = match bootstrap::ensure_admin(&kms, &config.account_id)
         .await

@@ -60,8 +60,8 @@ use async_trait::async_trait;
 pub use error::StoreError;
 pub use postgres::PgStore;
 pub use rows::{
-    AccessKeyRow, AliasRow, ChangeRow, GrantRow, KeyRotationRow, KeyRow, KeyUsageRow,
-    KeyVersionRow, PrincipalRow, Tag,
+    AccessKeyRow, AliasRow, ChangeRow, CustomKeyStoreRow, GrantRow, KeyRotationRow, KeyRow,
+    KeyUsageRow, KeyVersionRow, PrincipalRow, Tag,
 };
 pub use sqlite::SqliteStore;
 
@@ -306,6 +306,51 @@ pub trait Store: Send + Sync + 'static {
         multi_region_id: &str,
         expected_primary: &str,
         new_primary: &str,
+    ) -> Result<(), StoreError>;
+
+    // ---- custom key stores ----
+
+    /// Errors: `AlreadyExists` on a duplicate id or (account_id, region, name).
+    async fn insert_custom_key_store(&self, store: &CustomKeyStoreRow) -> Result<(), StoreError>;
+
+    async fn get_custom_key_store(
+        &self,
+        account_id: &str,
+        region: &str,
+        custom_key_store_id: &str,
+    ) -> Result<Option<CustomKeyStoreRow>, StoreError>;
+
+    /// The custom key stores of `account_id` / `region` ordered by id, only the one named `name`
+    /// when given, only those after `after_id` when given, at most `limit`.
+    async fn list_custom_key_stores(
+        &self,
+        account_id: &str,
+        region: &str,
+        name: Option<&str>,
+        after_id: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<CustomKeyStoreRow>, StoreError>;
+
+    /// Writes every column of `store` but the id, account, Region and creation date, if the
+    /// stored row_version is `store.row_version`; returns the row as stored, its row_version
+    /// one higher.
+    ///
+    /// Errors: `NotFound` if the store does not exist; `Conflict` if its row_version moved;
+    /// `AlreadyExists` if the new name is taken in the account and Region.
+    async fn update_custom_key_store(
+        &self,
+        store: &CustomKeyStoreRow,
+    ) -> Result<CustomKeyStoreRow, StoreError>;
+
+    /// Deletes the custom key store if its row_version is still `expected_row_version`.
+    ///
+    /// Errors: `NotFound` if it does not exist; `Conflict` if its row_version moved.
+    async fn delete_custom_key_store(
+        &self,
+        account_id: &str,
+        region: &str,
+        custom_key_store_id: &str,
+        expected_row_version: i64,
     ) -> Result<(), StoreError>;
 
     // ---- aliases ----

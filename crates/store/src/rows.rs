@@ -238,3 +238,52 @@ mod tests {
         );
     }
 }
+
+/// A custom key store (CreateCustomKeyStore). `store_type` is AWS's CustomKeyStoreType;
+/// the HSM columns are set for `AWS_CLOUDHSM`, the `xks_` ones for `EXTERNAL_KEY_STORE`.
+/// `connection_state` is what was last asked for (CONNECTED or DISCONNECTED), not what a node
+/// achieved. `row_version` starts at 1 and guards
+/// [`Store::update_custom_key_store`](crate::Store::update_custom_key_store).
+#[derive(Clone, PartialEq, Eq)]
+pub struct CustomKeyStoreRow {
+    pub custom_key_store_id: String,
+    pub account_id: String,
+    pub region: String,
+    pub name: String,
+    pub store_type: String,
+    pub cloud_hsm_cluster_id: Option<String>,
+    pub trust_anchor_certificate: Option<String>,
+    /// The token user's PIN, wrapped under the root key.
+    pub wrapped_password: Option<Vec<u8>>,
+    pub xks_uri_endpoint: Option<String>,
+    pub xks_uri_path: Option<String>,
+    pub xks_connectivity: Option<String>,
+    pub xks_access_key_id: Option<String>,
+    /// The proxy credential's secret access key, wrapped under the root key.
+    pub wrapped_xks_secret: Option<Vec<u8>>,
+    pub connection_state: String,
+    pub creation_date: i64,
+    pub row_version: i64,
+}
+
+impl fmt::Debug for CustomKeyStoreRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = |blob: &Option<Vec<u8>>| blob.as_ref().map(|b| ByteCount(b.len()));
+        f.debug_struct("CustomKeyStoreRow")
+            .field("custom_key_store_id", &self.custom_key_store_id)
+            .field("account_id", &self.account_id)
+            .field("region", &self.region)
+            .field("name", &self.name)
+            .field("store_type", &self.store_type)
+            .field("cloud_hsm_cluster_id", &self.cloud_hsm_cluster_id)
+            .field("wrapped_password", &count(&self.wrapped_password))
+            .field("xks_uri_endpoint", &self.xks_uri_endpoint)
+            .field("xks_uri_path", &self.xks_uri_path)
+            .field("xks_connectivity", &self.xks_connectivity)
+            .field("wrapped_xks_secret", &count(&self.wrapped_xks_secret))
+            .field("connection_state", &self.connection_state)
+            .field("creation_date", &self.creation_date)
+            .field("row_version", &self.row_version)
+            .finish_non_exhaustive()
+    }
+}

@@ -63,6 +63,36 @@ impl Serialize for SecretBlob {
     }
 }
 
+/// A secret string member (a password, a secret access key): zeroized on drop, redacted in
+/// Debug, never Clone. It serialises as itself: what records a request leaves it out by name
+/// (the audit trail's scrubbed members).
+#[derive(Default)]
+pub struct SecretText(pub Zeroizing<String>);
+
+impl<'de> Deserialize<'de> for SecretText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(|text| SecretText(Zeroizing::new(text)))
+    }
+}
+
+impl Serialize for SecretText {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl SecretText {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretText(<redacted>)")
+    }
+}
+
 /// A point in time, kept as epoch milliseconds and written as epoch seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Timestamp(pub i64);

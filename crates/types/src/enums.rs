@@ -353,3 +353,54 @@ mod tests {
         assert_eq!(DataKeySpec::value_set(), "[AES_256, AES_128]");
     }
 }
+
+wire_enum!(
+    /// The kind of a custom key store.
+    CustomKeyStoreType {
+        AwsCloudhsm = "AWS_CLOUDHSM",
+        ExternalKeyStore = "EXTERNAL_KEY_STORE",
+    }
+);
+
+wire_enum!(
+    /// Whether a custom key store is connected (DescribeCustomKeyStores).
+    ConnectionState {
+        Connected = "CONNECTED",
+        Connecting = "CONNECTING",
+        Failed = "FAILED",
+        Disconnected = "DISCONNECTED",
+        Disconnecting = "DISCONNECTING",
+    }
+);
+
+wire_enum!(
+    /// Why a custom key store's connection failed (DescribeCustomKeyStores).
+    ConnectionErrorCode {
+        InvalidCredentials = "INVALID_CREDENTIALS",
+        ClusterNotFound = "CLUSTER_NOT_FOUND",
+        NetworkErrors = "NETWORK_ERRORS",
+        InternalError = "INTERNAL_ERROR",
+        InsufficientCloudhsmHsms = "INSUFFICIENT_CLOUDHSM_HSMS",
+        UserLockedOut = "USER_LOCKED_OUT",
+        UserNotFound = "USER_NOT_FOUND",
+        UserLoggedIn = "USER_LOGGED_IN",
+        SubnetNotFound = "SUBNET_NOT_FOUND",
+        InsufficientFreeAddressesInSubnet = "INSUFFICIENT_FREE_ADDRESSES_IN_SUBNET",
+        XksProxyAccessDenied = "XKS_PROXY_ACCESS_DENIED",
+        XksProxyNotReachable = "XKS_PROXY_NOT_REACHABLE",
+        XksVpcEndpointServiceNotFound = "XKS_VPC_ENDPOINT_SERVICE_NOT_FOUND",
+        XksProxyInvalidResponse = "XKS_PROXY_INVALID_RESPONSE",
+        XksProxyInvalidConfiguration = "XKS_PROXY_INVALID_CONFIGURATION",
+        XksVpcEndpointServiceInvalidConfiguration = "XKS_VPC_ENDPOINT_SERVICE_INVALID_CONFIGURATION",
+        XksProxyTimedOut = "XKS_PROXY_TIMED_OUT",
+        XksProxyInvalidTlsConfiguration = "XKS_PROXY_INVALID_TLS_CONFIGURATION",
+    }
+);
+
+wire_enum!(
+    /// How ferrokms reaches an external key store's proxy.
+    XksProxyConnectivity {
+        PublicEndpoint = "PUBLIC_ENDPOINT",
+        VpcEndpointService = "VPC_ENDPOINT_SERVICE",
+    }
+);

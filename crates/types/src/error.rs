@@ -24,6 +24,16 @@ pub enum KmsError {
     AlreadyExists(String),
     /// RotateKeyOnDemand while an automatic rotation is in progress or about to begin.
     Conflict(String),
+    // Custom key stores (HSM key stores over PKCS#11).
+    CloudHsmClusterInUse(String),
+    CloudHsmClusterInvalidConfiguration(String),
+    CloudHsmClusterNotActive(String),
+    CloudHsmClusterNotFound(String),
+    CloudHsmClusterNotRelated(String),
+    CustomKeyStoreHasCmks(String),
+    CustomKeyStoreInvalidState(String),
+    CustomKeyStoreNameInUse(String),
+    IncorrectTrustAnchor(String),
     CustomKeyStoreNotFound(String),
     DependencyTimeout(String),
     Disabled(String),
@@ -74,6 +84,17 @@ impl KmsError {
             KmsError::Validation(_) => "ValidationException",
             KmsError::AlreadyExists(_) => "AlreadyExistsException",
             KmsError::Conflict(_) => "ConflictException",
+            KmsError::CloudHsmClusterInUse(_) => "CloudHsmClusterInUseException",
+            KmsError::CloudHsmClusterInvalidConfiguration(_) => {
+                "CloudHsmClusterInvalidConfigurationException"
+            }
+            KmsError::CloudHsmClusterNotActive(_) => "CloudHsmClusterNotActiveException",
+            KmsError::CloudHsmClusterNotFound(_) => "CloudHsmClusterNotFoundException",
+            KmsError::CloudHsmClusterNotRelated(_) => "CloudHsmClusterNotRelatedException",
+            KmsError::CustomKeyStoreHasCmks(_) => "CustomKeyStoreHasCMKsException",
+            KmsError::CustomKeyStoreInvalidState(_) => "CustomKeyStoreInvalidStateException",
+            KmsError::CustomKeyStoreNameInUse(_) => "CustomKeyStoreNameInUseException",
+            KmsError::IncorrectTrustAnchor(_) => "IncorrectTrustAnchorException",
             KmsError::CustomKeyStoreNotFound(_) => "CustomKeyStoreNotFoundException",
             KmsError::DependencyTimeout(_) => "DependencyTimeoutException",
             KmsError::Disabled(_) => "DisabledException",
@@ -117,6 +138,15 @@ impl KmsError {
             | KmsError::Validation(_)
             | KmsError::AlreadyExists(_)
             | KmsError::Conflict(_)
+            | KmsError::CloudHsmClusterInUse(_)
+            | KmsError::CloudHsmClusterInvalidConfiguration(_)
+            | KmsError::CloudHsmClusterNotActive(_)
+            | KmsError::CloudHsmClusterNotFound(_)
+            | KmsError::CloudHsmClusterNotRelated(_)
+            | KmsError::CustomKeyStoreHasCmks(_)
+            | KmsError::CustomKeyStoreInvalidState(_)
+            | KmsError::CustomKeyStoreNameInUse(_)
+            | KmsError::IncorrectTrustAnchor(_)
             | KmsError::CustomKeyStoreNotFound(_)
             | KmsError::Disabled(_)
             | KmsError::DryRunOperation(_)
@@ -158,6 +188,15 @@ impl KmsError {
             | KmsError::Validation(m)
             | KmsError::AlreadyExists(m)
             | KmsError::Conflict(m)
+            | KmsError::CloudHsmClusterInUse(m)
+            | KmsError::CloudHsmClusterInvalidConfiguration(m)
+            | KmsError::CloudHsmClusterNotActive(m)
+            | KmsError::CloudHsmClusterNotFound(m)
+            | KmsError::CloudHsmClusterNotRelated(m)
+            | KmsError::CustomKeyStoreHasCmks(m)
+            | KmsError::CustomKeyStoreInvalidState(m)
+            | KmsError::CustomKeyStoreNameInUse(m)
+            | KmsError::IncorrectTrustAnchor(m)
             | KmsError::CustomKeyStoreNotFound(m)
             | KmsError::DependencyTimeout(m)
             | KmsError::Disabled(m)
@@ -257,6 +296,51 @@ mod tests {
             (KmsError::Serialization(m()), "SerializationException", 400),
             (KmsError::Validation(m()), "ValidationException", 400),
             (KmsError::AlreadyExists(m()), "AlreadyExistsException", 400),
+            (
+                KmsError::CloudHsmClusterInUse(m()),
+                "CloudHsmClusterInUseException",
+                400,
+            ),
+            (
+                KmsError::CloudHsmClusterInvalidConfiguration(m()),
+                "CloudHsmClusterInvalidConfigurationException",
+                400,
+            ),
+            (
+                KmsError::CloudHsmClusterNotActive(m()),
+                "CloudHsmClusterNotActiveException",
+                400,
+            ),
+            (
+                KmsError::CloudHsmClusterNotFound(m()),
+                "CloudHsmClusterNotFoundException",
+                400,
+            ),
+            (
+                KmsError::CloudHsmClusterNotRelated(m()),
+                "CloudHsmClusterNotRelatedException",
+                400,
+            ),
+            (
+                KmsError::CustomKeyStoreHasCmks(m()),
+                "CustomKeyStoreHasCMKsException",
+                400,
+            ),
+            (
+                KmsError::CustomKeyStoreInvalidState(m()),
+                "CustomKeyStoreInvalidStateException",
+                400,
+            ),
+            (
+                KmsError::CustomKeyStoreNameInUse(m()),
+                "CustomKeyStoreNameInUseException",
+                400,
+            ),
+            (
+                KmsError::IncorrectTrustAnchor(m()),
+                "IncorrectTrustAnchorException",
+                400,
+            ),
             (
                 KmsError::CustomKeyStoreNotFound(m()),
                 "CustomKeyStoreNotFoundException",

@@ -12,5 +12,5 @@ pub mod regions;
 pub mod shapes;
 pub mod validate;
 
-pub use blob::{Blob, SecretBlob, Timestamp};
+pub use blob::{Blob, SecretBlob, SecretText, Timestamp};
 pub use error::KmsError;

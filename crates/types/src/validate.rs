@@ -133,6 +133,25 @@ impl Validator {
         }
     }
 
+    /// A sensitive string member that must match a pattern: like [`Validator::pattern`], but
+    /// the message never shows the value.
+    pub fn secret_pattern(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        matches: fn(&str) -> bool,
+        text: &str,
+    ) {
+        let Some(v) = value else { return };
+        if !matches(v) {
+            self.fail(
+                None,
+                field,
+                &format!("satisfy regular expression pattern: {text}"),
+            );
+        }
+    }
+
     /// Notes a grant token that is not of the form ferrokms issues.
     pub fn bad_grant_token(&mut self) {
         self.bad_grant_token = true;

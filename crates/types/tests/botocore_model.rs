@@ -74,6 +74,22 @@ fn every_enum_value_of_the_botocore_model_is_handled() {
         names(EncapsulationAlgorithmSpec::ALL, |v| v.as_str()),
     );
     check(
+        "CustomKeyStoreType",
+        names(CustomKeyStoreType::ALL, |v| v.as_str()),
+    );
+    check(
+        "ConnectionStateType",
+        names(ConnectionState::ALL, |v| v.as_str()),
+    );
+    check(
+        "ConnectionErrorCodeType",
+        names(ConnectionErrorCode::ALL, |v| v.as_str()),
+    );
+    check(
+        "XksProxyConnectivityType",
+        names(XksProxyConnectivity::ALL, |v| v.as_str()),
+    );
+    check(
         "DataKeyPairSpec",
         names(DataKeyPairSpec::ALL, |v| v.as_str()),
     );

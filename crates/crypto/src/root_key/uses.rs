@@ -66,6 +66,7 @@ pub enum AuditKeyState {
 }
 
 const ACCESS_SECRET_PREFIX: &str = "ferrokms secret-access-key\0";
+const KEY_STORE_SECRET_PREFIX: &str = "ferrokms custom-key-store-secret\0";
 const SESSION_TOKEN_AAD: &[u8] = b"ferrokms sts-session-token v1";
 const IMPORT_TOKEN_AAD: &[u8] = b"ferrokms import-token";
 const AUDIT_KEY_LEGACY_AAD: &[u8] = b"ferrokms audit-signing-key";
@@ -113,6 +114,29 @@ impl RootSecrets {
         wrapped: &[u8],
     ) -> Result<SecretBytes, CryptoError> {
         self.sealer.open(&access_secret_aad(access_key_id), wrapped)
+    }
+
+    /// Wraps a custom key store's secret (an HSM token user's PIN, an XKS proxy's secret access
+    /// key) for storage, bound to the store's id and to what the secret is (`kind`).
+    pub fn wrap_key_store_secret(
+        &self,
+        custom_key_store_id: &str,
+        kind: &str,
+        secret: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        self.sealer
+            .seal(&key_store_secret_aad(custom_key_store_id, kind), secret)
+    }
+
+    /// Unwraps what `wrap_key_store_secret` made for the same store id and kind.
+    pub fn unwrap_key_store_secret(
+        &self,
+        custom_key_store_id: &str,
+        kind: &str,
+        wrapped: &[u8],
+    ) -> Result<SecretBytes, CryptoError> {
+        self.sealer
+            .open(&key_store_secret_aad(custom_key_store_id, kind), wrapped)
     }
 
     /// Seals an STS session token (the client carries it; nothing is stored).
@@ -188,6 +212,10 @@ impl std::fmt::Debug for RootSecrets {
 
 fn access_secret_aad(access_key_id: &str) -> Vec<u8> {
     format!("{ACCESS_SECRET_PREFIX}{access_key_id}").into_bytes()
+}
+
+fn key_store_secret_aad(custom_key_store_id: &str, kind: &str) -> Vec<u8> {
+    format!("{KEY_STORE_SECRET_PREFIX}{custom_key_store_id}\0{kind}").into_bytes()
 }
 
 fn audit_key_aad(state: AuditKeyState) -> &'static [u8] {
@@ -266,6 +294,12 @@ mod tests {
                     .unwrap(),
             ),
             ("root check", secrets.root_check().unwrap()),
+            (
+                "key store cks/pin",
+                secrets
+                    .wrap_key_store_secret("cks", "pin", m.expose())
+                    .unwrap(),
+            ),
         ];
         type Opener<'a> = Box<dyn Fn(&[u8]) -> bool + 'a>;
         let openers: Vec<(&str, Opener)> = vec![
@@ -299,6 +333,10 @@ mod tests {
                 }),
             ),
             ("root check", Box::new(|b| secrets.is_root_check(b))),
+            (
+                "key store cks/pin",
+                Box::new(|b| secrets.unwrap_key_store_secret("cks", "pin", b).is_ok()),
+            ),
         ];
         for (sealed_as, blob) in &blobs {
             for (opened_as, open) in &openers {
@@ -309,6 +347,14 @@ mod tests {
                 );
             }
         }
+        // A key store's secret is bound to its store and its kind.
+        let pin = secrets
+            .wrap_key_store_secret("cks", "pin", b"1234")
+            .unwrap();
+        assert!(secrets
+            .unwrap_key_store_secret("cks2", "pin", &pin)
+            .is_err());
+        assert!(secrets.unwrap_key_store_secret("cks", "xks", &pin).is_err());
         // Bound to the key id and version too.
         let wrapped = material.wrap("k", 1, &m).unwrap();
         assert!(material.unwrap("k", 2, &wrapped).is_err());

@@ -16,6 +16,7 @@
 
 mod aliases;
 pub mod changes;
+mod custom_key_stores;
 pub mod databases;
 mod grants;
 mod identity;
@@ -91,6 +92,9 @@ pub const CASES: &[Case] = &[
     case!(aliases::update_alias_retargets),
     case!(aliases::delete_alias),
     case!(aliases::list_aliases_filters_and_paginates),
+    case!(custom_key_stores::insert_get_and_unique_names),
+    case!(custom_key_stores::update_and_delete_are_compare_and_swap),
+    case!(custom_key_stores::list_filters_by_name_and_paginates),
     case!(tags::put_tags_upserts_and_remove_tags_ignores_missing),
     case!(tags::put_tags_over_limit_leaves_old_tags_intact),
     case!(tags::put_tags_on_missing_key_is_not_found),

@@ -41,6 +41,8 @@ mod aliases;
 #[macro_use]
 mod changes;
 #[macro_use]
+mod custom_key_stores;
+#[macro_use]
 mod grants;
 #[macro_use]
 mod identity;
@@ -200,7 +202,7 @@ macro_rules! stamp_store {
         mod stamped {
             use super::*;
             use crate::{
-                AccessKeyRow, AliasRow, ChangeRow, GrantRow, KeyRotationRow, KeyRow, KeyUsageRow,
+                AccessKeyRow, AliasRow, ChangeRow, CustomKeyStoreRow, GrantRow, KeyRotationRow, KeyRow, KeyUsageRow,
                 KeyVersionRow, PrincipalRow, StoreError, Tag, ENABLED_STATE,
                 PENDING_DELETION_STATE,
             };
@@ -227,7 +229,7 @@ macro_rules! stamp_store {
                 [
                     key_methods lifecycle_methods version_methods rotation_methods alias_methods
                     tag_methods grant_methods principal_methods identity_methods service_methods
-                    change_methods
+                    change_methods custom_key_store_methods
                 ]
             }
         }
