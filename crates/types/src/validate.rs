@@ -123,14 +123,7 @@ impl Validator {
         matches: fn(&str) -> bool,
         text: &str,
     ) {
-        let Some(v) = value else { return };
-        if !matches(v) {
-            self.fail(
-                Some(v),
-                field,
-                &format!("satisfy regular expression pattern: {text}"),
-            );
-        }
+        self.check_pattern(field, value, matches, text, true);
     }
 
     /// A sensitive string member that must match a pattern: like [`Validator::pattern`], but
@@ -142,10 +135,21 @@ impl Validator {
         matches: fn(&str) -> bool,
         text: &str,
     ) {
+        self.check_pattern(field, value, matches, text, false);
+    }
+
+    fn check_pattern(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        matches: fn(&str) -> bool,
+        text: &str,
+        shown: bool,
+    ) {
         let Some(v) = value else { return };
         if !matches(v) {
             self.fail(
-                None,
+                Some(v).filter(|_| shown),
                 field,
                 &format!("satisfy regular expression pattern: {text}"),
             );

@@ -117,3 +117,31 @@ pub(crate) fn invalid_state(id: &str, state: ConnectionState, wanted: &str) -> K
         state.as_str()
     ))
 }
+
+/// The caller's custom key stores in its Region (all of them: at most
+/// `MAX_STORES_PER_ACCOUNT`, a few more after a race).
+pub(crate) async fn list_all(
+    kms: &Kms,
+    caller: &Caller,
+) -> Result<Vec<CustomKeyStoreRow>, KmsError> {
+    kms.store()
+        .list_custom_key_stores(&caller.account_id, &caller.region, None, None, 1000)
+        .await
+        .map_err(error::store)
+}
+
+/// AWS's CloudHsmClusterInUseException when one of `stores` already uses `cluster_id`.
+pub(crate) fn refuse_cluster_in_use(
+    stores: &[CustomKeyStoreRow],
+    cluster_id: &str,
+) -> Result<(), KmsError> {
+    if stores
+        .iter()
+        .any(|s| s.cloud_hsm_cluster_id.as_deref() == Some(cluster_id))
+    {
+        return Err(KmsError::CloudHsmClusterInUse(format!(
+            "The CloudHSM cluster {cluster_id} is already associated with a custom key store in this account."
+        )));
+    }
+    Ok(())
+}

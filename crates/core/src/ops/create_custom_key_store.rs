@@ -8,7 +8,7 @@
 //! KeyStorePassword, the token user's PIN, is stored only wrapped under the root key.
 
 use crate::access::authz::AuthorizedKey;
-use crate::key_stores::rows::{name_in_use, wrap_pin};
+use crate::key_stores::rows::{list_all, name_in_use, refuse_cluster_in_use, wrap_pin};
 use crate::key_stores::MAX_STORES_PER_ACCOUNT;
 use crate::pipeline::Operation;
 use crate::{error, Caller, Kms};
@@ -63,19 +63,11 @@ impl Operation for CreateCustomKeyStore {
                 "The TrustAnchorCertificate is not the trust anchor certificate of cluster {cluster_id}."
             )));
         }
-        let existing = kms
-            .store()
-            .list_custom_key_stores(&caller.account_id, &caller.region, None, None, 1000)
-            .await
-            .map_err(error::store)?;
+        let existing = list_all(kms, caller).await?;
         if existing.iter().any(|s| s.name == name) {
             return Err(name_in_use(&name));
         }
-        if existing.iter().any(|s| s.cloud_hsm_cluster_id.as_deref() == Some(&cluster_id)) {
-            return Err(KmsError::CloudHsmClusterInUse(format!(
-                "The CloudHSM cluster {cluster_id} is already associated with a custom key store in this account."
-            )));
-        }
+        refuse_cluster_in_use(&existing, &cluster_id)?;
         if existing.len() >= MAX_STORES_PER_ACCOUNT {
             return Err(KmsError::LimitExceeded(format!(
                 "An account may have at most {MAX_STORES_PER_ACCOUNT} custom key stores in a Region."

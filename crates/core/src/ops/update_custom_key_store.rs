@@ -8,9 +8,9 @@
 
 use super::create_custom_key_store::refuse_xks_members;
 use crate::access::authz::AuthorizedKey;
-use crate::key_stores::rows::{invalid_state, load, save, wrap_pin};
+use crate::key_stores::rows::{invalid_state, load, save, list_all, refuse_cluster_in_use, wrap_pin};
 use crate::pipeline::Operation;
-use crate::{error, Caller, Kms};
+use crate::{Caller, Kms};
 use async_trait::async_trait;
 use ferrokms_types::enums::ConnectionState;
 use ferrokms_types::shapes::custom_key_stores::UpdateCustomKeyStoreRequest;
@@ -57,16 +57,7 @@ impl Operation for UpdateCustomKeyStore {
                         "The CloudHSM cluster {cluster_id} is not related to the cluster of custom key store '{id}'."
                     )));
                 }
-                let others = kms
-                    .store()
-                    .list_custom_key_stores(&caller.account_id, &caller.region, None, None, 1000)
-                    .await
-                    .map_err(error::store)?;
-                if others.iter().any(|s| s.cloud_hsm_cluster_id.as_deref() == Some(&cluster_id)) {
-                    return Err(KmsError::CloudHsmClusterInUse(format!(
-                        "The CloudHSM cluster {cluster_id} is already associated with a custom key store in this account."
-                    )));
-                }
+                refuse_cluster_in_use(&list_all(kms, caller).await?, &cluster_id)?;
                 crate::key_stores::check_token(cluster).await?;
                 row.cloud_hsm_cluster_id = Some(cluster_id);
             }
