@@ -156,6 +156,17 @@ pub fn is_grant_token(token: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// Whether `id` is a CloudHSM cluster id as botocore's model has it:
+/// `cluster-[2-7a-zA-Z]{11,16}`.
+pub fn is_cloud_hsm_cluster_id(id: &str) -> bool {
+    id.strip_prefix("cluster-").is_some_and(|rest| {
+        (11..=16).contains(&rest.len())
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_alphabetic() || (b'2'..=b'7').contains(&b))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

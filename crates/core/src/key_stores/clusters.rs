@@ -47,7 +47,7 @@ impl HsmCluster {
                 .ok_or_else(|| format!("`{name}=` is required"))
         };
         let id = need(id, "id")?;
-        if !is_cluster_id(&id) {
+        if !ferrokms_types::ids::is_cloud_hsm_cluster_id(&id) {
             return Err(format!(
                 "id `{id}` is not a CloudHSM cluster id (cluster- and 11 to 16 of a-z, A-Z, 2-7)"
             ));
@@ -72,15 +72,6 @@ impl HsmCluster {
         let squeeze = |text: &str| -> String { text.split_whitespace().collect() };
         squeeze(&self.trust_anchor) == squeeze(certificate)
     }
-}
-
-fn is_cluster_id(id: &str) -> bool {
-    id.strip_prefix("cluster-").is_some_and(|rest| {
-        (11..=16).contains(&rest.len())
-            && rest
-                .bytes()
-                .all(|b| b.is_ascii_alphabetic() || (b'2'..=b'7').contains(&b))
-    })
 }
 
 #[cfg(test)]

@@ -118,6 +118,15 @@ pub(crate) fn invalid_state(id: &str, state: ConnectionState, wanted: &str) -> K
     ))
 }
 
+/// A store that was asked to connect (whatever this node reached: CONNECTED, FAILED) meets
+/// `operation`, which needs it DISCONNECTED.
+pub(crate) fn not_disconnected(id: &str, operation: &str) -> KmsError {
+    KmsError::CustomKeyStoreInvalidState(format!(
+        "Custom key store '{id}' is not DISCONNECTED; {operation} is valid only for a disconnected \
+         store. Disconnect it first (DisconnectCustomKeyStore)."
+    ))
+}
+
 /// The caller's custom key stores in its Region (all of them: at most
 /// `MAX_STORES_PER_ACCOUNT`, a few more after a race).
 pub(crate) async fn list_all(

@@ -5,7 +5,7 @@
 //! only while DISCONNECTED.
 
 use crate::access::authz::AuthorizedKey;
-use crate::key_stores::rows::{changed_meanwhile, invalid_state, load, not_found};
+use crate::key_stores::rows::{changed_meanwhile, load, not_disconnected, not_found};
 use crate::pipeline::Operation;
 use crate::{error, Caller, Kms};
 use async_trait::async_trait;
@@ -35,7 +35,7 @@ impl Operation for DeleteCustomKeyStore {
         let id = input.custom_key_store_id.unwrap_or_default();
         let row = load(kms, caller, &id).await?;
         if row.connection_state != ConnectionState::Disconnected.as_str() {
-            return Err(invalid_state(&id, ConnectionState::Connected, "when the store is DISCONNECTED"));
+            return Err(not_disconnected(&id, "DeleteCustomKeyStore"));
         }
         let deleted = kms
             .store()

@@ -8,7 +8,7 @@
 
 use super::create_custom_key_store::refuse_xks_members;
 use crate::access::authz::AuthorizedKey;
-use crate::key_stores::rows::{invalid_state, load, save, list_all, refuse_cluster_in_use, wrap_pin};
+use crate::key_stores::rows::{load, not_disconnected, save, list_all, refuse_cluster_in_use, wrap_pin};
 use crate::pipeline::Operation;
 use crate::{Caller, Kms};
 use async_trait::async_trait;
@@ -39,13 +39,13 @@ impl Operation for UpdateCustomKeyStore {
         refuse_xks_members(input.location())?;
         let location = input;
         let disconnected = row.connection_state == ConnectionState::Disconnected.as_str();
-        if !disconnected
-            && (location.cloud_hsm_cluster_id.is_some() || location.key_store_password.is_some())
-        {
-            return Err(invalid_state(
+        let new_cluster = location.cloud_hsm_cluster_id.as_ref().filter(|new| {
+            row.cloud_hsm_cluster_id.as_ref() != Some(*new)
+        });
+        if !disconnected && (new_cluster.is_some() || location.key_store_password.is_some()) {
+            return Err(not_disconnected(
                 &id,
-                ConnectionState::Connected,
-                "when the store is DISCONNECTED (a connected store may only be renamed)",
+                "UpdateCustomKeyStore, but for a new name,",
             ));
         }
         if let Some(cluster_id) = location.cloud_hsm_cluster_id {

@@ -76,7 +76,7 @@ impl KeyStoreLocation<'_> {
         v.pattern(
             "cloudHsmClusterId",
             text(self.cloud_hsm_cluster_id),
-            is_cluster_id,
+            crate::ids::is_cloud_hsm_cluster_id,
             "cluster-[2-7a-zA-Z]{11,16}",
         );
         let password = self
@@ -136,15 +136,6 @@ impl KeyStoreLocation<'_> {
 
 fn text(value: &Option<String>) -> Option<&str> {
     value.as_deref()
-}
-
-fn is_cluster_id(id: &str) -> bool {
-    id.strip_prefix("cluster-").is_some_and(|rest| {
-        (11..=16).contains(&rest.len())
-            && rest
-                .bytes()
-                .all(|b| b.is_ascii_alphabetic() || (b'2'..=b'7').contains(&b))
-    })
 }
 
 fn is_https_endpoint(uri: &str) -> bool {
@@ -317,9 +308,12 @@ mod tests {
 
     #[test]
     fn patterns_are_the_models() {
-        assert!(is_cluster_id("cluster-234567abcdefg"));
-        assert!(!is_cluster_id("cluster-1234567abcdefg"), "1 is not base32");
-        assert!(!is_cluster_id("cluster-abc"));
+        assert!(crate::ids::is_cloud_hsm_cluster_id("cluster-234567abcdefg"));
+        assert!(
+            !crate::ids::is_cloud_hsm_cluster_id("cluster-1234567abcdefg"),
+            "1 is not base32"
+        );
+        assert!(!crate::ids::is_cloud_hsm_cluster_id("cluster-abc"));
         assert!(is_https_endpoint("https://xks.example.com"));
         assert!(!is_https_endpoint("http://xks.example.com"));
         assert!(!is_https_endpoint("https://xks.example.com/path"));
