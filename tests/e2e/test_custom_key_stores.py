@@ -212,7 +212,85 @@ def test_generate_random_draws_from_a_connected_token(hsm):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         kms.generate_random(NumberOfBytes=16, CustomKeyStoreId="cks-00000000000000000")
     assert error_code(e) == "CustomKeyStoreNotFoundException"
-    # Keys inside the store are not there yet: an honest refusal, not a key in the default store.
+
+
+
+def test_a_key_in_the_store_encrypts_in_the_token_across_restarts(hsm):
+    kms, anchor, server = hsm
+    store_id = create(kms, anchor)
     with pytest.raises(botocore.exceptions.ClientError) as e:
         kms.create_key(CustomKeyStoreId=store_id, Origin="AWS_CLOUDHSM")
-    assert error_code(e) == "UnsupportedOperationException"
+    assert error_code(e) == "CustomKeyStoreInvalidStateException"
+    kms.connect_custom_key_store(CustomKeyStoreId=store_id)
+    meta = kms.create_key(CustomKeyStoreId=store_id, Origin="AWS_CLOUDHSM",
+                          Description="in the HSM")["KeyMetadata"]
+    assert (meta["CustomKeyStoreId"], meta["CloudHsmClusterId"]) == (store_id, CLUSTER)
+    assert (meta["Origin"], meta["KeyState"], meta["KeySpec"]) == (
+        "AWS_CLOUDHSM", "Enabled", "SYMMETRIC_DEFAULT")
+    key_id = meta["KeyId"]
+    context = {"tenant": "t-1"}
+    blobs = [kms.encrypt(KeyId=key_id, Plaintext=b"secret %d" % i,
+                         EncryptionContext=context)["CiphertextBlob"] for i in range(3)]
+    assert len(set(blobs)) == 3, "each message has its own salt and nonce"
+    data_key = kms.generate_data_key(KeyId=key_id, NumberOfBytes=32)
+    listed = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+    assert listed["CustomKeyStoreId"] == store_id
+
+    # A restart: the store stays asked-for CONNECTED, and the node logs in again on first use.
+    server.stop()
+    server.start()
+    kms = server.admin()
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Enabled"
+    for i, blob in enumerate(blobs):
+        opened = kms.decrypt(CiphertextBlob=blob, EncryptionContext=context)
+        assert opened["Plaintext"] == b"secret %d" % i
+        assert opened["KeyId"] == meta["Arn"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        kms.decrypt(CiphertextBlob=blobs[0], EncryptionContext={"tenant": "t-2"})
+    assert error_code(e) == "InvalidCiphertextException"
+    assert kms.decrypt(CiphertextBlob=data_key["CiphertextBlob"])["Plaintext"] == \
+        data_key["Plaintext"]
+
+    # Disconnected: Unavailable, and the store keeps its key.
+    kms.disconnect_custom_key_store(CustomKeyStoreId=store_id)
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Unavailable"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        kms.decrypt(CiphertextBlob=blobs[0], EncryptionContext=context)
+    assert error_code(e) == "KMSInvalidStateException"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        kms.delete_custom_key_store(CustomKeyStoreId=store_id)
+    assert error_code(e) == "CustomKeyStoreHasCMKsException"
+    # A key pending deletion is still a key of the store, and stays PendingDeletion.
+    kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        kms.delete_custom_key_store(CustomKeyStoreId=store_id)
+    assert error_code(e) == "CustomKeyStoreHasCMKsException"
+
+
+def test_keys_outside_the_rules_of_custom_key_stores_are_refused(hsm):
+    kms, anchor, _ = hsm
+    store_id = create(kms, anchor)
+    kms.connect_custom_key_store(CustomKeyStoreId=store_id)
+    cases = [
+        ({"CustomKeyStoreId": store_id}, "ValidationException"),
+        ({"Origin": "AWS_CLOUDHSM"}, "ValidationException"),
+        ({"CustomKeyStoreId": store_id, "Origin": "AWS_CLOUDHSM", "KeySpec": "HMAC_256",
+          "KeyUsage": "GENERATE_VERIFY_MAC"}, "UnsupportedOperationException"),
+        ({"CustomKeyStoreId": store_id, "Origin": "AWS_CLOUDHSM", "MultiRegion": True},
+         "UnsupportedOperationException"),
+        ({"CustomKeyStoreId": "cks-00000000000000000", "Origin": "AWS_CLOUDHSM"},
+         "CustomKeyStoreNotFoundException"),
+    ]
+    for arguments, expected in cases:
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            kms.create_key(**arguments)
+        assert error_code(e) == expected, arguments
+    key_id = kms.create_key(CustomKeyStoreId=store_id, Origin="AWS_CLOUDHSM")["KeyMetadata"]["KeyId"]
+    for call in (lambda: kms.enable_key_rotation(KeyId=key_id),
+                 lambda: kms.rotate_key_on_demand(KeyId=key_id)):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            call()
+        assert error_code(e) == "UnsupportedOperationException"
+    status = kms.get_key_rotation_status(KeyId=key_id)
+    assert status["KeyRotationEnabled"] is False

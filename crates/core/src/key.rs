@@ -122,6 +122,9 @@ impl Key {
             valid_to: None,
             expiration_model: None,
             current_key_material_id: None,
+            custom_key_store_id: r.custom_key_store_id.clone(),
+            // The store's row says; filled in by `materials::metadata`.
+            cloud_hsm_cluster_id: None,
         }
     }
 }

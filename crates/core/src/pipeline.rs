@@ -343,7 +343,14 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, KmsError> {
     })
 }
 
+/// The key `source` names, in the state this node sees it in (a key of a custom key store this
+/// node does not reach is Unavailable).
 async fn resolve(kms: &Kms, caller: &Caller, source: &KeySource) -> Result<Key, KmsError> {
+    let key = find(kms, caller, source).await?;
+    crate::key_stores::keys::as_seen_here(kms, key).await
+}
+
+async fn find(kms: &Kms, caller: &Caller, source: &KeySource) -> Result<Key, KmsError> {
     match source {
         KeySource::Field { value, aliases } => kms.resolve(caller, value, *aliases).await,
         KeySource::Ciphertext { name, requested } => {

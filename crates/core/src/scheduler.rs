@@ -54,6 +54,11 @@ pub async fn delete_due_keys(kms: &Kms) -> Result<usize, KmsError> {
             Err(e) => return Err(e),
         }
         tracing::info!(key = %key.arn, "key material destroyed after its waiting period");
+        if let Some(id) = &key.custom_key_store_id {
+            // After the row: a crash in between leaves a token object no key names, never a
+            // key whose material is gone.
+            crate::key_stores::keys::destroy(kms, key, id).await;
+        }
         kms.service_event(crate::service_events::DELETE_KEY, key)
             .await;
         // The key is gone; its last use would only linger (a failure here leaves a stale row).

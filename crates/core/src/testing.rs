@@ -58,6 +58,7 @@ pub(crate) fn key_of(
         multi_region: false,
         multi_region_id: None,
         primary_region: None,
+        custom_key_store_id: None,
         row_version: 1,
     })
     .expect("a valid row")

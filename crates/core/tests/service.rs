@@ -330,8 +330,14 @@ async fn create_key_refusals() {
         f.error("CreateKey", json!({"KeySpec": "NOPE"})).await,
         "ValidationException"
     );
+    // AWS_CLOUDHSM needs the CustomKeyStoreId of its store.
     assert_eq!(
         f.error("CreateKey", json!({"Origin": "AWS_CLOUDHSM"}))
+            .await,
+        "ValidationException"
+    );
+    assert_eq!(
+        f.error("CreateKey", json!({"Origin": "EXTERNAL_KEY_STORE"}))
             .await,
         "UnsupportedOperationException"
     );

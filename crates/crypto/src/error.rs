@@ -29,6 +29,10 @@ pub enum CryptoError {
     /// with an ECC_NIST_P256 key, a MAC with an RSA key, ECDH with Ed25519.
     #[error("the key spec does not support this algorithm or operation")]
     UnsupportedAlgorithm,
+    /// The key lives outside this process (an HSM token) and could not be used; whoever
+    /// reached for it logged why.
+    #[error("the key's token could not be used")]
+    KeyUnreachable,
     /// The signing algorithm does not take this message type: RAW with
     /// ED25519_PH_SHA_512, DIGEST with ML-DSA, EXTERNAL_MU with ECDSA.
     #[error("the signing algorithm does not accept this message type")]

@@ -1,5 +1,6 @@
 //! PKCS#11 tokens for ferrokms's HSM key stores (AWS's "AWS_CLOUDHSM" custom key stores), over
-//! the `cryptoki` crate. Blocking code: callers run it on a blocking thread.
+//! the `cryptoki` crate: logins, the token's generator, and AES keys kept inside it (`keys`).
+//! Blocking code: callers run it on a blocking thread.
 //!
 //! Two facts of PKCS#11 shape this crate:
 //!
@@ -43,6 +44,9 @@ pub enum HsmError {
     /// The session is gone (token removed, session closed): connect again.
     #[error("the session to the token is gone: {0}")]
     Disconnected(String),
+    /// The token holds no key with that label.
+    #[error("the token holds no such key")]
+    KeyNotFound,
     /// Anything else the token answered.
     #[error("the token failed: {0}")]
     Device(String),
@@ -59,7 +63,7 @@ impl HsmError {
             HsmError::PinLocked => "USER_LOCKED_OUT",
             HsmError::TokenNotFound => "CLUSTER_NOT_FOUND",
             HsmError::Module(_) | HsmError::Disconnected(_) => "NETWORK_ERRORS",
-            HsmError::Device(_) => "INTERNAL_ERROR",
+            HsmError::Device(_) | HsmError::KeyNotFound => "INTERNAL_ERROR",
         }
     }
 }
@@ -150,6 +154,8 @@ fn logins() -> &'static Mutex<HashMap<LoginKey, Login>> {
 pub struct HsmSession {
     session: Mutex<Session>,
     login: LoginKey,
+    /// Handles of the keys found so far, by label (see `keys`).
+    handles: Mutex<HashMap<String, cryptoki::object::ObjectHandle>>,
 }
 
 impl HsmSession {
@@ -178,6 +184,7 @@ impl HsmSession {
         Ok(HsmSession {
             session: Mutex::new(session),
             login: key,
+            handles: Mutex::default(),
         })
     }
 
@@ -244,6 +251,9 @@ impl Drop for HsmSession {
         // The session itself closes when `self.session` drops, after this.
     }
 }
+
+mod keys;
+pub use keys::CMAC_LEN;
 
 #[cfg(test)]
 mod tests;

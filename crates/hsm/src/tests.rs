@@ -27,7 +27,7 @@ fn module() -> Option<&'static Path> {
             std::fs::write(&conf, text).expect("conf");
             // Edition 2021: set before any thread loads the module (only this once).
             std::env::set_var("SOFTHSM2_CONF", &conf);
-            for label in ["probe", "login", "random", "shared"] {
+            for label in ["probe", "login", "random", "shared", "keys", "cmac"] {
                 let status = Command::new("softhsm2-util")
                     .args(["--init-token", "--free", "--label", label])
                     .args(["--pin", "user-pin-1234", "--so-pin", "so-pin-5678"])
@@ -118,4 +118,94 @@ fn one_session_serves_several_threads() {
         thread.join().expect("no panic");
     }
     session.check().expect("still logged in");
+}
+
+/// The token's CKM_AES_CMAC is NIST SP 800-38B's AES-CMAC (D.3, Example 10), checked with a
+/// session key of known value (a KMS key's own value can never be read).
+#[test]
+fn the_tokens_cmac_is_the_standard_one() {
+    let Some(module) = module() else { return };
+    let session = HsmSession::open(module, "cmac", PIN).expect("logs in");
+    let hex = |s: &str| {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+            .collect::<Vec<u8>>()
+    };
+    use cryptoki::mechanism::Mechanism;
+    use cryptoki::object::{Attribute, KeyType, ObjectClass};
+    let p11 = lock(&session.session);
+    let key = p11
+        .create_object(&[
+            Attribute::Class(ObjectClass::SECRET_KEY),
+            Attribute::KeyType(KeyType::AES),
+            Attribute::Token(false),
+            Attribute::Sign(true),
+            Attribute::Value(hex(
+                "603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4",
+            )),
+        ])
+        .expect("session key");
+    let message = hex(concat!(
+        "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51",
+        "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710",
+    ));
+    let tag = p11.sign(&Mechanism::AesCMac, key, &message).expect("cmac");
+    assert_eq!(tag, hex("e1992190549f6ed5696a2c056c315410"));
+}
+
+#[test]
+fn keys_stay_inside_and_are_found_by_label() {
+    let Some(module) = module() else { return };
+    let session = HsmSession::open(module, "keys", PIN).expect("logs in");
+    session.generate_aes_key("key-one").expect("generated");
+    assert!(
+        matches!(
+            session.generate_aes_key("key-one"),
+            Err(HsmError::Device(_))
+        ),
+        "one label, one key"
+    );
+    session.generate_aes_key("key-two").expect("generated");
+    let a = session.cmac("key-one", b"message").expect("cmac");
+    assert_eq!(a, session.cmac("key-one", b"message").expect("cmac"));
+    assert_ne!(a, session.cmac("key-one", b"messagf").expect("cmac"));
+    assert_ne!(a, session.cmac("key-two", b"message").expect("cmac"));
+
+    // Sensitive, never extractable: the token refuses to show the value.
+    {
+        use cryptoki::object::{Attribute, AttributeType};
+        let p11 = lock(&session.session);
+        let handle = session.handle(&p11, "key-one").expect("found");
+        let shown = p11
+            .get_attributes(
+                handle,
+                &[
+                    AttributeType::Sensitive,
+                    AttributeType::Extractable,
+                    AttributeType::Value,
+                ],
+            )
+            .expect("attributes");
+        assert!(shown.contains(&Attribute::Sensitive(true)), "{shown:?}");
+        assert!(shown.contains(&Attribute::Extractable(false)), "{shown:?}");
+        assert!(
+            !shown.iter().any(|a| matches!(a, Attribute::Value(_))),
+            "the value is never shown: {shown:?}"
+        );
+    }
+
+    // Persistent: another session (here after logging out and in again) finds it.
+    drop(session);
+    let session = HsmSession::open(module, "keys", PIN).expect("logs in again");
+    assert!(session.has_key("key-one").expect("looked up"));
+    assert_eq!(a, session.cmac("key-one", b"message").expect("cmac"));
+    assert!(session.destroy_key("key-one").expect("destroyed"));
+    assert!(!session.has_key("key-one").expect("looked up"));
+    assert!(matches!(
+        session.cmac("key-one", b"message"),
+        Err(HsmError::KeyNotFound)
+    ));
+    assert!(!session.destroy_key("key-one").expect("nothing to destroy"));
+    assert!(session.has_key("key-two").expect("the other stays"));
 }

@@ -1,5 +1,5 @@
 //! HSM key stores through aws-sdk-kms, over a real SoftHSM2 token: the lifecycle, a wrong PIN,
-//! and the PIN kept out of everything the server writes.
+//! the PIN kept out of everything the server writes, and KMS keys inside the token.
 //!
 //! Runs when FERROKMS_TEST_SOFTHSM_MODULE names the SoftHSM2 module (scripts/test.sh sets it);
 //! required under CI. A PKCS#11 module reads its configuration once per process, so every test
@@ -7,6 +7,7 @@
 
 mod common;
 
+use aws_sdk_kms::types::{DataKeySpec, KeySpec, KeyState, KeyUsageType, OriginType};
 use common::{config_for, expect_err, read_credentials_file, Creds, DataDir};
 use ferrokms_core::key_stores::HsmCluster;
 use ferrokms_server::server::{self, Running};
@@ -205,6 +206,250 @@ async fn an_hsm_key_store_connects_with_its_pin_only() {
             entry.display()
         );
     }
+}
+
+async fn connected_store(kms: &aws_sdk_kms::Client, anchor: &str, name: &str) -> String {
+    let id = kms
+        .create_custom_key_store()
+        .custom_key_store_name(name)
+        .cloud_hsm_cluster_id("cluster-234567abcdefg")
+        .trust_anchor_certificate(anchor)
+        .key_store_password(PIN)
+        .send()
+        .await
+        .expect("create")
+        .custom_key_store_id()
+        .expect("id")
+        .to_string();
+    kms.connect_custom_key_store()
+        .custom_key_store_id(&id)
+        .send()
+        .await
+        .expect("connect");
+    id
+}
+
+fn blob(bytes: &[u8]) -> aws_sdk_kms::primitives::Blob {
+    aws_sdk_kms::primitives::Blob::new(bytes)
+}
+
+async fn key_state(kms: &aws_sdk_kms::Client, key: &str) -> KeyState {
+    let out = kms
+        .describe_key()
+        .key_id(key)
+        .send()
+        .await
+        .expect("describe");
+    out.key_metadata()
+        .expect("metadata")
+        .key_state()
+        .expect("state")
+        .clone()
+}
+
+/// Whether SoftHSM2's token `label` holds the AES key of KMS key `key_id` (a session of this
+/// process: the server's login is shared, so the same PIN logs it in).
+fn token_has_key(label: &str, key_id: &str) -> bool {
+    let (module, _) = softhsm().expect("softhsm");
+    let session = ferrokms_hsm::HsmSession::open(module, label, PIN.as_bytes()).expect("session");
+    session.has_key(key_id).expect("looked up")
+}
+
+#[tokio::test]
+async fn keys_inside_an_hsm_key_store_live_and_die_in_the_token() {
+    const TOKEN: &str = "sdk-keys";
+    let Some((running, _data, admin, anchor)) = server_with_token(TOKEN).await else {
+        return;
+    };
+    let kms = common::client(&running.endpoint(), &admin, common::REGION);
+    let store = connected_store(&kms, &anchor, "keys-store").await;
+    let in_store = || {
+        kms.create_key()
+            .custom_key_store_id(&store)
+            .origin(OriginType::AwsCloudhsm)
+    };
+    expect_err(
+        kms.create_key().custom_key_store_id(&store).send().await,
+        "ValidationException",
+    );
+    expect_err(
+        kms.create_key()
+            .origin(OriginType::AwsCloudhsm)
+            .send()
+            .await,
+        "ValidationException",
+    );
+    expect_err(
+        in_store()
+            .key_spec(KeySpec::EccNistP256)
+            .key_usage(KeyUsageType::SignVerify)
+            .send()
+            .await,
+        "UnsupportedOperationException",
+    );
+    expect_err(
+        in_store().multi_region(true).send().await,
+        "UnsupportedOperationException",
+    );
+
+    let created = in_store().send().await.expect("CreateKey in the store");
+    let m = created.key_metadata().expect("metadata");
+    let key = m.key_id().to_string();
+    assert_eq!(m.custom_key_store_id(), Some(store.as_str()));
+    assert_eq!(m.cloud_hsm_cluster_id(), Some("cluster-234567abcdefg"));
+    assert_eq!(m.origin(), Some(&OriginType::AwsCloudhsm));
+    assert_eq!(m.key_state(), Some(&KeyState::Enabled));
+    assert!(token_has_key(TOKEN, &key), "the AES key is in the token");
+
+    // Encrypt, Decrypt, data keys and ReEncrypt, with the message keys derived in the token.
+    let sealed = kms
+        .encrypt()
+        .key_id(&key)
+        .plaintext(blob(b"inside the HSM"))
+        .encryption_context("purpose", "test")
+        .send()
+        .await
+        .expect("encrypt");
+    let ciphertext = sealed.ciphertext_blob().expect("blob").clone();
+    let opened = kms
+        .decrypt()
+        .ciphertext_blob(ciphertext.clone())
+        .encryption_context("purpose", "test")
+        .send()
+        .await
+        .expect("decrypt");
+    assert_eq!(
+        opened.plaintext().expect("plaintext").as_ref(),
+        b"inside the HSM"
+    );
+    assert_eq!(opened.key_id(), Some(m.arn().expect("arn")));
+    expect_err(
+        kms.decrypt()
+            .ciphertext_blob(ciphertext.clone())
+            .send()
+            .await,
+        "InvalidCiphertextException",
+    );
+    let data_key = kms
+        .generate_data_key()
+        .key_id(&key)
+        .key_spec(DataKeySpec::Aes256)
+        .send()
+        .await
+        .expect("data key");
+    let again = kms
+        .decrypt()
+        .ciphertext_blob(data_key.ciphertext_blob().expect("blob").clone())
+        .send()
+        .await
+        .expect("decrypt the data key");
+    assert_eq!(again.plaintext(), data_key.plaintext());
+    let outside = common::create_key(&kms).await;
+    let moved = kms
+        .re_encrypt()
+        .ciphertext_blob(ciphertext.clone())
+        .source_encryption_context("purpose", "test")
+        .destination_key_id(&outside)
+        .send()
+        .await
+        .expect("re-encrypt out of the store");
+    let back = kms
+        .re_encrypt()
+        .ciphertext_blob(moved.ciphertext_blob().expect("blob").clone())
+        .destination_key_id(&key)
+        .send()
+        .await
+        .expect("re-encrypt into the store");
+    let plain = common::decrypt(&kms, back.ciphertext_blob().expect("blob").as_ref()).await;
+    assert_eq!(plain, b"inside the HSM");
+    expect_err(
+        kms.enable_key_rotation().key_id(&key).send().await,
+        "UnsupportedOperationException",
+    );
+
+    // Disconnected: the key is Unavailable and refuses to work; the store cannot go.
+    kms.disconnect_custom_key_store()
+        .custom_key_store_id(&store)
+        .send()
+        .await
+        .expect("disconnect");
+    assert_eq!(key_state(&kms, &key).await, KeyState::Unavailable);
+    expect_err(
+        kms.encrypt()
+            .key_id(&key)
+            .plaintext(blob(b"x"))
+            .send()
+            .await,
+        "KMSInvalidStateException",
+    );
+    expect_err(
+        in_store().send().await,
+        "CustomKeyStoreInvalidStateException",
+    );
+    expect_err(
+        kms.delete_custom_key_store()
+            .custom_key_store_id(&store)
+            .send()
+            .await,
+        "CustomKeyStoreHasCMKsException",
+    );
+    kms.connect_custom_key_store()
+        .custom_key_store_id(&store)
+        .send()
+        .await
+        .expect("reconnect");
+    assert_eq!(key_state(&kms, &key).await, KeyState::Enabled);
+    let opened = kms
+        .decrypt()
+        .ciphertext_blob(ciphertext)
+        .encryption_context("purpose", "test")
+        .send()
+        .await
+        .expect("decrypt after reconnecting");
+    assert_eq!(
+        opened.plaintext().expect("plaintext").as_ref(),
+        b"inside the HSM"
+    );
+
+    // Deletion: after the waiting period (cut short here) the token's key goes too, and then
+    // the store can be deleted.
+    kms.schedule_key_deletion()
+        .key_id(&key)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .expect("schedule deletion");
+    let core = &running.kms;
+    let row = core
+        .store()
+        .get_key(common::ACCOUNT, common::REGION, &key)
+        .await
+        .expect("read")
+        .expect("the key row");
+    let due = ferrokms_store::KeyRow {
+        deletion_date: Some(1),
+        ..row
+    };
+    core.store().update_key(&due).await.expect("make it due");
+    ferrokms_core::scheduler::delete_due_keys(core)
+        .await
+        .expect("sweep");
+    expect_err(
+        kms.describe_key().key_id(&key).send().await,
+        "NotFoundException",
+    );
+    assert!(!token_has_key(TOKEN, &key), "the token's key is destroyed");
+    kms.disconnect_custom_key_store()
+        .custom_key_store_id(&store)
+        .send()
+        .await
+        .expect("disconnect");
+    kms.delete_custom_key_store()
+        .custom_key_store_id(&store)
+        .send()
+        .await
+        .expect("delete the empty store");
+    running.shutdown().await;
 }
 
 fn walk(dir: &std::path::Path) -> Vec<PathBuf> {

@@ -117,10 +117,18 @@ async fn create_key_refuses_what_ferrokms_does_not_offer() {
             "ValidationException",
         );
     }
-    // Other origins than AWS_KMS and EXTERNAL (tests/import.rs) need key stores ferrokms lacks.
+    // AWS_CLOUDHSM needs its store (tests/custom_key_stores.rs); external key stores are not
+    // offered yet.
     expect_err(
         kms.create_key()
             .origin(OriginType::AwsCloudhsm)
+            .send()
+            .await,
+        "ValidationException",
+    );
+    expect_err(
+        kms.create_key()
+            .origin(OriginType::ExternalKeyStore)
             .send()
             .await,
         "UnsupportedOperationException",

@@ -286,6 +286,13 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<KeyRow>, StoreError>;
 
+    /// Up to `limit` keys inside the custom key store `custom_key_store_id`, by key id.
+    async fn keys_in_custom_key_store(
+        &self,
+        custom_key_store_id: &str,
+        limit: u32,
+    ) -> Result<Vec<KeyRow>, StoreError>;
+
     /// Every key of `account_id` whose `multi_region_id` is `multi_region_id`: a multi-Region
     /// primary key and its replicas, one per Region, ordered by region.
     async fn multi_region_keys(

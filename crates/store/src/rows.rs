@@ -32,6 +32,8 @@ pub struct KeyRow {
     /// The Region of the primary key of the related multi-Region keys; `None` for single-Region
     /// keys.
     pub primary_region: Option<String>,
+    /// The custom key store the key's material lives in; `None` for the default key store.
+    pub custom_key_store_id: Option<String>,
     pub row_version: i64,
 }
 

@@ -11,6 +11,7 @@
 //! resets the node's record.
 
 mod clusters;
+pub(crate) mod keys;
 pub(crate) mod rows;
 
 pub use clusters::HsmCluster;

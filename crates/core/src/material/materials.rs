@@ -36,6 +36,9 @@ pub fn material_id(version: &KeyVersionRow) -> String {
 /// material's ExpirationModel and the earliest ValidTo of the materials it holds.
 pub async fn metadata(kms: &Kms, key: &Key) -> Result<KeyMetadata, KmsError> {
     let mut m = key.metadata(&kms.related_regions(key).await?);
+    if let Some(id) = &key.row.custom_key_store_id {
+        m.cloud_hsm_cluster_id = crate::key_stores::keys::cluster_of(kms, &key.row, id).await?;
+    }
     let symmetric = key.spec == KeySpec::SymmetricDefault;
     let external = key.origin == Origin::External;
     if !symmetric && !external {

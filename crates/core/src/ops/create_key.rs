@@ -3,8 +3,9 @@
 //! KeyUsage defaults to ENCRYPT_DECRYPT only for SYMMETRIC_DEFAULT, as at AWS; a (spec, usage)
 //! pair the key spec table does not list is a ValidationException. `MultiRegion` makes a
 //! multi-Region primary key (id `mrk-...`) that ReplicateKey can copy into other Regions. Origin
-//! EXTERNAL makes a key with no material yet (PendingImport, see `imported`). Other origins and
-//! custom key stores are refused with AWS's exceptions.
+//! EXTERNAL makes a key with no material yet (PendingImport, see `imported`). `CustomKeyStoreId`
+//! with Origin AWS_CLOUDHSM makes a key whose AES key is generated inside the store's HSM token
+//! (see `key_stores::keys`). External key stores are refused with AWS's exceptions.
 
 use crate::access::authz::AuthorizedKey;
 use crate::key::{new_multi_region_key_id, stored_key_id};
@@ -71,14 +72,10 @@ impl Operation for CreateKey {
         _: Vec<AuthorizedKey>,
     ) -> Result<Self::Output, KmsError> {
         let (spec, usage) = spec_and_usage(&input)?;
-        if let Some(store_id) = &input.custom_key_store_id {
-            // The store must be the caller's; keys inside one are the next step of custom key
-            // stores and are refused meanwhile.
-            crate::key_stores::rows::load(kms, caller, store_id).await?;
-            return Err(KmsError::UnsupportedOperation(
-                "Keys in custom key stores are not available in this version of ferrokms.".into(),
-            ));
-        }
+        let key_store = match &input.custom_key_store_id {
+            Some(id) => Some(custom_key_store(kms, caller, &input, spec, id).await?),
+            None => None,
+        };
         check_supported(&input, spec)?;
         if input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
             // AWS: "To use the Tags parameter, kms:TagResource (IAM policy)".
@@ -105,7 +102,19 @@ impl Operation for CreateKey {
         let now = kms.now_ms();
         // A fresh id never holds an `@`, so it always has a store id.
         let stored_id = stored_key_id(&caller.region, &key_id).ok_or_else(KmsError::internal)?;
-        let (version, state) = if origin == Origin::External {
+        let (version, state) = if let Some(store) = &key_store {
+            // The material is the token's AES key, generated first: a crash before the row is
+            // written leaves an unused token object, never a key without material.
+            crate::key_stores::keys::generate(kms, store, &stored_id).await?;
+            let in_token = KeyVersionRow {
+                key_id: stored_id.clone(),
+                version: 1,
+                created_at: now,
+                material_id: materials::new_material_id()?,
+                ..KeyVersionRow::default()
+            };
+            (in_token, KeyState::Enabled)
+        } else if origin == Origin::External {
             // No material until ImportKeyMaterial brings it.
             let pending = KeyVersionRow {
                 key_id: stored_id.clone(),
@@ -145,12 +154,15 @@ impl Operation for CreateKey {
             multi_region,
             multi_region_id: multi_region.then_some(key_id),
             primary_region: multi_region.then(|| caller.region.clone()),
+            custom_key_store_id: key_store.as_ref().map(|s| s.custom_key_store_id.clone()),
             row_version: 1,
         };
-        kms.store()
-            .insert_key(&row, &version, &tags)
-            .await
-            .map_err(error::store)?;
+        if let Err(e) = kms.store().insert_key(&row, &version, &tags).await {
+            if let Some(id) = &row.custom_key_store_id {
+                crate::key_stores::keys::destroy(kms, &row, id).await;
+            }
+            return Err(error::store(e));
+        }
         let key = crate::key::Key::from_row(row)?;
         Ok(CreateKeyResponse {
             key_metadata: kms.key_metadata(&key).await?,
@@ -202,6 +214,46 @@ async fn new_material(spec: KeySpec) -> Result<ferrokms_crypto::SecretBytes, Kms
     material.map_err(error::crypto)
 }
 
+/// The caller's custom key store `id` that a new key goes in, checked against AWS's rules: only
+/// single-Region SYMMETRIC_DEFAULT keys of Origin AWS_CLOUDHSM, in an HSM key store (external
+/// key stores are not offered yet). Whether it is connected is checked when the key is made.
+async fn custom_key_store(
+    kms: &Kms,
+    caller: &Caller,
+    input: &CreateKeyRequest,
+    spec: KeySpec,
+    id: &str,
+) -> Result<ferrokms_store::CustomKeyStoreRow, KmsError> {
+    let store = crate::key_stores::rows::load(kms, caller, id).await?;
+    if store.store_type != ferrokms_types::enums::CustomKeyStoreType::AwsCloudhsm.as_str() {
+        return Err(KmsError::UnsupportedOperation(
+            "Keys in external key stores are not available in this version of ferrokms.".into(),
+        ));
+    }
+    if origin_of(input) != Origin::AwsCloudhsm {
+        return Err(KmsError::Validation(
+            "A key in an AWS CloudHSM key store needs Origin AWS_CLOUDHSM.".into(),
+        ));
+    }
+    if spec != KeySpec::SymmetricDefault {
+        return Err(KmsError::UnsupportedOperation(format!(
+            "KeySpec {} is not supported in custom key stores: they hold only SYMMETRIC_DEFAULT keys.",
+            spec.as_str()
+        )));
+    }
+    if input.multi_region == Some(true) {
+        return Err(KmsError::UnsupportedOperation(
+            "Multi-Region keys cannot be created in a custom key store.".into(),
+        ));
+    }
+    if input.xks_key_id.is_some() {
+        return Err(KmsError::Validation(
+            "XksKeyId is valid only for keys in an external key store.".into(),
+        ));
+    }
+    Ok(store)
+}
+
 fn origin_of(input: &CreateKeyRequest) -> Origin {
     input
         .origin
@@ -223,7 +275,13 @@ fn check_supported(input: &CreateKeyRequest, spec: KeySpec) -> Result<(), KmsErr
             spec.as_str()
         )));
     }
-    if !matches!(origin, Origin::AwsKms | Origin::External) {
+    if origin == Origin::AwsCloudhsm && input.custom_key_store_id.is_none() {
+        return Err(KmsError::Validation(
+            "Origin AWS_CLOUDHSM needs the CustomKeyStoreId of an AWS CloudHSM key store.".into(),
+        ));
+    }
+    let in_store = origin == Origin::AwsCloudhsm && input.custom_key_store_id.is_some();
+    if !matches!(origin, Origin::AwsKms | Origin::External) && !in_store {
         return Err(KmsError::UnsupportedOperation(format!(
             "Origin {} is not supported by this ferrokms version.",
             origin.as_str()

@@ -159,6 +159,9 @@ pub(crate) async fn open(
     blob: &[u8],
     context: &EncryptionContext,
 ) -> Result<SecretBytes, KmsError> {
+    if let Some(store) = key.key.row.custom_key_store_id.as_deref() {
+        return crate::key_stores::keys::open(kms, &key.key, store, blob, context).await;
+    }
     let header = ferrokms_crypto::ciphertext::peek(blob).map_err(error::crypto)?;
     let material = kms.key_material(key, i64::from(header.key_version)).await?;
     ferrokms_crypto::ciphertext::open(blob, &material, context).map_err(error::crypto)

@@ -1,8 +1,9 @@
-//! DeleteCustomKeyStore: removes a disconnected custom key store's record (the token and its
-//! objects are the operator's and stay).
+//! DeleteCustomKeyStore: removes a disconnected custom key store's record (the token and what
+//! else it holds are the operator's and stay).
 //!
 //! Required permissions: kms:DeleteCustomKeyStore (IAM policy); no cross-account use. Valid
-//! only while DISCONNECTED.
+//! only while DISCONNECTED and once no key is left in the store (CustomKeyStoreHasCMKs
+//! Exception: keys pending deletion count until they are deleted).
 
 use crate::access::authz::AuthorizedKey;
 use crate::key_stores::rows::{changed_meanwhile, load, not_disconnected, not_found};
@@ -36,6 +37,17 @@ impl Operation for DeleteCustomKeyStore {
         let row = load(kms, caller, &id).await?;
         if row.connection_state != ConnectionState::Disconnected.as_str() {
             return Err(not_disconnected(&id, "DeleteCustomKeyStore"));
+        }
+        let keys = kms
+            .store()
+            .keys_in_custom_key_store(&id, 1)
+            .await
+            .map_err(error::store)?;
+        if !keys.is_empty() {
+            return Err(KmsError::CustomKeyStoreHasCmks(format!(
+                "Custom key store '{id}' still has KMS keys. Schedule their deletion and wait \
+                 for them to be deleted first."
+            )));
         }
         let deleted = kms
             .store()

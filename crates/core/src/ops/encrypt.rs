@@ -114,6 +114,9 @@ pub(crate) async fn seal(
             key.key.spec,
         ));
     }
+    if let Some(store) = key.key.row.custom_key_store_id.as_deref() {
+        return crate::key_stores::keys::seal(kms, &key.key, store, context, plaintext).await;
+    }
     let version = key.key.row.current_version;
     let material = kms.key_material(key, version).await?;
     let version = u32::try_from(version).map_err(|_| error::corrupt("key version"))?;

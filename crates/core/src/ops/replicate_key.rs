@@ -132,6 +132,8 @@ impl Operation for ReplicateKey {
             multi_region: true,
             multi_region_id: p.multi_region_id.clone(),
             primary_region: p.primary_region.clone(),
+            // Multi-Region keys never live in custom key stores.
+            custom_key_store_id: None,
             row_version: 1,
         };
         match kms.store().insert_key(&row, first, &tags).await {

@@ -9,14 +9,30 @@
 //! and the canonical encryption context are the GCM associated data, so a
 //! change to any byte of the blob or to the context fails to open.
 //!
+//! A key version whose AES key stays inside an HSM token derives the
+//! message key there instead (the `token` submodule): same layout, another
+//! derivation.
+//!
 //! The byte layout is in the `header` submodule and, in full, in
 //! `docs/ciphertext-format.md`.
 
 mod header;
+mod token;
 
 use std::collections::BTreeMap;
 
 pub use header::{Header, FIXED_OVERHEAD, MAX_KEY_ID_LEN};
+pub use token::{Cmac, SoftwareCmac, CMAC_LEN};
+
+/// What a key version's message keys are derived from.
+#[derive(Clone, Copy)]
+pub enum VersionSecret<'a> {
+    /// The version's 32 bytes of material, held by ferrokms: HKDF-SHA256.
+    Material(&'a SecretBytes),
+    /// An AES-256 key inside an HSM token, reached through its CMAC: the counter-mode KDF of
+    /// NIST SP 800-108 (see `token`).
+    Token(&'a dyn Cmac),
+}
 
 use crate::random::fill_random;
 use crate::symmetric::{AeadKey, KEY_LEN, NONCE_LEN, TAG_LEN};
@@ -54,6 +70,23 @@ pub fn seal(
     encryption_context: &BTreeMap<String, String>,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
+    seal_under(
+        key_id,
+        key_version,
+        VersionSecret::Material(key_material),
+        encryption_context,
+        plaintext,
+    )
+}
+
+/// [`seal`] under either kind of key version secret.
+pub fn seal_under(
+    key_id: &str,
+    key_version: u32,
+    secret: VersionSecret<'_>,
+    encryption_context: &BTreeMap<String, String>,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
     // One draw from the generator for both: each call has a fixed cost on the hot path.
     let mut fresh = [0u8; SALT_LEN + NONCE_LEN];
     fill_random(&mut fresh)?;
@@ -70,7 +103,7 @@ pub fn seal(
         &header,
         &salt,
         &nonce,
-        key_material,
+        secret,
         encryption_context,
         plaintext,
     )
@@ -82,7 +115,7 @@ fn seal_with(
     header: &Header,
     salt: &[u8; SALT_LEN],
     nonce: &[u8; NONCE_LEN],
-    key_material: &SecretBytes,
+    secret: VersionSecret<'_>,
     encryption_context: &BTreeMap<String, String>,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
@@ -90,7 +123,7 @@ fn seal_with(
         return Err(CryptoError::Internal("plaintext exceeds 4096 bytes"));
     }
     let mut blob = header::write(header, salt, nonce, plaintext.len() + TAG_LEN)?;
-    let key = data_key(key_material, header, salt)?;
+    let key = message_key(secret, header, salt)?;
     let aad = aad(&blob, encryption_context);
     key.seal_append(nonce, &aad, plaintext, &mut blob)?;
     Ok(blob)
@@ -105,6 +138,19 @@ pub fn open(
     key_material: &SecretBytes,
     encryption_context: &BTreeMap<String, String>,
 ) -> Result<SecretBytes, CryptoError> {
+    open_under(
+        blob,
+        VersionSecret::Material(key_material),
+        encryption_context,
+    )
+}
+
+/// [`open`] under either kind of key version secret.
+pub fn open_under(
+    blob: &[u8],
+    secret: VersionSecret<'_>,
+    encryption_context: &BTreeMap<String, String>,
+) -> Result<SecretBytes, CryptoError> {
     let Parsed {
         header,
         header_bytes,
@@ -112,8 +158,20 @@ pub fn open(
         nonce,
         sealed,
     } = header::parse(blob)?;
-    let key = data_key(key_material, &header, salt)?;
+    let key = message_key(secret, &header, salt)?;
     key.open(&nonce, &aad(header_bytes, encryption_context), sealed)
+}
+
+/// This message's AES-256 key, from whichever secret the key version has.
+fn message_key(
+    secret: VersionSecret<'_>,
+    header: &Header,
+    salt: &[u8],
+) -> Result<AeadKey, CryptoError> {
+    match secret {
+        VersionSecret::Material(material) => data_key(material, header, salt),
+        VersionSecret::Token(prf) => token::data_key(prf, header, salt),
+    }
 }
 
 /// Derives this message's AES-256 key: HKDF-SHA256 with the key version's
@@ -183,12 +241,43 @@ mod tests {
         let context = ctx(&[("purpose", "kat"), ("a", "bc")]);
         let salt = [0x11u8; SALT_LEN];
         let nonce = [0x22u8; NONCE_LEN];
+        let secret = VersionSecret::Material(&material);
         let blob =
-            seal_with(&header, &salt, &nonce, &material, &context, b"hello, kms").expect("seal");
+            seal_with(&header, &salt, &nonce, secret, &context, b"hello, kms").expect("seal");
         let expected = hex(KAT_BLOB);
         assert_eq!(blob, expected);
         let opened = open(&expected, &material, &context).expect("open");
         assert_eq!(opened.expose(), b"hello, kms");
+    }
+
+    /// The same message under a token key whose value is the material above: the header is
+    /// the same, the body is the counter-mode CMAC derivation's (docs/ciphertext-format.md).
+    /// Reproduced with Python's `cryptography` (CMAC, AESGCM) before being recorded.
+    #[test]
+    fn token_derivation_known_answer() {
+        let header = Header {
+            key_id: KEY_ID.into(),
+            key_version: 2,
+        };
+        let token_key = SoftwareCmac::new(&SecretBytes::new((0u8..32).collect())).expect("key");
+        let secret = VersionSecret::Token(&token_key);
+        let context = ctx(&[("purpose", "kat"), ("a", "bc")]);
+        let (salt, nonce) = ([0x11u8; SALT_LEN], [0x22u8; NONCE_LEN]);
+        let blob =
+            seal_with(&header, &salt, &nonce, secret, &context, b"hello, kms").expect("seal");
+        let software = hex(KAT_BLOB);
+        let body_at = software.len() - 10 - TAG_LEN;
+        assert_eq!(blob[..body_at], software[..body_at], "same header");
+        assert_eq!(
+            blob[body_at..],
+            hex("564ed6858cdfc9009499965cc9e6f2bac10a13fd31b3da2f16cd")[..]
+        );
+        let opened = open_under(&blob, secret, &context).expect("open");
+        assert_eq!(opened.expose(), b"hello, kms");
+        // Neither derivation opens the other's blob.
+        let material = SecretBytes::new((0u8..32).collect());
+        assert!(is_invalid(open(&blob, &material, &context)));
+        assert!(is_invalid(open_under(&software, secret, &context)));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Conformance cases for custom key stores: names unique per account and Region, every column
-//! round-tripping, compare-and-swap updates and deletion, filtered pages in id order.
+//! round-tripping, compare-and-swap updates and deletion, filtered pages in id order, the keys
+//! inside a store.
 
-use super::{assert_store_err, every_page, unique, Scope, PAGE};
-use crate::{CustomKeyStoreRow, Store, StoreError};
+use super::{assert_store_err, every_page, insert_key_row, unique, Scope, PAGE};
+use crate::{CustomKeyStoreRow, KeyRow, Store, StoreError};
 
 impl Scope {
     fn custom_key_store(&self, name: &str) -> CustomKeyStoreRow {
@@ -177,4 +178,46 @@ pub(super) async fn list_filters_by_name_and_paginates(store: &dyn Store) {
         .await
         .expect("by name");
     assert!(none.is_empty());
+}
+
+/// A key's store id round-trips, and each store finds only its own keys (DeleteCustomKeyStore
+/// refuses a store that still has one).
+pub(super) async fn keys_are_found_by_their_store(store: &dyn Store) {
+    let scope = Scope::new("cks-keys");
+    let (one, other) = (unique("cks"), unique("cks"));
+    let inside = |suffix: &str, id: &str| KeyRow {
+        custom_key_store_id: Some(id.to_string()),
+        ..scope.key(suffix)
+    };
+    let a = insert_key_row(store, inside("a", &one), &[]).await;
+    let b = insert_key_row(store, inside("b", &one), &[]).await;
+    insert_key_row(store, inside("c", &other), &[]).await;
+    scope.insert_key(store, "default").await;
+    let read = store
+        .get_key(&scope.account, &scope.region, &a.key_id)
+        .await
+        .expect("get_key")
+        .expect("found");
+    assert_eq!(read.custom_key_store_id.as_deref(), Some(one.as_str()));
+    let mut expected = vec![a.key_id.clone(), b.key_id.clone()];
+    expected.sort();
+    let found = store
+        .keys_in_custom_key_store(&one, 10)
+        .await
+        .expect("keys");
+    let found: Vec<String> = found.into_iter().map(|k| k.key_id).collect();
+    assert_eq!(found, expected);
+    assert_eq!(
+        store
+            .keys_in_custom_key_store(&one, 1)
+            .await
+            .expect("keys")
+            .len(),
+        1
+    );
+    assert!(store
+        .keys_in_custom_key_store(&unique("cks"), 10)
+        .await
+        .expect("keys")
+        .is_empty());
 }

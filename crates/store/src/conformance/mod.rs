@@ -95,6 +95,7 @@ pub const CASES: &[Case] = &[
     case!(custom_key_stores::insert_get_and_unique_names),
     case!(custom_key_stores::update_and_delete_are_compare_and_swap),
     case!(custom_key_stores::list_filters_by_name_and_paginates),
+    case!(custom_key_stores::keys_are_found_by_their_store),
     case!(tags::put_tags_upserts_and_remove_tags_ignores_missing),
     case!(tags::put_tags_over_limit_leaves_old_tags_intact),
     case!(tags::put_tags_on_missing_key_is_not_found),
@@ -315,6 +316,7 @@ pub fn key_row(account: &str, region: &str, key_id: &str) -> KeyRow {
         multi_region: false,
         multi_region_id: None,
         primary_region: None,
+        custom_key_store_id: None,
         row_version: 1,
     }
 }

@@ -8,7 +8,7 @@ macro_rules! key_row {
         $then!($($arg,)* KeyRow {
             key_id, account_id, region, arn, description, key_usage, key_spec, origin, state,
             policy, creation_date, deletion_date, pending_window_days, current_version,
-            multi_region, multi_region_id, primary_region, row_version,
+            multi_region, multi_region_id, primary_region, custom_key_store_id, row_version,
         })
     };
 }
@@ -84,7 +84,7 @@ macro_rules! key_methods {
                     "INSERT INTO keys (",
                     key_row!(columns),
                     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-                     $15, $16, $17, $18)"
+                     $15, $16, $17, $18, $19)"
                 ));
                 key_row!(binds, insert, key).execute(&mut *tx).await?;
                 write_version_on(&mut tx, version, Write::Insert).await?;
@@ -168,6 +168,9 @@ macro_rules! key_methods {
             ) -> Vec<KeyRow>
                 = key_row "FROM keys WHERE ", contains!("policy", "$1"),
                     " AND key_id > $2 ORDER BY key_id LIMIT $3";
+            keys_in_custom_key_store(custom_key_store_id: &str, limit: u32 => i64::from(limit))
+                -> Vec<KeyRow>
+                = key_row "FROM keys WHERE custom_key_store_id = $1 ORDER BY key_id LIMIT $2";
             multi_region_keys(account_id: &str, multi_region_id: &str) -> Vec<KeyRow>
                 = key_row "FROM keys WHERE account_id = $1 AND multi_region_id = $2 \
                     ORDER BY region";

@@ -101,6 +101,12 @@ pub struct KeyMetadata {
     /// Symmetric encryption keys: the KeyMaterialId of the current material.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current_key_material_id: Option<String>,
+    /// Keys inside a custom key store: its id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_key_store_id: Option<String>,
+    /// Keys inside an HSM (AWS_CLOUDHSM) key store: the store's cluster.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud_hsm_cluster_id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

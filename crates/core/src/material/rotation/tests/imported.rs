@@ -27,6 +27,7 @@ async fn seed_external_key(f: &Fixture, pending: i64) -> String {
         multi_region: false,
         multi_region_id: None,
         primary_region: None,
+        custom_key_store_id: None,
         row_version: 1,
     };
     let imported = |version: i64| KeyVersionRow {
