@@ -19,6 +19,8 @@ PIN = "kmsuser-" + uuid.uuid4().hex[:12]
 SO_PIN = "so-" + uuid.uuid4().hex[:12]
 CLUSTER = "cluster-234567abcdefg"
 OTHER_CLUSTER = "cluster-765432gfedcba"
+# Declared for another account only: to this one it does not exist.
+BOUND_CLUSTER = "cluster-boundtoother"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -64,6 +66,8 @@ def hsm(new_server):
         "--hsm-cluster", f"id={CLUSTER},module={lib},token={label},trust-anchor={anchor}",
         "--hsm-cluster",
         f"id={OTHER_CLUSTER},module={lib},token=missing-{label},trust-anchor={other_anchor}",
+        "--hsm-cluster",
+        f"id={BOUND_CLUSTER},module={lib},token={label},trust-anchor={anchor},accounts=999988887777",
     ], env={"SOFTHSM2_CONF": conf})
     return server.admin(), anchor.read_text(), server
 
@@ -151,6 +155,7 @@ def test_creation_checks_the_cluster_as_aws_does(hsm):
     attempts = [
         (dict(cluster="cluster-222222aaaaaaa"), "CloudHsmClusterNotFoundException"),
         (dict(cluster=OTHER_CLUSTER), "IncorrectTrustAnchorException"),
+        (dict(cluster=BOUND_CLUSTER), "CloudHsmClusterNotFoundException"),
     ]
     for changes, expected in attempts:
         with pytest.raises(botocore.exceptions.ClientError) as e:

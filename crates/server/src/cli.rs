@@ -153,8 +153,9 @@ pub struct ServeArgs {
     pub quotas: Vec<String>,
     /// An HSM cluster custom key stores may use (repeatable; in the environment, separated by
     /// `;`): `id=cluster-<11 to 16 of a-z, A-Z, 2-7>,module=<PKCS#11 module .so>,token=<token
-    /// label>,trust-anchor=<PEM certificate file>`. CreateCustomKeyStore names the id and must
-    /// present that certificate; KeyStorePassword is the token user's PIN.
+    /// label>,trust-anchor=<PEM certificate file>[,accounts=<account id>:<account id>...]`.
+    /// CreateCustomKeyStore names the id and must present that certificate; KeyStorePassword is
+    /// the token user's PIN. With `accounts=`, only those accounts see the cluster.
     #[arg(
         long = "hsm-cluster",
         env = "FERROKMS_HSM_CLUSTERS",

@@ -1,5 +1,7 @@
 //! The HSM clusters an operator declares (`serve --hsm-cluster id=...,module=...,token=...,
-//! trust-anchor=FILE.pem`): what AWS calls a CloudHSM cluster is, here, one PKCS#11 token.
+//! trust-anchor=FILE.pem[,accounts=ID:ID...]`): what AWS calls a CloudHSM cluster is, here, one
+//! PKCS#11 token. At AWS a cluster belongs to one account; here the operator may say which
+//! accounts may use it (`accounts=`), and to the others it does not exist.
 
 use std::path::PathBuf;
 
@@ -15,6 +17,9 @@ pub struct HsmCluster {
     /// The trust anchor certificate (PEM) the cluster presents: CreateCustomKeyStore's
     /// TrustAnchorCertificate must be this one.
     pub trust_anchor: String,
+    /// The accounts that may use the cluster (`accounts=`, `:`-separated); empty: every
+    /// account that presents the trust anchor and, to connect, the token's PIN.
+    pub accounts: Vec<String>,
 }
 
 impl HsmCluster {
@@ -22,6 +27,7 @@ impl HsmCluster {
     /// says what is wrong, for the operator.
     pub fn from_flag(spec: &str) -> Result<HsmCluster, String> {
         let (mut id, mut module, mut token, mut anchor) = (None, None, None, None);
+        let mut accounts = None;
         for part in spec.split(',') {
             let (name, value) = part
                 .split_once('=')
@@ -31,9 +37,10 @@ impl HsmCluster {
                 "module" => &mut module,
                 "token" => &mut token,
                 "trust-anchor" => &mut anchor,
+                "accounts" => &mut accounts,
                 other => {
                     return Err(format!(
-                        "unknown field `{other}` (id, module, token, trust-anchor)"
+                        "unknown field `{other}` (id, module, token, trust-anchor, accounts)"
                     ))
                 }
             };
@@ -58,12 +65,28 @@ impl HsmCluster {
         if !trust_anchor.contains("-----BEGIN CERTIFICATE-----") {
             return Err(format!("{anchor_path} holds no PEM certificate"));
         }
+        let accounts: Vec<String> = match accounts {
+            None => Vec::new(),
+            Some(list) => list.split(':').map(|a| a.trim().to_string()).collect(),
+        };
+        if let Some(bad) = accounts
+            .iter()
+            .find(|a| !ferrokms_types::ids::is_account_id(a))
+        {
+            return Err(format!("`{bad}` in accounts= is not a 12-digit account id"));
+        }
         Ok(HsmCluster {
             id,
             module: PathBuf::from(need(module, "module")?),
             token_label: need(token, "token")?,
             trust_anchor,
+            accounts,
         })
+    }
+
+    /// Whether `account_id` may use this cluster.
+    pub fn serves(&self, account_id: &str) -> bool {
+        self.accounts.is_empty() || self.accounts.iter().any(|a| a == account_id)
     }
 
     /// Whether `certificate` is this cluster's trust anchor (PEM text compared without the
@@ -100,7 +123,14 @@ mod tests {
         assert!(
             !cluster.is_trust_anchor("-----BEGIN CERTIFICATE-----BBBB-----END CERTIFICATE-----")
         );
+        assert!(cluster.serves("111122223333") && cluster.serves("444455556666"));
+        let bound =
+            HsmCluster::from_flag(&format!("{spec},accounts=111122223333:777788889999")).unwrap();
+        assert!(bound.serves("111122223333") && bound.serves("777788889999"));
+        assert!(!bound.serves("444455556666"));
         for bad in [
+            format!("{spec},accounts=1111"),
+            format!("{spec},accounts="),
             "id=cluster-234567abcdefg,module=/m,token=T".to_string(),
             format!("id=cluster-1,module=/m,token=T,trust-anchor={}", pem.display()),
             format!("id=cluster-234567abcdefg,id=cluster-234567abcdefh,module=/m,token=T,trust-anchor={}", pem.display()),

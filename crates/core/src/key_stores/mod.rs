@@ -57,14 +57,18 @@ impl KeyStores {
         }
     }
 
-    /// The declared cluster `id`, or AWS's CloudHsmClusterNotFoundException.
-    pub(crate) fn cluster(&self, id: &str) -> Result<&HsmCluster, KmsError> {
-        self.clusters.get(id).ok_or_else(|| {
-            KmsError::CloudHsmClusterNotFound(format!(
-                "The CloudHSM cluster {id} does not exist. ferrokms knows the clusters declared \
-                 with `serve --hsm-cluster`."
-            ))
-        })
+    /// The declared cluster `id` if `account_id` may use it, or AWS's
+    /// CloudHsmClusterNotFoundException (a cluster of other accounts does not exist for it).
+    pub(crate) fn cluster(&self, id: &str, account_id: &str) -> Result<&HsmCluster, KmsError> {
+        self.clusters
+            .get(id)
+            .filter(|c| c.serves(account_id))
+            .ok_or_else(|| {
+                KmsError::CloudHsmClusterNotFound(format!(
+                    "The CloudHSM cluster {id} does not exist. ferrokms knows the clusters declared \
+                     with `serve --hsm-cluster`."
+                ))
+            })
     }
 
     fn records(&self) -> std::sync::MutexGuard<'_, HashMap<String, Record>> {
@@ -138,7 +142,7 @@ impl KeyStores {
         let reached = match row
             .cloud_hsm_cluster_id
             .as_deref()
-            .map(|id| self.cluster(id))
+            .map(|id| self.cluster(id, &row.account_id))
         {
             Some(Ok(cluster)) => {
                 let (module, token) = (cluster.module.clone(), cluster.token_label.clone());

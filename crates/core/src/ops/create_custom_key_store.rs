@@ -57,7 +57,7 @@ impl Operation for CreateCustomKeyStore {
         let anchor = required(input.trust_anchor_certificate, "TrustAnchorCertificate")?;
         let name = input.custom_key_store_name.unwrap_or_default();
 
-        let cluster = kms.key_stores().cluster(&cluster_id)?;
+        let cluster = kms.key_stores().cluster(&cluster_id, &caller.account_id)?;
         if !cluster.is_trust_anchor(&anchor) {
             return Err(KmsError::IncorrectTrustAnchor(format!(
                 "The TrustAnchorCertificate is not the trust anchor certificate of cluster {cluster_id}."

@@ -50,7 +50,7 @@ impl Operation for UpdateCustomKeyStore {
         }
         if let Some(cluster_id) = location.cloud_hsm_cluster_id {
             if row.cloud_hsm_cluster_id.as_deref() != Some(&cluster_id) {
-                let cluster = kms.key_stores().cluster(&cluster_id)?;
+                let cluster = kms.key_stores().cluster(&cluster_id, &caller.account_id)?;
                 let anchor = row.trust_anchor_certificate.as_deref().unwrap_or_default();
                 if !cluster.is_trust_anchor(anchor) {
                     return Err(KmsError::CloudHsmClusterNotRelated(format!(
