@@ -17,7 +17,13 @@ use std::sync::OnceLock;
 
 const PIN: &str = "kmsuser-pin-8s2k";
 
-/// The SoftHSM2 directory of this process: (module path, directory), None without SoftHSM2.
+/// The token labels of this binary's tests, all made before any test loads the module: SoftHSM2
+/// reads its token directory when the module initialises, and a token written while another
+/// thread of the process is using the module may not be found.
+const TOKENS: [&str; 3] = ["sdk-lifecycle", "sdk-keys", "sdk-in-use"];
+
+/// The SoftHSM2 directory of this process, its tokens made: (module path, directory), None
+/// without SoftHSM2.
 fn softhsm() -> Option<&'static (PathBuf, tempfile::TempDir)> {
     static DIR: OnceLock<Option<(PathBuf, tempfile::TempDir)>> = OnceLock::new();
     DIR.get_or_init(|| {
@@ -41,28 +47,25 @@ fn softhsm() -> Option<&'static (PathBuf, tempfile::TempDir)> {
         std::fs::write(&conf, text).expect("conf");
         // Before any thread initialises the module (the first test to get here does it).
         std::env::set_var("SOFTHSM2_CONF", &conf);
+        for label in TOKENS {
+            let status = Command::new("softhsm2-util")
+                .args(["--init-token", "--free", "--label", label, "--pin", PIN])
+                .args(["--so-pin", "so-pin-77"])
+                .stdout(std::process::Stdio::null())
+                .status()
+                .expect("softhsm2-util runs");
+            assert!(status.success(), "token {label} initialised");
+        }
         Some((PathBuf::from(module), dir))
     })
     .as_ref()
 }
 
-/// A server declaring cluster `cluster-234567abcdefg` on a new token labelled `label`.
+/// A server declaring cluster `cluster-234567abcdefg` on the token labelled `label` (one of
+/// [`TOKENS`]).
 async fn server_with_token(label: &str) -> Option<(Running, DataDir, Creds, String)> {
+    assert!(TOKENS.contains(&label), "{label} is made up front");
     let (module, dir) = softhsm()?;
-    let status = Command::new("softhsm2-util")
-        .args([
-            "--init-token",
-            "--free",
-            "--label",
-            label,
-            "--pin",
-            PIN,
-            "--so-pin",
-            "so-pin-77",
-        ])
-        .status()
-        .expect("softhsm2-util runs");
-    assert!(status.success(), "token {label} initialised");
     let anchor = dir.path().join(format!("{label}.pem"));
     let pem = "-----BEGIN CERTIFICATE-----\nMIIBfzCCASWgAwIBAgIUZmVycm9rbXM=\n-----END CERTIFICATE-----\n";
     std::fs::write(&anchor, pem).expect("anchor");
@@ -449,6 +452,94 @@ async fn keys_inside_an_hsm_key_store_live_and_die_in_the_token() {
         .send()
         .await
         .expect("delete the empty store");
+    running.shutdown().await;
+}
+
+/// Encrypt and Decrypt running while the store is disconnected and connected again, over and
+/// over: every answer is a success or KMSInvalidStateException (the key is Unavailable), never
+/// an internal error, and every ciphertext made decrypts once the store is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn disconnecting_while_keys_are_in_use_fails_cleanly() {
+    let Some((running, _data, admin, anchor)) = server_with_token("sdk-in-use").await else {
+        return;
+    };
+    let kms = common::client(&running.endpoint(), &admin, common::REGION);
+    let store = connected_store(&kms, &anchor, "busy-store").await;
+    let key = kms
+        .create_key()
+        .custom_key_store_id(&store)
+        .origin(OriginType::AwsCloudhsm)
+        .send()
+        .await
+        .expect("key")
+        .key_metadata()
+        .expect("metadata")
+        .key_id()
+        .to_string();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let (kms, key, stop) = (kms.clone(), key.clone(), stop.clone());
+            tokio::spawn(async move {
+                let (mut sealed, mut refused) = (Vec::new(), 0);
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    match kms
+                        .encrypt()
+                        .key_id(&key)
+                        .plaintext(blob(b"busy"))
+                        .send()
+                        .await
+                    {
+                        Ok(out) => sealed.push(out.ciphertext_blob().expect("blob").clone()),
+                        Err(e) => {
+                            assert_eq!(common::code(&e), "KMSInvalidStateException", "{e:?}");
+                            refused += 1;
+                        }
+                    }
+                    if let Some(last) = sealed.last() {
+                        match kms.decrypt().ciphertext_blob(last.clone()).send().await {
+                            Ok(out) => assert_eq!(out.plaintext().expect("pt").as_ref(), b"busy"),
+                            Err(e) => {
+                                assert_eq!(common::code(&e), "KMSInvalidStateException", "{e:?}")
+                            }
+                        }
+                    }
+                }
+                (sealed, refused)
+            })
+        })
+        .collect();
+    for _ in 0..10 {
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        kms.disconnect_custom_key_store()
+            .custom_key_store_id(&store)
+            .send()
+            .await
+            .expect("disconnect");
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        kms.connect_custom_key_store()
+            .custom_key_store_id(&store)
+            .send()
+            .await
+            .expect("connect");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (mut sealed, mut refused) = (Vec::new(), 0);
+    for worker in workers {
+        let (s, r) = worker.await.expect("no panic");
+        sealed.extend(s);
+        refused += r;
+    }
+    assert!(!sealed.is_empty(), "some encryptions ran while connected");
+    eprintln!(
+        "{} sealed, {refused} refused while disconnected",
+        sealed.len()
+    );
+    assert_eq!(state(&kms, &store).await, ("CONNECTED".into(), None));
+    for ciphertext in sealed {
+        common::decrypt(&kms, ciphertext.as_ref()).await;
+    }
     running.shutdown().await;
 }
 
