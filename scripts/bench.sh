@@ -12,7 +12,9 @@
 # Other knobs: KEYS (keys used round-robin, default 1; e.g. KEYS=1000 to show what many keys cost
 # the caches), LOADGEN_THREADS (generator worker threads; default 1, leaving the rest to the
 # server; "all" for one per CPU), PLAINTEXT_SIZE (bytes, default 256), KEEP_SERVER=1 (keep the
-# data dir and logs), FERROKMS_BINARY (measure that server binary instead of this checkout's). A measurement, not a test: scripts/test.sh does not run it.
+# data dir and logs), FERROKMS_BINARY (measure that server binary instead of this checkout's),
+# HSM=1 (the keys inside an HSM key store on a SoftHSM2 token: each message's key derived in the
+# token; OPERATIONS defaults to "encrypt decrypt generate-data-key" then). A measurement, not a test: scripts/test.sh does not run it.
 
 set -euo pipefail
 
@@ -24,7 +26,12 @@ source "$ROOT/tests/e2e/lib.sh"
 CONNECTIONS=${CONNECTIONS:-64}
 DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-2}
-OPERATIONS=${OPERATIONS:-encrypt decrypt generate-data-key generate-mac sign}
+HSM=${HSM:-}
+if [ -n "$HSM" ]; then
+    OPERATIONS=${OPERATIONS:-encrypt decrypt generate-data-key}
+else
+    OPERATIONS=${OPERATIONS:-encrypt decrypt generate-data-key generate-mac sign}
+fi
 LOADGEN_THREADS=${LOADGEN_THREADS:-1}
 PLAINTEXT_SIZE=${PLAINTEXT_SIZE:-256}
 KEYS=${KEYS:-1}
@@ -60,6 +67,22 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+HSM_ARGS=()
+if [ -n "$HSM" ]; then
+    # A throwaway SoftHSM2 token with its own PIN, and a trust anchor for its cluster.
+    module=$(bash "$ROOT/scripts/softhsm.sh" module)
+    pin=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+    (umask 077; printf '%s' "$pin" >"$WORK/hsm-pin")
+    SOFTHSM2_CONF=$(bash "$ROOT/scripts/softhsm.sh" init "$WORK/hsm" bench "$pin" "so-$pin")
+    export SOFTHSM2_CONF
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+        -keyout "$WORK/hsm/anchor.key" -out "$WORK/hsm/anchor.pem" -subj /CN=bench 2>/dev/null
+    cluster=cluster-benchhsmtoken
+    SERVER_ARGS=(--hsm-cluster "id=$cluster,module=$module,token=bench,trust-anchor=$WORK/hsm/anchor.pem")
+    HSM_ARGS=(--hsm-cluster-id "$cluster" --hsm-trust-anchor "$WORK/hsm/anchor.pem"
+        --hsm-pin-file "$WORK/hsm-pin")
+fi
+
 start_server "$FERROKMS" "$WORK/data" "$WORK/server.log"
 "$CEILING" --listen 127.0.0.1:0 >"$WORK/ceiling.log" 2>&1 &
 CEILING_PID=$!
@@ -74,7 +97,8 @@ done
 echo "bench: ferrokms (release) $ENDPOINT pid $SERVER_PID; ceiling $CEILING_ENDPOINT pid $CEILING_PID"
 echo "bench: $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)), shared by" \
     "both servers and loadgen ($LOADGEN_THREADS loadgen thread(s)); $CONNECTIONS connections," \
-    "$DURATION a pass, $ROUNDS rounds, ${PLAINTEXT_SIZE}-byte plaintexts, $KEYS key(s) round-robin"
+    "$DURATION a pass, $ROUNDS rounds, ${PLAINTEXT_SIZE}-byte plaintexts, $KEYS key(s) round-robin" \
+    "${HSM:+, keys in an HSM key store (SoftHSM2)}"
 
 TICKS=$(getconf CLK_TCK)
 # CPU seconds (user+system) used so far by process $1.
@@ -101,6 +125,7 @@ pass() {
         time "$LOADGEN" --endpoint "$ENDPOINT" --credentials "$WORK/data/credentials" \
             --connections "$CONNECTIONS" --duration "$DURATION" --operation "$operation" \
             --plaintext-size "$PLAINTEXT_SIZE" --keys "$KEYS" --pool-size "$POOL_SIZE" --json "${replay[@]}" "${THREAD_ARGS[@]}" \
+            ${HSM_ARGS[@]+"${HSM_ARGS[@]}"} \
             >"$out.json" 2>"$out.err"
     } 2>"$out.time" || { cat "$out.err" >&2; return 1; }
     end=$(date +%s.%N)

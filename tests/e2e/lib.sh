@@ -22,7 +22,9 @@ start_server() {
     mkdir -p "$data_dir"
     # Quotas off: the suites and load runs call faster than AWS's quotas allow (imports, Sign
     # under load); crates/server/tests/quotas.rs tests quotas, on the defaults among others.
-    "$binary" serve --data-dir "$data_dir" --listen 127.0.0.1:0 --quota off >"$log" 2>&1 &
+    # SERVER_ARGS (an array, optional): more flags, e.g. the benchmark's --hsm-cluster.
+    "$binary" serve --data-dir "$data_dir" --listen 127.0.0.1:0 --quota off \
+        ${SERVER_ARGS[@]+"${SERVER_ARGS[@]}"} >"$log" 2>&1 &
     SERVER_PID=$!
     ENDPOINT=""
     local waited=0

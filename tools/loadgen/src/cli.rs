@@ -57,6 +57,17 @@ pub struct Args {
     /// --key-id): shows what many keys cost the server's caches against one.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub keys: u32,
+    /// Make the keys inside an HSM key store on this declared cluster (the server's
+    /// `--hsm-cluster`): the setup creates and connects a store first (encryption operations
+    /// only). Needs --hsm-trust-anchor and --hsm-pin-file.
+    #[arg(long, requires_all = ["hsm_trust_anchor", "hsm_pin_file"])]
+    pub hsm_cluster_id: Option<String>,
+    /// The cluster's trust anchor certificate (PEM file).
+    #[arg(long)]
+    pub hsm_trust_anchor: Option<PathBuf>,
+    /// A file holding the token user's PIN (not given on the command line, where `ps` shows it).
+    #[arg(long)]
+    pub hsm_pin_file: Option<PathBuf>,
     /// Plaintext bytes per Encrypt (and per ciphertext in the Decrypt pool, per message of Sign
     /// and GenerateMac).
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]

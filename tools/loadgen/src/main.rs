@@ -46,6 +46,22 @@ fn main() -> ExitCode {
     }
 }
 
+/// The connected HSM key store the run's keys go in (`--hsm-cluster-id`).
+async fn hsm_store(
+    setup: &mut client::Sender,
+    signer: &Signer,
+    args: &Args,
+    cluster: &str,
+) -> Result<String, String> {
+    let read = |path: &Option<std::path::PathBuf>, what: &str| {
+        let path = path.as_ref().ok_or_else(|| format!("--hsm-cluster-id needs {what}"))?;
+        std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let anchor = read(&args.hsm_trust_anchor, "--hsm-trust-anchor")?;
+    let pin = read(&args.hsm_pin_file, "--hsm-pin-file")?;
+    workload::connected_hsm_store(setup, signer, cluster, &anchor, pin.trim_end()).await
+}
+
 async fn run(args: Args) -> Result<ExitCode, String> {
     let target = cli::resolve_target(&args.endpoint).await?;
     let credentials = credentials::load(&args.credentials, &args.profile)?;
@@ -59,9 +75,16 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     let key_ids = match &args.key_id {
         Some(id) => vec![id.clone()],
         None => {
+            let store = match &args.hsm_cluster_id {
+                Some(cluster) => Some(hsm_store(&mut setup, &signer, &args, cluster).await?),
+                None => None,
+            };
             let mut ids = Vec::with_capacity(args.keys as usize);
             for _ in 0..args.keys {
-                ids.push(workload::create_key(&mut setup, &signer, args.operation).await?);
+                let id =
+                    workload::create_key(&mut setup, &signer, args.operation, store.as_deref())
+                        .await?;
+                ids.push(id);
             }
             ids
         }

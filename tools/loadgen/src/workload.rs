@@ -47,17 +47,65 @@ pub fn create_key_body(operation: Operation) -> Value {
     json!({"Description": "loadgen", "KeySpec": spec, "KeyUsage": usage})
 }
 
-/// Creates a key for the run's operation and returns its id.
+/// Creates a key for the run's operation, inside custom key store `store` if given, and
+/// returns its id.
 pub async fn create_key(
     sender: &mut Sender,
     signer: &Signer,
     operation: Operation,
+    store: Option<&str>,
 ) -> Result<String, String> {
-    let answer = call(sender, signer, "CreateKey", create_key_body(operation)).await?;
+    let mut body = create_key_body(operation);
+    if let Some(store) = store {
+        body["CustomKeyStoreId"] = json!(store);
+        body["Origin"] = json!("AWS_CLOUDHSM");
+    }
+    let answer = call(sender, signer, "CreateKey", body).await?;
     answer["KeyMetadata"]["KeyId"]
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| format!("CreateKey answer has no KeyMetadata.KeyId: {answer}"))
+}
+
+/// The caller's HSM key store on `cluster_id` (created when there is none: one store per
+/// cluster, so every pass of a benchmark shares it), connected; returns its id.
+pub async fn connected_hsm_store(
+    sender: &mut Sender,
+    signer: &Signer,
+    cluster_id: &str,
+    trust_anchor: &str,
+    pin: &str,
+) -> Result<String, String> {
+    let listed = call(sender, signer, "DescribeCustomKeyStores", json!({})).await?;
+    let stores = listed["CustomKeyStores"].as_array().cloned().unwrap_or_default();
+    let existing = stores.iter().find(|s| s["CloudHsmClusterId"] == cluster_id);
+    let id = match existing {
+        Some(store) => store["CustomKeyStoreId"].as_str().unwrap_or_default().to_owned(),
+        None => {
+            let body = json!({
+                "CustomKeyStoreName": format!("loadgen-{cluster_id}"),
+                "CloudHsmClusterId": cluster_id,
+                "TrustAnchorCertificate": trust_anchor,
+                "KeyStorePassword": pin,
+            });
+            let answer = call(sender, signer, "CreateCustomKeyStore", body).await?;
+            answer["CustomKeyStoreId"]
+                .as_str()
+                .ok_or_else(|| format!("CreateCustomKeyStore answer has no id: {answer}"))?
+                .to_owned()
+        }
+    };
+    let named = json!({"CustomKeyStoreId": id});
+    let state = |described: &Value| described["CustomKeyStores"][0]["ConnectionState"].clone();
+    let described = call(sender, signer, "DescribeCustomKeyStores", named.clone()).await?;
+    if state(&described) != "CONNECTED" {
+        call(sender, signer, "ConnectCustomKeyStore", named.clone()).await?;
+        let described = call(sender, signer, "DescribeCustomKeyStores", named).await?;
+        if state(&described) != "CONNECTED" {
+            return Err(format!("custom key store {id} did not connect: {described}"));
+        }
+    }
+    Ok(id)
 }
 
 /// Distinct pseudo-random plaintexts (SplitMix64): distinctness matters here, not secrecy.
