@@ -54,7 +54,9 @@ async fn hsm_store(
     cluster: &str,
 ) -> Result<String, String> {
     let read = |path: &Option<std::path::PathBuf>, what: &str| {
-        let path = path.as_ref().ok_or_else(|| format!("--hsm-cluster-id needs {what}"))?;
+        let path = path
+            .as_ref()
+            .ok_or_else(|| format!("--hsm-cluster-id needs {what}"))?;
         std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
     };
     let anchor = read(&args.hsm_trust_anchor, "--hsm-trust-anchor")?;

@@ -77,10 +77,16 @@ pub async fn connected_hsm_store(
     pin: &str,
 ) -> Result<String, String> {
     let listed = call(sender, signer, "DescribeCustomKeyStores", json!({})).await?;
-    let stores = listed["CustomKeyStores"].as_array().cloned().unwrap_or_default();
+    let stores = listed["CustomKeyStores"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let existing = stores.iter().find(|s| s["CloudHsmClusterId"] == cluster_id);
     let id = match existing {
-        Some(store) => store["CustomKeyStoreId"].as_str().unwrap_or_default().to_owned(),
+        Some(store) => store["CustomKeyStoreId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
         None => {
             let body = json!({
                 "CustomKeyStoreName": format!("loadgen-{cluster_id}"),
@@ -102,7 +108,9 @@ pub async fn connected_hsm_store(
         call(sender, signer, "ConnectCustomKeyStore", named.clone()).await?;
         let described = call(sender, signer, "DescribeCustomKeyStores", named).await?;
         if state(&described) != "CONNECTED" {
-            return Err(format!("custom key store {id} did not connect: {described}"));
+            return Err(format!(
+                "custom key store {id} did not connect: {described}"
+            ));
         }
     }
     Ok(id)
